@@ -1,0 +1,519 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! The one boundary between the core and every front end.
+//!
+//! Front ends send [`Command`]s and receive [`Event`]s over tokio channels.
+//! Both are plain serde types; their JSON form (`{"type": "send_message", …}`)
+//! is what `sotto run` reads and writes line by line. `docs/core-api.md`
+//! documents each with an example.
+//!
+//! Lists cross the boundary as a snapshot followed by changes: the roster as
+//! [`Event::RosterSnapshot`] then [`Event::RosterItemChanged`] /
+//! [`Event::RosterItemRemoved`]; a conversation as
+//! [`Event::ConversationSnapshot`] then [`Event::MessageAdded`] /
+//! [`Event::MessageStateChanged`].
+
+use serde::{Deserialize, Serialize};
+use sotto_store::{AccountSettings, MessageRecord, MessageState, RosterItem};
+use zeroize::Zeroizing;
+
+/// A secret crossing the boundary (a password). Its `Debug` never shows it.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    /// Wraps a secret string.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(Zeroizing::new(value.into()))
+    }
+
+    /// The secret itself, for the one place that must use it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// How an account reaches its server.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerOptions {
+    /// Connect to this host instead of resolving SRV records for the domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Port (defaults: 5222 for STARTTLS, 5223 for direct TLS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// Use TLS from the first byte (XEP-0368) instead of STARTTLS.
+    #[serde(default)]
+    pub direct_tls: bool,
+    /// Accept exactly this certificate (SHA-256 of its DER form, hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned_cert_sha256: Option<String>,
+}
+
+/// Presence shown to contacts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    /// Online and available.
+    Available,
+    /// Free for chat.
+    Chat,
+    /// Away.
+    Away,
+    /// Extended away.
+    Xa,
+    /// Do not disturb.
+    Dnd,
+    /// Offline / unavailable.
+    Unavailable,
+}
+
+/// Chat states (XEP-0085) a front end may send and receive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatState {
+    /// Actively participating.
+    Active,
+    /// Typing.
+    Composing,
+    /// Stopped typing.
+    Paused,
+    /// Not paying attention.
+    Inactive,
+    /// Left the conversation.
+    Gone,
+}
+
+/// What a front end asks the core to do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Command {
+    /// Adds an account to the profile (and creates it on the server by
+    /// in-band registration when `register` is set). It goes online at once.
+    AddAccount {
+        /// Bare JID.
+        jid: String,
+        /// Password.
+        password: Secret,
+        /// Connection options.
+        #[serde(default)]
+        server: ServerOptions,
+        /// Create the account on the server first (XEP-0077).
+        #[serde(default)]
+        register: bool,
+    },
+    /// Removes an account and everything stored for it.
+    RemoveAccount {
+        /// Bare JID of the account.
+        account: String,
+    },
+    /// Enables (goes online) or disables (goes offline) an account.
+    SetAccountEnabled {
+        /// Bare JID of the account.
+        account: String,
+        /// Whether it should be online.
+        enabled: bool,
+    },
+    /// Trusts this certificate fingerprint for the account and reconnects.
+    PinCertificate {
+        /// Bare JID of the account.
+        account: String,
+        /// SHA-256 of the certificate, hex.
+        sha256: String,
+    },
+    /// Changes the account's password on the server, then in the profile.
+    ChangePassword {
+        /// Bare JID of the account.
+        account: String,
+        /// The new password.
+        new_password: Secret,
+    },
+    /// Sends a chat message. Queued when offline, sent once after reconnect.
+    SendMessage {
+        /// Bare JID of the account.
+        account: String,
+        /// Recipient (bare JID).
+        to: String,
+        /// Text.
+        body: String,
+    },
+    /// Sends a failed message again.
+    RetryMessage {
+        /// Bare JID of the account.
+        account: String,
+        /// Local message id.
+        id: i64,
+    },
+    /// Sends a chat state notification.
+    SendChatState {
+        /// Bare JID of the account.
+        account: String,
+        /// Recipient (bare JID).
+        to: String,
+        /// State.
+        state: ChatState,
+    },
+    /// Sets our presence.
+    SetPresence {
+        /// Bare JID of the account.
+        account: String,
+        /// Availability.
+        availability: Availability,
+        /// Status text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+    },
+    /// Adds a contact to the roster and asks for their presence.
+    AddContact {
+        /// Bare JID of the account.
+        account: String,
+        /// Contact's bare JID.
+        jid: String,
+        /// Display name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// Roster groups.
+        #[serde(default)]
+        groups: Vec<String>,
+    },
+    /// Removes a contact from the roster (and cancels subscriptions).
+    RemoveContact {
+        /// Bare JID of the account.
+        account: String,
+        /// Contact's bare JID.
+        jid: String,
+    },
+    /// Renames a contact.
+    RenameContact {
+        /// Bare JID of the account.
+        account: String,
+        /// Contact's bare JID.
+        jid: String,
+        /// New name (None clears it).
+        name: Option<String>,
+    },
+    /// Answers a subscription request.
+    AnswerSubscription {
+        /// Bare JID of the account.
+        account: String,
+        /// Who asked.
+        jid: String,
+        /// Approve (share our presence) or deny.
+        approve: bool,
+    },
+    /// Asks for the roster snapshot of an account.
+    GetRoster {
+        /// Bare JID of the account.
+        account: String,
+    },
+    /// Opens a conversation: a snapshot of its newest messages.
+    OpenConversation {
+        /// Bare JID of the account.
+        account: String,
+        /// The other party (bare JID).
+        peer: String,
+        /// How many messages.
+        limit: usize,
+    },
+    /// Pages older history (from the store, then from the server archive).
+    LoadOlder {
+        /// Bare JID of the account.
+        account: String,
+        /// The other party (bare JID).
+        peer: String,
+        /// Local id of the oldest message the front end has.
+        before: i64,
+        /// How many messages.
+        limit: usize,
+    },
+    /// Full-text search across all conversations.
+    Search {
+        /// Words to find.
+        text: String,
+        /// Maximum results.
+        limit: usize,
+    },
+    /// Lists the accounts.
+    ListAccounts,
+    /// Goes offline everywhere and stops the core.
+    Shutdown,
+}
+
+/// Connection state of one account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ConnectionState {
+    /// Disabled by the user.
+    Disabled,
+    /// Trying to connect.
+    Connecting,
+    /// Online with this full JID.
+    Online {
+        /// Bound full JID.
+        jid: String,
+        /// Whether the previous session was resumed (XEP-0198).
+        resumed: bool,
+    },
+    /// Offline; retrying after `retry_in_ms` unless that is absent, in which
+    /// case the user must act (see `reason`).
+    Offline {
+        /// Why, in words a person understands.
+        reason: String,
+        /// Next attempt in this many milliseconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_in_ms: Option<u64>,
+    },
+}
+
+/// What the core tells front ends. Every account-related event names its account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Event {
+    /// The accounts of the profile (answer to `list_accounts`, and at start).
+    AccountsSnapshot {
+        /// All accounts.
+        accounts: Vec<AccountSettings>,
+    },
+    /// An account was added or its settings changed.
+    AccountChanged {
+        /// Its settings now.
+        settings: AccountSettings,
+    },
+    /// An account was removed.
+    AccountRemoved {
+        /// Bare JID.
+        account: String,
+    },
+    /// The account was created on the server (in-band registration).
+    AccountRegistered {
+        /// Bare JID.
+        account: String,
+    },
+    /// The password was changed on the server and in the profile.
+    PasswordChanged {
+        /// Bare JID.
+        account: String,
+    },
+    /// Connection state changed.
+    Connection {
+        /// Bare JID.
+        account: String,
+        /// The new state.
+        state: ConnectionState,
+    },
+    /// The server's certificate is not trusted by the system; the user may
+    /// pin it with `pin_certificate` after checking the fingerprint.
+    CertificateUntrusted {
+        /// Bare JID.
+        account: String,
+        /// SHA-256 of the certificate, hex.
+        sha256: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The server presented a different certificate than the pinned one.
+    CertificateChanged {
+        /// Bare JID.
+        account: String,
+        /// The pinned fingerprint.
+        pinned_sha256: String,
+        /// What the server presented.
+        presented_sha256: String,
+    },
+    /// The server refused the credentials; the account stays offline.
+    AuthenticationFailed {
+        /// Bare JID.
+        account: String,
+        /// Why.
+        reason: String,
+    },
+    /// The whole roster of an account.
+    RosterSnapshot {
+        /// Bare JID.
+        account: String,
+        /// Contacts.
+        items: Vec<RosterItem>,
+    },
+    /// A contact was added or changed.
+    RosterItemChanged {
+        /// Bare JID.
+        account: String,
+        /// The contact now.
+        item: RosterItem,
+    },
+    /// A contact was removed.
+    RosterItemRemoved {
+        /// Bare JID.
+        account: String,
+        /// Contact's bare JID.
+        jid: String,
+    },
+    /// A contact's resource changed presence.
+    Presence {
+        /// Bare JID.
+        account: String,
+        /// Full JID of the contact's resource.
+        from: String,
+        /// Availability.
+        availability: Availability,
+        /// Status text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+    },
+    /// Someone asks to see our presence; answer with `answer_subscription`.
+    SubscriptionRequest {
+        /// Bare JID.
+        account: String,
+        /// Who asks.
+        from: String,
+    },
+    /// The newest messages of a conversation.
+    ConversationSnapshot {
+        /// Bare JID.
+        account: String,
+        /// The other party.
+        peer: String,
+        /// Messages, oldest first.
+        messages: Vec<MessageRecord>,
+        /// Whether older messages exist (locally or on the server).
+        has_more: bool,
+    },
+    /// Older messages of a conversation (answer to `load_older`).
+    HistoryPage {
+        /// Bare JID.
+        account: String,
+        /// The other party.
+        peer: String,
+        /// Messages, oldest first.
+        messages: Vec<MessageRecord>,
+        /// Whether even older messages may exist.
+        has_more: bool,
+    },
+    /// A message was stored (incoming, outgoing, carbon or archive).
+    MessageAdded {
+        /// Bare JID.
+        account: String,
+        /// The stored message.
+        message: MessageRecord,
+    },
+    /// A message's delivery state changed.
+    MessageStateChanged {
+        /// Bare JID.
+        account: String,
+        /// The other party.
+        peer: String,
+        /// Local message id.
+        id: i64,
+        /// The new state.
+        state: MessageState,
+    },
+    /// A contact's chat state.
+    ChatState {
+        /// Bare JID.
+        account: String,
+        /// Contact's bare JID.
+        from: String,
+        /// State.
+        state: ChatState,
+    },
+    /// Archive catch-up finished for an account.
+    ArchiveSynced {
+        /// Bare JID.
+        account: String,
+        /// Messages newly stored.
+        new_messages: usize,
+    },
+    /// Search results, newest first.
+    SearchResults {
+        /// The query.
+        text: String,
+        /// Matching messages.
+        results: Vec<MessageRecord>,
+    },
+    /// A command could not be carried out.
+    CommandFailed {
+        /// The account concerned, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<String>,
+        /// What was being done and why it failed.
+        reason: String,
+    },
+    /// The core has stopped (after `shutdown`).
+    Stopped,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_round_trip_as_json() {
+        let cmd = Command::SendMessage {
+            account: "a@example.org".into(),
+            to: "b@example.org".into(),
+            body: "hi".into(),
+        };
+        let json = serde_json::to_string(&cmd).expect("serialize");
+        assert_eq!(
+            json,
+            r#"{"type":"send_message","account":"a@example.org","to":"b@example.org","body":"hi"}"#
+        );
+        let back: Command = serde_json::from_str(&json).expect("parse");
+        assert_eq!(back, cmd);
+    }
+
+    #[test]
+    fn add_account_defaults_and_secret_debug() {
+        let cmd: Command = serde_json::from_str(
+            r#"{"type":"add_account","jid":"a@example.org","password":"hunter2"}"#,
+        )
+        .expect("parse");
+        let dbg = format!("{cmd:?}");
+        assert!(!dbg.contains("hunter2"), "{dbg}");
+        match cmd {
+            Command::AddAccount {
+                password,
+                server,
+                register,
+                ..
+            } => {
+                assert_eq!(password.expose(), "hunter2");
+                assert_eq!(server, ServerOptions::default());
+                assert!(!register);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn events_are_tagged() {
+        let ev = Event::Connection {
+            account: "a@example.org".into(),
+            state: ConnectionState::Offline {
+                reason: "connection refused".into(),
+                retry_in_ms: Some(2000),
+            },
+        };
+        let json = serde_json::to_value(&ev).expect("serialize");
+        assert_eq!(json["type"], "connection");
+        assert_eq!(json["state"]["state"], "offline");
+        assert_eq!(json["state"]["retry_in_ms"], 2000);
+    }
+
+    #[test]
+    fn unknown_command_is_an_error_not_a_panic() {
+        assert!(serde_json::from_str::<Command>(r#"{"type":"launch_rockets"}"#).is_err());
+        assert!(serde_json::from_str::<Command>("not json").is_err());
+    }
+}

@@ -1,0 +1,105 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! Errors of the XMPP session, each saying what was being done.
+
+use crate::tls::CertFingerprint;
+
+/// Why a connection attempt failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The transport could not reach the server.
+    #[error("could not reach the server: {0}")]
+    Network(String),
+    /// The server does not offer TLS; we never continue without it.
+    #[error("the server does not offer TLS (STARTTLS); refusing to continue unencrypted")]
+    NoTls,
+    /// TLS failed for a reason other than certificate trust.
+    #[error("{0}")]
+    Tls(String),
+    /// The certificate does not validate against the system roots.
+    #[error("the server's certificate is not trusted: {reason} (SHA-256 {presented})")]
+    CertificateUntrusted {
+        /// Fingerprint of what the server presented.
+        presented: CertFingerprint,
+        /// Why validation failed.
+        reason: String,
+    },
+    /// A pinned certificate was replaced by another.
+    #[error(
+        "the server's certificate changed: pinned SHA-256 {pinned}, presented SHA-256 {presented}"
+    )]
+    CertificateChanged {
+        /// The pinned fingerprint.
+        pinned: CertFingerprint,
+        /// What the server presented.
+        presented: CertFingerprint,
+    },
+    /// The server rejected our credentials.
+    #[error("the server refused the login: {0}")]
+    AuthenticationFailed(String),
+    /// No mechanism we accept is offered.
+    #[error("the server offers no login method Sotto accepts (offered: {0})")]
+    NoAcceptableMechanism(String),
+    /// Anything the server did that breaks the protocol.
+    #[error("protocol error while {doing}: {detail}")]
+    Protocol {
+        /// What was being done.
+        doing: &'static str,
+        /// What went wrong.
+        detail: String,
+    },
+    /// In-band registration was refused.
+    #[error("the server refused to create the account: {0}")]
+    RegistrationRefused(String),
+}
+
+impl ConnectError {
+    /// Whether trying again later can help (network trouble) or the user must
+    /// act first (credentials, certificate decisions).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::Network(_) | Self::Tls(_) | Self::Protocol { .. }
+        )
+    }
+
+    pub(crate) fn protocol(doing: &'static str, detail: impl std::fmt::Display) -> Self {
+        Self::Protocol {
+            doing,
+            detail: detail.to_string(),
+        }
+    }
+}
+
+/// Why an IQ request failed.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IqError {
+    /// The peer answered with an error.
+    #[error("{what} was refused: {condition}{}", text.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())]
+    Refused {
+        /// What was asked.
+        what: &'static str,
+        /// The defined condition, e.g. `item-not-found`.
+        condition: String,
+        /// The error text, if any.
+        text: Option<String>,
+    },
+    /// No answer in time.
+    #[error("{0} got no answer in time")]
+    Timeout(&'static str),
+    /// The stream ended before the answer came.
+    #[error("{0} was interrupted because the connection was lost")]
+    Disconnected(&'static str),
+    /// The answer did not parse.
+    #[error("{what} got a malformed answer: {detail}")]
+    Malformed {
+        /// What was asked.
+        what: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+}

@@ -1,0 +1,142 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! Matching IQ responses to requests.
+//!
+//! A response is accepted only from the entity the request was addressed to
+//! (RFC 6120 §8.1.2.1); for requests to our own account that is our bare
+//! JID, our full JID or no `from` at all. Anything else is a spoofing attempt
+//! and is dropped.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::oneshot;
+use xmpp_parsers::jid::{BareJid, Jid};
+use xmpp_parsers::minidom::Element;
+use xmpp_parsers::stanza_error::StanzaError;
+
+use crate::error::IqError;
+
+/// An IQ response: the payload of a result, or the error.
+pub(crate) type IqOutcome = Result<Option<Element>, StanzaError>;
+
+#[derive(Debug)]
+struct Pending {
+    to: Option<Jid>,
+    reply: oneshot::Sender<Result<IqOutcome, IqError>>,
+    what: &'static str,
+}
+
+/// Outstanding IQ requests of one session.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct IqTracker {
+    pending: Arc<Mutex<HashMap<String, Pending>>>,
+}
+
+impl IqTracker {
+    /// Registers a request; the receiver yields its response.
+    pub(crate) fn register(
+        &self,
+        id: String,
+        to: Option<Jid>,
+        what: &'static str,
+    ) -> oneshot::Receiver<Result<IqOutcome, IqError>> {
+        let (reply, rx) = oneshot::channel();
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.insert(id, Pending { to, reply, what });
+        }
+        rx
+    }
+
+    /// Forgets a request (timed out or cancelled).
+    pub(crate) fn forget(&self, id: &str) {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.remove(id);
+        }
+    }
+
+    /// Delivers a response. Returns false when it matches no request from
+    /// that sender (unknown id or wrong sender).
+    pub(crate) fn complete(
+        &self,
+        own: &BareJid,
+        id: &str,
+        from: Option<&Jid>,
+        outcome: IqOutcome,
+    ) -> bool {
+        let Ok(mut pending) = self.pending.lock() else {
+            return false;
+        };
+        let Some(entry) = pending.get(id) else {
+            return false;
+        };
+        if !sender_matches(own, entry.to.as_ref(), from) {
+            tracing::warn!(
+                what = entry.what,
+                "dropping an IQ response from an entity the request was not sent to"
+            );
+            return false;
+        }
+        if let Some(entry) = pending.remove(id) {
+            let _ = entry.reply.send(Ok(outcome));
+        }
+        true
+    }
+
+    /// Fails every outstanding request (the stream was reset).
+    pub(crate) fn fail_all(&self) {
+        if let Ok(mut pending) = self.pending.lock() {
+            for (_, entry) in pending.drain() {
+                let _ = entry.reply.send(Err(IqError::Disconnected(entry.what)));
+            }
+        }
+    }
+}
+
+fn sender_matches(own: &BareJid, to: Option<&Jid>, from: Option<&Jid>) -> bool {
+    let to_self = match to {
+        None => true,
+        Some(to) => to.to_bare() == *own && to.resource().is_none(),
+    };
+    match from {
+        None => to_self,
+        Some(from) if to_self => from.to_bare() == *own,
+        Some(from) => Some(from) == to,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jid(s: &str) -> Jid {
+        Jid::new(s).expect("valid jid")
+    }
+
+    #[test]
+    fn responses_only_from_the_addressee() {
+        let own = BareJid::new("me@example.org").expect("valid");
+        let tracker = IqTracker::default();
+        let mut rx = tracker.register("1".into(), None, "roster");
+        assert!(!tracker.complete(&own, "1", Some(&jid("evil@example.org")), Ok(None)));
+        assert!(rx.try_recv().is_err());
+        assert!(tracker.complete(&own, "1", Some(&jid("me@example.org")), Ok(None)));
+        assert!(matches!(rx.try_recv(), Ok(Ok(Ok(None)))));
+
+        let _rx = tracker.register("2".into(), Some(jid("peer@example.org/r")), "disco");
+        assert!(!tracker.complete(&own, "2", None, Ok(None)));
+        assert!(!tracker.complete(&own, "2", Some(&jid("peer@example.org/other")), Ok(None)));
+        assert!(tracker.complete(&own, "2", Some(&jid("peer@example.org/r")), Ok(None)));
+        assert!(!tracker.complete(&own, "unknown", None, Ok(None)));
+    }
+
+    #[test]
+    fn fail_all_reports_disconnection() {
+        let tracker = IqTracker::default();
+        let mut rx = tracker.register("1".into(), None, "roster");
+        tracker.fail_all();
+        assert!(matches!(rx.try_recv(), Ok(Err(IqError::Disconnected("roster")))));
+    }
+}

@@ -1,0 +1,354 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! The task that owns the stanza stream.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_xmpp::stanzastream::{Event as StreamEvent, StanzaStage, StanzaState, StanzaStream, StreamEvent as StreamChange};
+use tokio_xmpp::xmlstream::XmppStreamElement;
+use xmpp_parsers::disco::DiscoInfoQuery;
+use xmpp_parsers::iq::Iq;
+use xmpp_parsers::jid::{BareJid, Jid};
+use xmpp_parsers::mam;
+use xmpp_parsers::message::Message;
+use xmpp_parsers::minidom::Element;
+use xmpp_parsers::ns;
+use xmpp_parsers::roster::{Roster, Subscription};
+use xmpp_parsers::stanza::Stanza;
+use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType, StanzaError};
+use xmpp_parsers::version::VersionResult;
+
+use super::reconnect::{Backoff, reconnector};
+use super::{Delivery, Outgoing, SessionConfig, SessionEvent};
+use crate::error::ConnectError;
+use crate::iq::IqTracker;
+use crate::login::{self, next_element};
+use crate::xep::message::{self, Rejected};
+use crate::xep::{disco, presence, register as ibr, roster};
+
+type ArchiveItem = Result<message::IncomingMessage, Rejected>;
+
+/// Collects archive results per query id until the query's IQ answer comes.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct MamCollector {
+    open: Arc<Mutex<HashMap<String, Vec<ArchiveItem>>>>,
+}
+
+impl MamCollector {
+    pub(crate) fn open(&self, query_id: &str) {
+        if let Ok(mut open) = self.open.lock() {
+            open.insert(query_id.to_owned(), Vec::new());
+        }
+    }
+
+    pub(crate) fn take(&self, query_id: &str) -> Vec<ArchiveItem> {
+        self.open
+            .lock()
+            .ok()
+            .and_then(|mut open| open.remove(query_id))
+            .unwrap_or_default()
+    }
+
+    /// Files a result under its query; false when no such query is open.
+    fn file(&self, query_id: &str, item: ArchiveItem) -> bool {
+        let Ok(mut open) = self.open.lock() else {
+            return false;
+        };
+        match open.get_mut(query_id) {
+            Some(items) => {
+                items.push(item);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+struct Driver {
+    own: BareJid,
+    events: mpsc::UnboundedSender<SessionEvent>,
+    iq: IqTracker,
+    mam: MamCollector,
+    backoff: Arc<Backoff>,
+    replies: Vec<Stanza>,
+}
+
+pub(super) fn spawn(
+    config: Arc<SessionConfig>,
+    identity: Jid,
+    events: mpsc::UnboundedSender<SessionEvent>,
+    mut outgoing: mpsc::UnboundedReceiver<Outgoing>,
+    iq: IqTracker,
+    mam: MamCollector,
+) -> JoinHandle<()> {
+    let backoff = Arc::new(Backoff::default());
+    let mut driver = Driver {
+        own: config.jid.clone(),
+        events: events.clone(),
+        iq,
+        mam,
+        backoff: backoff.clone(),
+        replies: Vec::new(),
+    };
+    tokio::spawn(async move {
+        let mut stream = StanzaStream::new(reconnector(config, identity, events, backoff), 64);
+        loop {
+            tokio::select! {
+                event = stream.next() => match event {
+                    Some(event) => {
+                        driver.on_stream_event(event);
+                        for reply in std::mem::take(&mut driver.replies) {
+                            let _ = stream.send(Box::new(reply)).await;
+                        }
+                    }
+                    None => break,
+                },
+                command = outgoing.recv() => match command {
+                    Some(Outgoing::Stanza(stanza)) => {
+                        let _ = stream.send(Box::new(stanza)).await;
+                    }
+                    Some(Outgoing::Tracked(stanza, key)) => {
+                        let token = stream.send(Box::new(stanza)).await;
+                        driver.watch(token, key);
+                    }
+                    Some(Outgoing::Close(done)) => {
+                        let _ = tokio::time::timeout(Duration::from_secs(4), stream.close()).await;
+                        let _ = done.send(());
+                        return;
+                    }
+                    None => break,
+                },
+            }
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(4), stream.close()).await;
+    })
+}
+
+fn error_reply(to: Option<Jid>, id: String, condition: DefinedCondition) -> Stanza {
+    Iq::Error {
+        from: None,
+        to,
+        id,
+        error: StanzaError::new(ErrorType::Cancel, condition, "en", ""),
+        payload: None,
+    }
+    .into()
+}
+
+impl Driver {
+    fn emit(&self, event: SessionEvent) {
+        let _ = self.events.send(event);
+    }
+
+    fn reject(&self, reason: String) {
+        tracing::warn!(%reason, "ignoring a stanza");
+        self.emit(SessionEvent::Rejected { reason });
+    }
+
+    fn watch(&self, mut token: tokio_xmpp::stanzastream::StanzaToken, key: String) {
+        let events = self.events.clone();
+        tokio::spawn(async move {
+            let mut reported_sent = false;
+            loop {
+                let stage = if reported_sent { StanzaStage::Acked } else { StanzaStage::Sent };
+                let state = token.wait_for(stage).await;
+                let delivery = match state {
+                    Some(StanzaState::Sent { .. }) => Delivery::Sent,
+                    Some(StanzaState::Acked { .. }) => Delivery::Acked,
+                    Some(StanzaState::Queued) => continue,
+                    Some(StanzaState::Failed { .. }) | Some(StanzaState::Dropped) | None => Delivery::Failed,
+                };
+                if delivery == Delivery::Acked && !reported_sent {
+                    let _ = events.send(SessionEvent::Delivery { key: key.clone(), state: Delivery::Sent });
+                }
+                let _ = events.send(SessionEvent::Delivery { key: key.clone(), state: delivery });
+                if delivery != Delivery::Sent {
+                    return;
+                }
+                reported_sent = true;
+            }
+        });
+    }
+
+    fn on_stream_event(&mut self, event: StreamEvent) {
+        match event {
+            StreamEvent::Stream(StreamChange::Reset { bound_jid, .. }) => {
+                self.backoff.reset();
+                // Answers to requests of the previous stream will never come.
+                self.iq.fail_all();
+                match bound_jid.try_into_full() {
+                    Ok(jid) => self.emit(SessionEvent::Online { jid, resumed: false }),
+                    Err(bare) => self.reject(format!("server bound a bare JID {bare}")),
+                }
+            }
+            StreamEvent::Stream(StreamChange::Resumed) => {
+                self.backoff.reset();
+                if let Ok(jid) = self.own.with_resource_str("resumed") {
+                    // The bound JID does not change on resumption; the core
+                    // keeps the one from the Reset event.
+                    self.emit(SessionEvent::Online { jid, resumed: true });
+                }
+            }
+            StreamEvent::Stream(StreamChange::Suspended) => self.emit(SessionEvent::Suspended),
+            StreamEvent::Stanza(Stanza::Iq(iq)) => self.on_iq(iq),
+            StreamEvent::Stanza(Stanza::Message(message)) => self.on_message(message),
+            StreamEvent::Stanza(Stanza::Presence(presence)) => {
+                if let Some(update) = presence::interpret(&presence) {
+                    self.emit(SessionEvent::Presence(update));
+                }
+            }
+        }
+    }
+
+    fn on_message(&mut self, mut message: Message) {
+        match message.extract_payload::<mam::Result_>() {
+            Ok(Some(result)) => {
+                let query_id = result.queryid.as_ref().map(|q| q.0.clone()).unwrap_or_default();
+                let item = message::parse_archived(&self.own, message.from.as_ref(), result);
+                if let Err(rejected) = &item {
+                    self.reject(rejected.to_string());
+                }
+                if !self.mam.file(&query_id, item) {
+                    self.reject("archive result for a query we did not make".into());
+                }
+                return;
+            }
+            Ok(None) => {}
+            Err(_) => return self.reject(Rejected::Malformed("archive result").to_string()),
+        }
+        match message::parse(&self.own, message) {
+            Ok(parsed) => self.emit(SessionEvent::Message(Box::new(parsed))),
+            Err(rejected) => self.reject(rejected.to_string()),
+        }
+    }
+
+    fn on_iq(&mut self, iq: Iq) {
+        match iq {
+            Iq::Result { from, id, payload, .. } => {
+                if !self.iq.complete(&self.own, &id, from.as_ref(), Ok(payload)) {
+                    tracing::debug!("unmatched IQ result ignored");
+                }
+            }
+            Iq::Error { from, id, error, .. } => {
+                self.iq.complete(&self.own, &id, from.as_ref(), Err(error));
+            }
+            Iq::Get { from, id, payload, .. } => self.on_get(from, id, payload),
+            Iq::Set { from, id, payload, .. } => self.on_set(from, id, payload),
+        }
+    }
+
+    /// Queues a protocol reply; the loop sends it after the handler returns.
+    fn reply(&mut self, stanza: Stanza) {
+        self.replies.push(stanza);
+    }
+
+    fn on_get(&mut self, from: Option<Jid>, id: String, payload: Element) {
+        let reply: Stanza = if payload.is("ping", ns::PING) {
+            Iq::empty_result(from.clone().unwrap_or_else(|| Jid::from(self.own.clone())), id).into()
+        } else if payload.is("query", ns::DISCO_INFO) {
+            match DiscoInfoQuery::try_from(payload) {
+                Ok(query) if disco::is_our_node(query.node.as_deref()) => {
+                    Iq::from_result(id, Some(disco::info(query.node))).with_to_opt(from).into()
+                }
+                _ => error_reply(from, id, DefinedCondition::ItemNotFound),
+            }
+        } else if payload.is("query", ns::VERSION) {
+            Iq::from_result(
+                id,
+                Some(VersionResult {
+                    name: "Sotto".into(),
+                    version: env!("CARGO_PKG_VERSION").into(),
+                    os: None,
+                }),
+            )
+            .with_to_opt(from)
+            .into()
+        } else {
+            error_reply(from, id, DefinedCondition::ServiceUnavailable)
+        };
+        self.reply(reply);
+    }
+
+    fn on_set(&mut self, from: Option<Jid>, id: String, payload: Element) {
+        if payload.is("query", ns::ROSTER) {
+            if !roster::push_is_authentic(&self.own, from.as_ref()) {
+                // RFC 6121 §2.1.6: ignore pushes not from our own account.
+                self.reject(format!(
+                    "forged roster push from {}",
+                    from.map(|j| j.to_string()).unwrap_or_default()
+                ));
+                return;
+            }
+            match Roster::try_from(payload) {
+                Ok(pushed) if pushed.items.len() == 1 => {
+                    let version = pushed.ver;
+                    for item in pushed.items {
+                        let removed = item.subscription == Subscription::Remove;
+                        self.emit(SessionEvent::RosterPush {
+                            contact: roster::Contact::from(item),
+                            removed,
+                            version: version.clone(),
+                        });
+                    }
+                    self.reply(Iq::from_result(id, None::<Roster>).with_to_opt(from).into());
+                }
+                _ => {
+                    self.reject("malformed roster push".into());
+                    self.reply(error_reply(from, id, DefinedCondition::BadRequest));
+                }
+            }
+            return;
+        }
+        self.reply(error_reply(from, id, DefinedCondition::ServiceUnavailable));
+    }
+}
+
+trait WithToOpt {
+    fn with_to_opt(self, to: Option<Jid>) -> Self;
+}
+
+impl WithToOpt for Iq {
+    fn with_to_opt(self, to: Option<Jid>) -> Self {
+        match to {
+            Some(to) => self.with_to(to),
+            None => self,
+        }
+    }
+}
+
+/// In-band registration over a fresh TLS stream, before login.
+pub(super) async fn register(config: &SessionConfig) -> Result<(), ConnectError> {
+    let mut secure = login::secure(config).await?;
+    let username = config.jid.node().map(|n| n.as_str()).unwrap_or_default();
+    let iq = Iq::from_set("register-1", ibr::request(username, config.password.expose()))
+        .with_to(Jid::from(config.jid.domain().to_owned()));
+    secure
+        .stream
+        .send(&XmppStreamElement::Stanza(iq.into()))
+        .await
+        .map_err(|e| ConnectError::Network(format!("sending the registration: {e}")))?;
+    loop {
+        match next_element(&mut secure.stream, "registering the account").await? {
+            XmppStreamElement::Stanza(Stanza::Iq(Iq::Result { id, .. })) if id == "register-1" => {
+                let _ = SinkExt::<&XmppStreamElement>::close(&mut secure.stream).await;
+                return Ok(());
+            }
+            XmppStreamElement::Stanza(Stanza::Iq(Iq::Error { id, error, .. })) if id == "register-1" => {
+                let text = error.texts.values().next().cloned();
+                let condition = format!("{:?}", error.defined_condition);
+                return Err(ConnectError::RegistrationRefused(match text {
+                    Some(text) => format!("{condition}: {text}"),
+                    None => condition,
+                }));
+            }
+            _ => {}
+        }
+    }
+}
