@@ -2,5 +2,58 @@
 // License, v. 2.0. If a copy of the MPL was not distributed with this
 // file, You can obtain one at http://mozilla.org/MPL/2.0/.
 
-//! Sotto's protocol core.
+//! Sotto's protocol core: accounts, the [`Command`]/[`Event`] boundary, and
+//! the orchestration of XMPP sessions and the encrypted store.
+//!
+//! Front ends call [`start`] and then talk to the core only through the two
+//! channels of the returned [`CoreHandle`]. Each account runs in its own task
+//! with its own session; the hub task routes commands and owns nothing a
+//! front end could reach into.
+//!
+//! This crate must never depend on a GUI toolkit, log message bodies,
+//! passwords or keys, or hand a front end shared mutable state.
+
+mod account;
 pub mod api;
+mod convert;
+mod hub;
+
+use std::sync::Arc;
+
+pub use api::{Availability, ChatState, Command, ConnectionState, Event, Secret, ServerOptions};
+use sotto_store::Store;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// The front end's end of the core channel.
+#[derive(Debug)]
+pub struct CoreHandle {
+    /// Where to send commands.
+    pub commands: mpsc::UnboundedSender<Command>,
+    /// Where events arrive.
+    pub events: mpsc::UnboundedReceiver<Event>,
+    task: JoinHandle<()>,
+}
+
+impl CoreHandle {
+    /// Waits until the core has stopped (after [`Command::Shutdown`]).
+    pub async fn join(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Starts the core on `store`. Must be called inside a tokio runtime.
+///
+/// The core first emits [`Event::AccountsSnapshot`], then brings every
+/// enabled account online.
+pub fn start(store: Arc<dyn Store>) -> CoreHandle {
+    sotto_xmpp::tls::crypto_provider();
+    let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(hub::run(store, commands_rx, events_tx));
+    CoreHandle {
+        commands: commands_tx,
+        events: events_rx,
+        task,
+    }
+}

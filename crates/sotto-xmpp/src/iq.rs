@@ -137,6 +137,9 @@ mod tests {
         let tracker = IqTracker::default();
         let mut rx = tracker.register("1".into(), None, "roster");
         tracker.fail_all();
-        assert!(matches!(rx.try_recv(), Ok(Err(IqError::Disconnected("roster")))));
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(Err(IqError::Disconnected("roster")))
+        ));
     }
 }

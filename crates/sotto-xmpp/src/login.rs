@@ -59,7 +59,13 @@ pub(crate) async fn secure(config: &SessionConfig) -> Result<SecureStream, Conne
     let target: &Target = &config.target;
     let raw = config.transport.connect(target).await?;
     let tls = if target.direct_tls {
-        tls::handshake(raw, &target.domain, config.pinned_cert, Some(b"xmpp-client")).await?
+        tls::handshake(
+            raw,
+            &target.domain,
+            config.pinned_cert,
+            Some(b"xmpp-client"),
+        )
+        .await?
     } else {
         let pending = initiate_stream(
             BufStream::new(raw),
@@ -69,7 +75,8 @@ pub(crate) async fn secure(config: &SessionConfig) -> Result<SecureStream, Conne
         )
         .await
         .map_err(|e| ConnectError::Network(format!("opening the XML stream: {e}")))?;
-        let (features, stream) = recv_features::<_, XmppStreamElement>(pending, "reading stream features").await?;
+        let (features, stream) =
+            recv_features::<_, XmppStreamElement>(pending, "reading stream features").await?;
         if !features.can_starttls() {
             return Err(ConnectError::NoTls);
         }
@@ -110,7 +117,9 @@ pub(crate) async fn login(
         let pending = stream
             .send_header(header(&config.target.domain))
             .await
-            .map_err(|e| ConnectError::Network(format!("restarting the stream after login: {e}")))?;
+            .map_err(|e| {
+                ConnectError::Network(format!("restarting the stream after login: {e}"))
+            })?;
         let (features, stream) =
             recv_features::<_, FallibleStreamElement>(pending, "reading features after login")
                 .await?;
@@ -141,18 +150,16 @@ async fn starttls(mut stream: Negotiating<BoxedStream>) -> Result<BoxedStream, C
         )))
         .await
         .map_err(|e| ConnectError::Network(format!("requesting STARTTLS: {e}")))?;
-    loop {
-        match next_element(&mut stream, "negotiating STARTTLS").await? {
-            XmppStreamElement::Starttls(starttls::Nonza::Proceed(_)) => break,
-            XmppStreamElement::Starttls(starttls::Nonza::Failure(_)) => {
-                return Err(ConnectError::NoTls);
-            }
-            other => {
-                return Err(ConnectError::protocol(
-                    "negotiating STARTTLS",
-                    format!("unexpected element {}", element_kind(&other)),
-                ));
-            }
+    match next_element(&mut stream, "negotiating STARTTLS").await? {
+        XmppStreamElement::Starttls(starttls::Nonza::Proceed(_)) => {}
+        XmppStreamElement::Starttls(starttls::Nonza::Failure(_)) => {
+            return Err(ConnectError::NoTls);
+        }
+        other => {
+            return Err(ConnectError::protocol(
+                "negotiating STARTTLS",
+                format!("unexpected element {}", element_kind(&other)),
+            ));
         }
     }
     Ok(stream.into_inner().into_inner())

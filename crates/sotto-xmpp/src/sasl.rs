@@ -60,10 +60,12 @@ fn build(
     let fail = |e: String| ConnectError::protocol("preparing the login", e);
     let mechanism: Box<dyn Mechanism + Send> = match name {
         "SCRAM-SHA-256-PLUS" | "SCRAM-SHA-256" => Box::new(
-            Scram::<Sha256>::new(username, password.to_owned(), cb).map_err(|e| fail(format!("{e:?}")))?,
+            Scram::<Sha256>::new(username, password.to_owned(), cb)
+                .map_err(|e| fail(format!("{e:?}")))?,
         ),
         "SCRAM-SHA-1-PLUS" | "SCRAM-SHA-1" => Box::new(
-            Scram::<Sha1>::new(username, password.to_owned(), cb).map_err(|e| fail(format!("{e:?}")))?,
+            Scram::<Sha1>::new(username, password.to_owned(), cb)
+                .map_err(|e| fail(format!("{e:?}")))?,
         ),
         _ => Box::new(Plain::new(username, password)),
     };
@@ -88,10 +90,13 @@ where
     let mut mechanism = build(name, username, password, binding)?;
     let wire = WireMechanism::from_str(name)
         .map_err(|e| ConnectError::protocol("choosing the login mechanism", e))?;
-    send(&mut stream, XmppStreamElement::Sasl(Nonza::Auth(Auth {
-        mechanism: wire,
-        data: mechanism.initial(),
-    })))
+    send(
+        &mut stream,
+        XmppStreamElement::Sasl(Nonza::Auth(Auth {
+            mechanism: wire,
+            data: mechanism.initial(),
+        })),
+    )
     .await?;
     loop {
         match next_element(&mut stream, "logging in").await? {
@@ -99,9 +104,10 @@ where
                 let response = mechanism.response(&challenge.data).map_err(|e| {
                     ConnectError::AuthenticationFailed(format!("invalid server challenge: {e:?}"))
                 })?;
-                send(&mut stream, XmppStreamElement::Sasl(Nonza::Response(Response {
-                    data: response,
-                })))
+                send(
+                    &mut stream,
+                    XmppStreamElement::Sasl(Nonza::Response(Response { data: response })),
+                )
                 .await?;
             }
             XmppStreamElement::Sasl(Nonza::Success(success)) => {

@@ -32,8 +32,8 @@ use crate::transport::{Target, Transport};
 use crate::xep::mam::{self, ArchivePage, Page};
 use crate::xep::message::IncomingMessage;
 use crate::xep::presence::PresenceUpdate;
-use crate::xep::roster::{self, Contact, RosterResult};
 use crate::xep::register;
+use crate::xep::roster::{self, Contact, RosterResult};
 
 mod driver;
 mod reconnect;
@@ -176,7 +176,9 @@ impl std::fmt::Debug for Outgoing {
 
 impl Session {
     /// Starts connecting; events arrive on the returned receiver.
-    pub fn start(config: SessionConfig) -> Result<(Session, mpsc::UnboundedReceiver<SessionEvent>), ConnectError> {
+    pub fn start(
+        config: SessionConfig,
+    ) -> Result<(Session, mpsc::UnboundedReceiver<SessionEvent>), ConnectError> {
         crate::tls::crypto_provider();
         let identity = config
             .jid
@@ -232,8 +234,18 @@ impl Session {
         let id = uuid::Uuid::new_v4().to_string();
         let rx = self.iq.register(id.clone(), to.clone(), what);
         let iq = match payload {
-            IqPayloadKind::Get(payload) => Iq::Get { from: None, to, id: id.clone(), payload },
-            IqPayloadKind::Set(payload) => Iq::Set { from: None, to, id: id.clone(), payload },
+            IqPayloadKind::Get(payload) => Iq::Get {
+                from: None,
+                to,
+                id: id.clone(),
+                payload,
+            },
+            IqPayloadKind::Set(payload) => Iq::Set {
+                from: None,
+                to,
+                id: id.clone(),
+                payload,
+            },
         };
         if self.outgoing.send(Outgoing::Stanza(iq.into())).is_err() {
             self.iq.forget(&id);
@@ -274,17 +286,30 @@ impl Session {
     }
 
     /// Adds or changes a contact.
-    pub async fn roster_set(&self, jid: BareJid, name: Option<String>, groups: Vec<String>) -> Result<(), IqError> {
-        self.request(None, IqPayloadKind::Set(roster::set(jid, name, groups).into()), "changing the roster")
-            .await
-            .map(drop)
+    pub async fn roster_set(
+        &self,
+        jid: BareJid,
+        name: Option<String>,
+        groups: Vec<String>,
+    ) -> Result<(), IqError> {
+        self.request(
+            None,
+            IqPayloadKind::Set(roster::set(jid, name, groups).into()),
+            "changing the roster",
+        )
+        .await
+        .map(drop)
     }
 
     /// Removes a contact.
     pub async fn roster_remove(&self, jid: BareJid) -> Result<(), IqError> {
-        self.request(None, IqPayloadKind::Set(roster::remove(jid).into()), "removing a contact")
-            .await
-            .map(drop)
+        self.request(
+            None,
+            IqPayloadKind::Set(roster::remove(jid).into()),
+            "removing a contact",
+        )
+        .await
+        .map(drop)
     }
 
     /// Asks the server to send us carbon copies (XEP-0280).
@@ -304,19 +329,31 @@ impl Session {
     }
 
     /// Fetches one page of our archive, optionally for one conversation.
-    pub async fn archive_page(&self, page: &Page, with: Option<&BareJid>, max: usize) -> Result<ArchivePage, IqError> {
+    pub async fn archive_page(
+        &self,
+        page: &Page,
+        with: Option<&BareJid>,
+        max: usize,
+    ) -> Result<ArchivePage, IqError> {
         let what = "fetching the message archive";
         let query_id = uuid::Uuid::new_v4().to_string();
         self.mam.open(&query_id);
         let result = self
-            .request(None, IqPayloadKind::Set(mam::query(&query_id, page, with, max).into()), what)
+            .request(
+                None,
+                IqPayloadKind::Set(mam::query(&query_id, page, with, max).into()),
+                what,
+            )
             .await;
         let collected = self.mam.take(&query_id);
         let answer = result?;
         let fin = answer
             .map(xmpp_parsers::mam::Fin::try_from)
             .transpose()
-            .map_err(|e| IqError::Malformed { what, detail: e.to_string() })?;
+            .map_err(|e| IqError::Malformed {
+                what,
+                detail: e.to_string(),
+            })?;
         let mut page = ArchivePage::default();
         for item in collected {
             match item {

@@ -41,10 +41,7 @@ impl CertFingerprint {
 
     /// Parses 64 hex digits, with or without `:` separators, any case.
     pub fn parse(text: &str) -> Option<Self> {
-        let cleaned: String = text
-            .chars()
-            .filter(|c| !matches!(c, ':' | ' '))
-            .collect();
+        let cleaned: String = text.chars().filter(|c| !matches!(c, ':' | ' ')).collect();
         let bytes = hex::decode(cleaned).ok()?;
         Some(Self(bytes.try_into().ok()?))
     }
@@ -137,7 +134,10 @@ impl ServerCertVerifier for SottoVerifier {
                 self.note(presented, None);
                 return Ok(ServerCertVerified::assertion());
             }
-            self.note(presented, Some("certificate differs from the pinned one".into()));
+            self.note(
+                presented,
+                Some("certificate differs from the pinned one".into()),
+            );
             return Err(rustls::Error::InvalidCertificate(
                 rustls::CertificateError::ApplicationVerificationFailure,
             ));
@@ -190,9 +190,9 @@ fn describe_tls_error(error: &rustls::Error) -> String {
             "the certificate has expired".into()
         }
         rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName)
-        | rustls::Error::InvalidCertificate(
-            rustls::CertificateError::NotValidForNameContext { .. },
-        ) => "the certificate is for a different server name".into(),
+        | rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForNameContext {
+            ..
+        }) => "the certificate is for a different server name".into(),
         other => format!("the certificate was refused: {other}"),
     }
 }
@@ -245,7 +245,9 @@ where
                 (Ok((Some(presented), Some(reason))), None) => {
                     Err(ConnectError::CertificateUntrusted { presented, reason })
                 }
-                _ => Err(ConnectError::Tls(format!("TLS handshake failed: {io_error}"))),
+                _ => Err(ConnectError::Tls(format!(
+                    "TLS handshake failed: {io_error}"
+                ))),
             }
         }
     }

@@ -53,7 +53,10 @@ impl Target {
 /// Opens byte streams to XMPP servers.
 pub trait Transport: Send + Sync + Debug + 'static {
     /// Opens a stream to the server of `target`.
-    fn connect<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<BoxedStream, ConnectError>>;
+    fn connect<'a>(
+        &'a self,
+        target: &'a Target,
+    ) -> BoxFuture<'a, Result<BoxedStream, ConnectError>>;
 }
 
 /// Plain TCP with SRV resolution (`_xmpp-client._tcp` / `_xmpps-client._tcp`),
@@ -62,15 +65,16 @@ pub trait Transport: Send + Sync + Debug + 'static {
 pub struct DirectTransport;
 
 impl Transport for DirectTransport {
-    fn connect<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<BoxedStream, ConnectError>> {
+    fn connect<'a>(
+        &'a self,
+        target: &'a Target,
+    ) -> BoxFuture<'a, Result<BoxedStream, ConnectError>> {
         Box::pin(async move {
             let dns = match &target.host {
                 Some(host) => DnsConfig::no_srv(host, target.default_port()),
-                None if target.direct_tls => DnsConfig::srv(
-                    &target.domain,
-                    "_xmpps-client._tcp",
-                    target.default_port(),
-                ),
+                None if target.direct_tls => {
+                    DnsConfig::srv(&target.domain, "_xmpps-client._tcp", target.default_port())
+                }
                 None => DnsConfig::srv(&target.domain, "_xmpp-client._tcp", target.default_port()),
             };
             let tcp = dns

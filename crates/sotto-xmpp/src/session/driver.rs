@@ -11,7 +11,9 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio_xmpp::stanzastream::{Event as StreamEvent, StanzaStage, StanzaState, StanzaStream, StreamEvent as StreamChange};
+use tokio_xmpp::stanzastream::{
+    Event as StreamEvent, StanzaStage, StanzaState, StanzaStream, StreamEvent as StreamChange,
+};
 use tokio_xmpp::xmlstream::XmppStreamElement;
 use xmpp_parsers::disco::DiscoInfoQuery;
 use xmpp_parsers::iq::Iq;
@@ -157,18 +159,30 @@ impl Driver {
         tokio::spawn(async move {
             let mut reported_sent = false;
             loop {
-                let stage = if reported_sent { StanzaStage::Acked } else { StanzaStage::Sent };
+                let stage = if reported_sent {
+                    StanzaStage::Acked
+                } else {
+                    StanzaStage::Sent
+                };
                 let state = token.wait_for(stage).await;
                 let delivery = match state {
                     Some(StanzaState::Sent { .. }) => Delivery::Sent,
                     Some(StanzaState::Acked { .. }) => Delivery::Acked,
                     Some(StanzaState::Queued) => continue,
-                    Some(StanzaState::Failed { .. }) | Some(StanzaState::Dropped) | None => Delivery::Failed,
+                    Some(StanzaState::Failed { .. }) | Some(StanzaState::Dropped) | None => {
+                        Delivery::Failed
+                    }
                 };
                 if delivery == Delivery::Acked && !reported_sent {
-                    let _ = events.send(SessionEvent::Delivery { key: key.clone(), state: Delivery::Sent });
+                    let _ = events.send(SessionEvent::Delivery {
+                        key: key.clone(),
+                        state: Delivery::Sent,
+                    });
                 }
-                let _ = events.send(SessionEvent::Delivery { key: key.clone(), state: delivery });
+                let _ = events.send(SessionEvent::Delivery {
+                    key: key.clone(),
+                    state: delivery,
+                });
                 if delivery != Delivery::Sent {
                     return;
                 }
@@ -184,7 +198,10 @@ impl Driver {
                 // Answers to requests of the previous stream will never come.
                 self.iq.fail_all();
                 match bound_jid.try_into_full() {
-                    Ok(jid) => self.emit(SessionEvent::Online { jid, resumed: false }),
+                    Ok(jid) => self.emit(SessionEvent::Online {
+                        jid,
+                        resumed: false,
+                    }),
                     Err(bare) => self.reject(format!("server bound a bare JID {bare}")),
                 }
             }
@@ -210,7 +227,11 @@ impl Driver {
     fn on_message(&mut self, mut message: Message) {
         match message.extract_payload::<mam::Result_>() {
             Ok(Some(result)) => {
-                let query_id = result.queryid.as_ref().map(|q| q.0.clone()).unwrap_or_default();
+                let query_id = result
+                    .queryid
+                    .as_ref()
+                    .map(|q| q.0.clone())
+                    .unwrap_or_default();
                 let item = message::parse_archived(&self.own, message.from.as_ref(), result);
                 if let Err(rejected) = &item {
                     self.reject(rejected.to_string());
@@ -231,16 +252,24 @@ impl Driver {
 
     fn on_iq(&mut self, iq: Iq) {
         match iq {
-            Iq::Result { from, id, payload, .. } => {
+            Iq::Result {
+                from, id, payload, ..
+            } => {
                 if !self.iq.complete(&self.own, &id, from.as_ref(), Ok(payload)) {
                     tracing::debug!("unmatched IQ result ignored");
                 }
             }
-            Iq::Error { from, id, error, .. } => {
+            Iq::Error {
+                from, id, error, ..
+            } => {
                 self.iq.complete(&self.own, &id, from.as_ref(), Err(error));
             }
-            Iq::Get { from, id, payload, .. } => self.on_get(from, id, payload),
-            Iq::Set { from, id, payload, .. } => self.on_set(from, id, payload),
+            Iq::Get {
+                from, id, payload, ..
+            } => self.on_get(from, id, payload),
+            Iq::Set {
+                from, id, payload, ..
+            } => self.on_set(from, id, payload),
         }
     }
 
@@ -251,11 +280,17 @@ impl Driver {
 
     fn on_get(&mut self, from: Option<Jid>, id: String, payload: Element) {
         let reply: Stanza = if payload.is("ping", ns::PING) {
-            Iq::empty_result(from.clone().unwrap_or_else(|| Jid::from(self.own.clone())), id).into()
+            Iq::empty_result(
+                from.clone().unwrap_or_else(|| Jid::from(self.own.clone())),
+                id,
+            )
+            .into()
         } else if payload.is("query", ns::DISCO_INFO) {
             match DiscoInfoQuery::try_from(payload) {
                 Ok(query) if disco::is_our_node(query.node.as_deref()) => {
-                    Iq::from_result(id, Some(disco::info(query.node))).with_to_opt(from).into()
+                    Iq::from_result(id, Some(disco::info(query.node)))
+                        .with_to_opt(from)
+                        .into()
                 }
                 _ => error_reply(from, id, DefinedCondition::ItemNotFound),
             }
@@ -327,8 +362,11 @@ impl WithToOpt for Iq {
 pub(super) async fn register(config: &SessionConfig) -> Result<(), ConnectError> {
     let mut secure = login::secure(config).await?;
     let username = config.jid.node().map(|n| n.as_str()).unwrap_or_default();
-    let iq = Iq::from_set("register-1", ibr::request(username, config.password.expose()))
-        .with_to(Jid::from(config.jid.domain().to_owned()));
+    let iq = Iq::from_set(
+        "register-1",
+        ibr::request(username, config.password.expose()),
+    )
+    .with_to(Jid::from(config.jid.domain().to_owned()));
     secure
         .stream
         .send(&XmppStreamElement::Stanza(iq.into()))
@@ -340,7 +378,9 @@ pub(super) async fn register(config: &SessionConfig) -> Result<(), ConnectError>
                 let _ = SinkExt::<&XmppStreamElement>::close(&mut secure.stream).await;
                 return Ok(());
             }
-            XmppStreamElement::Stanza(Stanza::Iq(Iq::Error { id, error, .. })) if id == "register-1" => {
+            XmppStreamElement::Stanza(Stanza::Iq(Iq::Error { id, error, .. }))
+                if id == "register-1" =>
+            {
                 let text = error.texts.values().next().cloned();
                 let condition = format!("{:?}", error.defined_condition);
                 return Err(ConnectError::RegistrationRefused(match text {

@@ -172,11 +172,13 @@ pub fn parse_archived(
     Ok(inner)
 }
 
-fn parse_plain(own: &BareJid, mut message: Message, route: Route) -> Result<IncomingMessage, Rejected> {
+fn parse_plain(
+    own: &BareJid,
+    mut message: Message,
+    route: Route,
+) -> Result<IncomingMessage, Rejected> {
     let from = message.from.clone().ok_or(Rejected::NoSender)?;
-    let body = message
-        .get_best_body_cloned(vec![])
-        .map(|(_, body)| body);
+    let body = message.get_best_body_cloned(vec![]).map(|(_, body)| body);
     let origin_id = message
         .extract_payload::<OriginId>()
         .map_err(|_| Rejected::Malformed("origin-id"))?

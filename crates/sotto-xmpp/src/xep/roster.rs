@@ -104,10 +104,22 @@ mod tests {
     fn pushes_only_from_own_account() {
         let own = BareJid::new("me@example.org").expect("jid");
         assert!(push_is_authentic(&own, None));
-        assert!(push_is_authentic(&own, Some(&Jid::new("me@example.org").expect("jid"))));
-        assert!(push_is_authentic(&own, Some(&Jid::new("me@example.org/r").expect("jid"))));
-        assert!(!push_is_authentic(&own, Some(&Jid::new("example.org").expect("jid"))));
-        assert!(!push_is_authentic(&own, Some(&Jid::new("evil@example.org").expect("jid"))));
+        assert!(push_is_authentic(
+            &own,
+            Some(&Jid::new("me@example.org").expect("jid"))
+        ));
+        assert!(push_is_authentic(
+            &own,
+            Some(&Jid::new("me@example.org/r").expect("jid"))
+        ));
+        assert!(!push_is_authentic(
+            &own,
+            Some(&Jid::new("example.org").expect("jid"))
+        ));
+        assert!(!push_is_authentic(
+            &own,
+            Some(&Jid::new("evil@example.org").expect("jid"))
+        ));
     }
 
     #[test]

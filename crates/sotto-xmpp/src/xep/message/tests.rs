@@ -32,12 +32,22 @@ fn plain_chat_with_ids_receipt_request_and_state() {
     .expect("accepted");
     assert_eq!(m.body.as_deref(), Some("hello"));
     assert_eq!(m.origin_id.as_deref(), Some("o1"));
-    assert_eq!(m.stanza_id.as_deref(), Some("s1"), "only our server's stanza-id counts");
+    assert_eq!(
+        m.stanza_id.as_deref(),
+        Some("s1"),
+        "only our server's stanza-id counts"
+    );
     assert!(m.wants_receipt);
     assert_eq!(m.chat_state, Some(ChatState::Active));
     assert_eq!(m.route, Route::Direct);
-    assert_eq!(m.peer(&own()).map(|j| j.to_string()).as_deref(), Some("peer@example.org"));
-    assert!(!format!("{m:?}").contains("hello"), "Debug must not show the body");
+    assert_eq!(
+        m.peer(&own()).map(|j| j.to_string()).as_deref(),
+        Some("peer@example.org")
+    );
+    assert!(
+        !format!("{m:?}").contains("hello"),
+        "Debug must not show the body"
+    );
 }
 
 #[test]
@@ -60,24 +70,42 @@ const SENT_CARBON: &str = "<message xmlns='jabber:client' from='{FROM}' to='me@e
 
 #[test]
 fn carbons_from_own_bare_jid_are_accepted() {
-    let m = parse(&own(), message(&SENT_CARBON.replace("{FROM}", "me@example.org"))).expect("accepted");
+    let m = parse(
+        &own(),
+        message(&SENT_CARBON.replace("{FROM}", "me@example.org")),
+    )
+    .expect("accepted");
     assert_eq!(m.route, Route::CarbonSent);
     assert!(m.is_outgoing(&own()));
-    assert_eq!(m.peer(&own()).map(|j| j.to_string()).as_deref(), Some("peer@example.org"));
+    assert_eq!(
+        m.peer(&own()).map(|j| j.to_string()).as_deref(),
+        Some("peer@example.org")
+    );
     assert_eq!(m.body.as_deref(), Some("from my phone"));
 }
 
 #[test]
 fn forged_carbons_are_rejected() {
-    for from in ["peer@example.org", "peer@example.org/r", "me@example.org/other", "example.org"] {
+    for from in [
+        "peer@example.org",
+        "peer@example.org/r",
+        "me@example.org/other",
+        "example.org",
+    ] {
         let result = parse(&own(), message(&SENT_CARBON.replace("{FROM}", from)));
-        assert!(matches!(result, Err(Rejected::ForgedCarbon(_))), "{from}: {result:?}");
+        assert!(
+            matches!(result, Err(Rejected::ForgedCarbon(_))),
+            "{from}: {result:?}"
+        );
     }
     let received = "<message xmlns='jabber:client' from='mallory@evil.example' to='me@example.org/sotto'>\
         <received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>\
         <message xmlns='jabber:client' from='boss@example.org/r' to='me@example.org' type='chat'>\
         <body>wire the money</body></message></forwarded></received></message>";
-    assert!(matches!(parse(&own(), message(received)), Err(Rejected::ForgedCarbon(_))));
+    assert!(matches!(
+        parse(&own(), message(received)),
+        Err(Rejected::ForgedCarbon(_))
+    ));
 }
 
 #[test]
@@ -96,7 +124,10 @@ fn receipts_are_recognised() {
 
 #[test]
 fn message_without_sender_is_refused() {
-    let result = parse(&own(), message("<message xmlns='jabber:client'><body>x</body></message>"));
+    let result = parse(
+        &own(),
+        message("<message xmlns='jabber:client'><body>x</body></message>"),
+    );
     assert_eq!(result, Err(Rejected::NoSender));
 }
 

@@ -1,0 +1,298 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! One account's task: owns its session, persists what arrives, sends what
+//! the user writes (queued while offline), and reports everything as events.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sotto_store::{AccountRecord, MessageState, Store};
+use sotto_xmpp::{ConnectError, Session, SessionEvent};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::api::{Command, ConnectionState, Event};
+use crate::convert;
+
+mod commands;
+mod incoming;
+mod sync;
+
+/// What the hub sends an account task.
+#[derive(Debug)]
+pub(crate) enum AccountCommand {
+    Api(Command),
+    Stop(oneshot::Sender<()>),
+}
+
+/// The hub's handle on an account task.
+#[derive(Debug)]
+pub(crate) struct AccountTask {
+    commands: mpsc::UnboundedSender<AccountCommand>,
+    task: JoinHandle<()>,
+}
+
+impl AccountTask {
+    pub(crate) fn send(&self, command: AccountCommand) {
+        let _ = self.commands.send(command);
+    }
+
+    /// Closes the session cleanly and ends the task.
+    pub(crate) async fn stop(self) {
+        let (done_tx, done_rx) = oneshot::channel();
+        if self.commands.send(AccountCommand::Stop(done_tx)).is_ok() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(8), done_rx).await;
+        }
+        self.task.abort();
+    }
+}
+
+/// The account a command concerns, for commands handled by account tasks.
+pub(crate) fn target_account(command: &Command) -> Option<&str> {
+    match command {
+        Command::ChangePassword { account, .. }
+        | Command::SendMessage { account, .. }
+        | Command::RetryMessage { account, .. }
+        | Command::SendChatState { account, .. }
+        | Command::SetPresence { account, .. }
+        | Command::AddContact { account, .. }
+        | Command::RemoveContact { account, .. }
+        | Command::RenameContact { account, .. }
+        | Command::AnswerSubscription { account, .. }
+        | Command::LoadOlder { account, .. } => Some(account),
+        _ => None,
+    }
+}
+
+pub(crate) fn spawn(
+    record: AccountRecord,
+    register: bool,
+    store: Arc<dyn Store>,
+    events: mpsc::UnboundedSender<Event>,
+) -> AccountTask {
+    let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(async move {
+        let account = Account {
+            jid: record.settings.jid.clone(),
+            record,
+            store,
+            events,
+            session: None,
+            online: false,
+            in_flight: HashMap::new(),
+        };
+        account.run(register, commands_rx).await;
+    });
+    AccountTask {
+        commands: commands_tx,
+        task,
+    }
+}
+
+pub(crate) struct Account {
+    pub(crate) jid: String,
+    pub(crate) record: AccountRecord,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) events: mpsc::UnboundedSender<Event>,
+    pub(crate) session: Option<Session>,
+    pub(crate) online: bool,
+    /// Local ids of messages handed to the live stream and not yet acked.
+    pub(crate) in_flight: HashMap<i64, InFlight>,
+}
+
+/// A message handed to the live stream.
+#[derive(Debug)]
+pub(crate) struct InFlight {
+    pub(crate) peer: String,
+    pub(crate) state: MessageState,
+}
+
+impl Account {
+    pub(crate) fn emit(&self, event: Event) {
+        let _ = self.events.send(event);
+    }
+
+    pub(crate) fn fail(&self, reason: impl Into<String>) {
+        self.emit(Event::CommandFailed {
+            account: Some(self.jid.clone()),
+            reason: reason.into(),
+        });
+    }
+
+    pub(crate) fn connection(&self, state: ConnectionState) {
+        self.emit(Event::Connection {
+            account: self.jid.clone(),
+            state,
+        });
+    }
+
+    pub(crate) fn set_state(&self, id: i64, peer: &str, state: MessageState) {
+        match self.store.set_message_state(&self.jid, id, state) {
+            Ok(()) => self.emit(Event::MessageStateChanged {
+                account: self.jid.clone(),
+                peer: peer.to_owned(),
+                id,
+                state,
+            }),
+            Err(e) => tracing::warn!(error = %e, "could not update a message state"),
+        }
+    }
+
+    async fn run(mut self, register: bool, mut commands: mpsc::UnboundedReceiver<AccountCommand>) {
+        let config = match convert::session_config(&self.record) {
+            Ok(config) => config,
+            Err(reason) => {
+                self.connection(ConnectionState::Offline {
+                    reason,
+                    retry_in_ms: None,
+                });
+                return self.idle(commands).await;
+            }
+        };
+        if register {
+            self.connection(ConnectionState::Connecting);
+            match sotto_xmpp::register_account(&config).await {
+                Ok(()) => self.emit(Event::AccountRegistered {
+                    account: self.jid.clone(),
+                }),
+                Err(error) => {
+                    self.stopped(error);
+                    return self.idle(commands).await;
+                }
+            }
+        }
+        let (session, mut session_events) = match Session::start(config) {
+            Ok(started) => started,
+            Err(error) => {
+                self.stopped(error);
+                return self.idle(commands).await;
+            }
+        };
+        self.session = Some(session);
+        loop {
+            tokio::select! {
+                event = session_events.recv() => match event {
+                    Some(event) => {
+                        if self.on_session_event(event).await {
+                            if let Some(session) = self.session.take() {
+                                session.close().await;
+                            }
+                            return self.idle(commands).await;
+                        }
+                    }
+                    None => return self.idle(commands).await,
+                },
+                command = commands.recv() => match command {
+                    Some(AccountCommand::Api(command)) => self.on_command(command).await,
+                    Some(AccountCommand::Stop(done)) => {
+                        if let Some(session) = self.session.take() {
+                            session.close().await;
+                        }
+                        let _ = done.send(());
+                        return;
+                    }
+                    None => return,
+                },
+            }
+        }
+    }
+
+    /// After the session stopped for good: still answer commands (messages
+    /// get queued) until the hub stops or restarts us.
+    async fn idle(mut self, mut commands: mpsc::UnboundedReceiver<AccountCommand>) {
+        self.online = false;
+        while let Some(command) = commands.recv().await {
+            match command {
+                AccountCommand::Api(command) => self.on_command(command).await,
+                AccountCommand::Stop(done) => {
+                    let _ = done.send(());
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Reports why the session gave up.
+    fn stopped(&self, error: ConnectError) {
+        let account = self.jid.clone();
+        match &error {
+            ConnectError::CertificateUntrusted { presented, reason } => {
+                self.emit(Event::CertificateUntrusted {
+                    account,
+                    sha256: presented.to_hex(),
+                    reason: reason.clone(),
+                })
+            }
+            ConnectError::CertificateChanged { pinned, presented } => {
+                self.emit(Event::CertificateChanged {
+                    account,
+                    pinned_sha256: pinned.to_hex(),
+                    presented_sha256: presented.to_hex(),
+                })
+            }
+            ConnectError::AuthenticationFailed(reason) => self.emit(Event::AuthenticationFailed {
+                account,
+                reason: reason.clone(),
+            }),
+            ConnectError::RegistrationRefused(reason) => self.fail(format!(
+                "creating the account on the server failed: {reason}"
+            )),
+            _ => {}
+        }
+        self.connection(ConnectionState::Offline {
+            reason: error.to_string(),
+            retry_in_ms: None,
+        });
+    }
+
+    /// Handles a session event; true when the session has stopped for good.
+    async fn on_session_event(&mut self, event: SessionEvent) -> bool {
+        match event {
+            SessionEvent::Connecting => {
+                self.online = false;
+                self.connection(ConnectionState::Connecting);
+            }
+            SessionEvent::Suspended => {
+                self.online = false;
+                self.connection(ConnectionState::Connecting);
+            }
+            SessionEvent::RetryScheduled { reason, retry_in } => {
+                self.online = false;
+                self.connection(ConnectionState::Offline {
+                    reason,
+                    retry_in_ms: Some(retry_in.as_millis() as u64),
+                });
+            }
+            SessionEvent::Stopped { error } => {
+                self.online = false;
+                self.stopped(error);
+                return true;
+            }
+            SessionEvent::Online { jid, resumed } => {
+                self.online = true;
+                self.connection(ConnectionState::Online {
+                    jid: jid.to_string(),
+                    resumed,
+                });
+                if !resumed {
+                    self.in_flight.clear();
+                    self.fresh_session().await;
+                }
+                self.flush_outbox();
+            }
+            SessionEvent::Message(message) => self.on_message(*message),
+            SessionEvent::Presence(update) => self.on_presence(update),
+            SessionEvent::RosterPush {
+                contact,
+                removed,
+                version,
+            } => self.on_roster_push(contact, removed, version),
+            SessionEvent::Delivery { key, state } => self.on_delivery(&key, state),
+            SessionEvent::Rejected { .. } => {}
+            _ => {}
+        }
+        false
+    }
+}

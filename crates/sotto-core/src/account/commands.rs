@@ -1,0 +1,243 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! Commands a front end sends to one account, and the outbox.
+
+use sotto_store::{Direction, Encryption, MessageRecord, MessageState, NewMessage, Password};
+use sotto_xmpp::Jid;
+use sotto_xmpp::xep::{message, presence};
+use xmpp_parsers::presence::Type as PresenceType;
+
+use super::{Account, InFlight};
+use crate::api::{Availability, Command, Event};
+use crate::convert;
+
+fn now_ms() -> i64 {
+    message::received_now_ms()
+}
+
+impl Account {
+    pub(crate) async fn on_command(&mut self, command: Command) {
+        match command {
+            Command::SendMessage { to, body, .. } => self.send_message(&to, body),
+            Command::RetryMessage { id, .. } => {
+                if let Err(e) = self
+                    .store
+                    .set_message_state(&self.jid, id, MessageState::Queued)
+                {
+                    return self.fail(format!("queueing message {id} again: {e}"));
+                }
+                if let Ok(outbox) = self.store.outbox(&self.jid)
+                    && let Some(record) = outbox.iter().find(|m| m.id == id)
+                {
+                    self.emit(Event::MessageStateChanged {
+                        account: self.jid.clone(),
+                        peer: record.peer.clone(),
+                        id,
+                        state: MessageState::Queued,
+                    });
+                }
+                self.flush_outbox();
+            }
+            Command::SendChatState { to, state, .. } => {
+                let (Ok(to), Some(session)) = (convert::parse_contact_jid(&to), &self.session)
+                else {
+                    return;
+                };
+                if self.online {
+                    session.send(message::chat_state(
+                        Jid::from(to),
+                        convert::chat_state_out(state),
+                    ));
+                }
+            }
+            Command::SetPresence {
+                availability,
+                status,
+                ..
+            } => {
+                if let Some(session) = &self.session {
+                    let unavailable = availability == Availability::Unavailable;
+                    session.send_presence(presence::own(
+                        convert::show(availability),
+                        status.as_deref(),
+                        unavailable,
+                    ));
+                }
+            }
+            Command::AddContact {
+                jid, name, groups, ..
+            } => {
+                let jid = match convert::parse_contact_jid(&jid) {
+                    Ok(jid) => jid,
+                    Err(reason) => return self.fail(reason),
+                };
+                let Some(session) = self.live() else { return };
+                if let Err(e) = session.roster_set(jid.clone(), name, groups).await {
+                    return self.fail(e.to_string());
+                }
+                session.send(presence::subscription(jid, PresenceType::Subscribe));
+            }
+            Command::RemoveContact { jid, .. } => {
+                let jid = match convert::parse_contact_jid(&jid) {
+                    Ok(jid) => jid,
+                    Err(reason) => return self.fail(reason),
+                };
+                let Some(session) = self.live() else { return };
+                if let Err(e) = session.roster_remove(jid).await {
+                    self.fail(e.to_string());
+                }
+            }
+            Command::RenameContact { jid, name, .. } => {
+                let groups = self
+                    .store
+                    .roster(&self.jid)
+                    .ok()
+                    .and_then(|(_, items)| items.into_iter().find(|i| i.jid == jid))
+                    .map(|i| i.groups)
+                    .unwrap_or_default();
+                let jid = match convert::parse_contact_jid(&jid) {
+                    Ok(jid) => jid,
+                    Err(reason) => return self.fail(reason),
+                };
+                let Some(session) = self.live() else { return };
+                if let Err(e) = session.roster_set(jid, name, groups).await {
+                    self.fail(e.to_string());
+                }
+            }
+            Command::AnswerSubscription { jid, approve, .. } => {
+                let jid = match convert::parse_contact_jid(&jid) {
+                    Ok(jid) => jid,
+                    Err(reason) => return self.fail(reason),
+                };
+                let Some(session) = self.live() else { return };
+                if approve {
+                    session.send(presence::subscription(
+                        jid.clone(),
+                        PresenceType::Subscribed,
+                    ));
+                    // Approving usually means wanting to see them too.
+                    let subscribed_to_them = self
+                        .store
+                        .roster(&self.jid)
+                        .ok()
+                        .and_then(|(_, items)| items.into_iter().find(|i| i.jid == jid.to_string()))
+                        .is_some_and(|i| {
+                            i.ask_subscribe
+                                || matches!(
+                                    i.subscription,
+                                    sotto_store::Subscription::To | sotto_store::Subscription::Both
+                                )
+                        });
+                    if !subscribed_to_them {
+                        session.send(presence::subscription(jid, PresenceType::Subscribe));
+                    }
+                } else {
+                    session.send(presence::subscription(jid, PresenceType::Unsubscribed));
+                }
+            }
+            Command::ChangePassword { new_password, .. } => {
+                let Some(session) = self.live() else { return };
+                if let Err(e) = session.change_password(new_password.expose()).await {
+                    return self.fail(e.to_string());
+                }
+                self.record.password = Password::new(new_password.expose().to_owned());
+                match self.store.upsert_account(&self.record) {
+                    Ok(()) => self.emit(Event::PasswordChanged {
+                        account: self.jid.clone(),
+                    }),
+                    Err(e) => self.fail(format!(
+                        "the server accepted the new password but saving it failed: {e}"
+                    )),
+                }
+            }
+            Command::LoadOlder {
+                peer,
+                before,
+                limit,
+                ..
+            } => self.load_older(peer, before, limit).await,
+            _ => self.fail("this command is not handled by accounts"),
+        }
+    }
+
+    /// The session, when online; otherwise reports that the command needs it.
+    fn live(&self) -> Option<&sotto_xmpp::Session> {
+        match (&self.session, self.online) {
+            (Some(session), true) => Some(session),
+            _ => {
+                self.fail(format!(
+                    "{} is offline; try again when it is online",
+                    self.jid
+                ));
+                None
+            }
+        }
+    }
+
+    fn send_message(&mut self, to: &str, body: String) {
+        let peer = match convert::parse_contact_jid(to) {
+            Ok(peer) => peer,
+            Err(reason) => return self.fail(reason),
+        };
+        let id = uuid::Uuid::new_v4().to_string();
+        let new = NewMessage {
+            peer: peer.to_string(),
+            direction: Direction::Outgoing,
+            body,
+            timestamp_ms: now_ms(),
+            message_id: Some(id.clone()),
+            origin_id: Some(id),
+            stanza_id: None,
+            state: MessageState::Queued,
+            encryption: Encryption::Plain,
+        };
+        if self
+            .store_messages(std::slice::from_ref(&new), None)
+            .is_some()
+        {
+            self.flush_outbox();
+        }
+    }
+
+    /// Hands every queued message to the live stream, oldest first, once.
+    pub(crate) fn flush_outbox(&mut self) {
+        if !self.online || self.session.is_none() {
+            return;
+        }
+        let outbox = match self.store.outbox(&self.jid) {
+            Ok(outbox) => outbox,
+            Err(e) => return self.fail(format!("reading the outbox: {e}")),
+        };
+        for record in outbox {
+            if self.in_flight.contains_key(&record.id) {
+                continue;
+            }
+            self.hand_over(record);
+        }
+    }
+
+    fn hand_over(&mut self, record: MessageRecord) {
+        let Some(session) = &self.session else { return };
+        let Ok(to) = convert::parse_contact_jid(&record.peer) else {
+            return self.set_state(record.id, &record.peer, MessageState::Failed);
+        };
+        let id = record
+            .origin_id
+            .clone()
+            .or_else(|| record.message_id.clone())
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        session.send_tracked(
+            message::chat(Jid::from(to), &id, &record.body),
+            record.id.to_string(),
+        );
+        self.in_flight.insert(
+            record.id,
+            InFlight {
+                peer: record.peer,
+                state: MessageState::Queued,
+            },
+        );
+    }
+}

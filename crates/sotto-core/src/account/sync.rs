@@ -1,0 +1,192 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! Work done when a fresh (not resumed) session comes online, and archive
+//! paging: roster with versioning, carbons, presence, outbox, and catch-up
+//! on the message archive since the last known archive id.
+
+use sotto_store::{MessageRecord, MessageState, NewMessage};
+use sotto_xmpp::xep::mam::{ArchivePage, Page};
+use sotto_xmpp::xep::presence;
+use sotto_xmpp::xep::roster::RosterResult;
+use sotto_xmpp::{BareJid, IqError};
+
+use super::Account;
+use crate::api::Event;
+use crate::convert;
+
+/// Messages per archive page.
+const PAGE_SIZE: usize = 100;
+/// Upper bound on pages fetched in one catch-up (the rest follows next login).
+const MAX_CATCH_UP_PAGES: usize = 200;
+
+impl Account {
+    pub(crate) async fn fresh_session(&mut self) {
+        self.sync_roster().await;
+        if let Some(session) = &self.session {
+            if let Err(e) = session.enable_carbons().await {
+                tracing::info!(error = %e, "carbons unavailable");
+            }
+            session.send_presence(presence::own(None, None, false));
+        }
+        self.catch_up().await;
+    }
+
+    async fn sync_roster(&mut self) {
+        let Some(session) = &self.session else { return };
+        let (version, _) = match self.store.roster(&self.jid) {
+            Ok(stored) => stored,
+            Err(e) => return self.fail(format!("reading the roster: {e}")),
+        };
+        // An empty version asks the server to use versioning from now on.
+        let announced = version.clone().unwrap_or_default();
+        match session.roster_get(Some(&announced)).await {
+            Ok(RosterResult::Full { version, contacts }) => {
+                let items: Vec<_> = contacts.into_iter().map(convert::roster_item).collect();
+                if let Err(e) = self
+                    .store
+                    .replace_roster(&self.jid, version.as_deref(), &items)
+                {
+                    return self.fail(format!("storing the roster: {e}"));
+                }
+            }
+            Ok(RosterResult::Unchanged) => {}
+            Err(e) => return self.fail(e.to_string()),
+        }
+        match self.store.roster(&self.jid) {
+            Ok((_, items)) => self.emit(Event::RosterSnapshot {
+                account: self.jid.clone(),
+                items,
+            }),
+            Err(e) => self.fail(format!("reading the roster: {e}")),
+        }
+    }
+
+    /// Stores one archive page (one transaction, with the new cursor when
+    /// `cursor` is set) and applies receipts found in it.
+    fn store_page(
+        &mut self,
+        own: &BareJid,
+        page: &ArchivePage,
+        cursor: Option<&str>,
+    ) -> Option<Vec<MessageRecord>> {
+        let messages: Vec<NewMessage> = page
+            .messages
+            .iter()
+            .filter_map(|m| convert::new_message(own, m))
+            .collect();
+        let new = self.store_messages(&messages, cursor)?;
+        for message in &page.messages {
+            if let (Some(id), false) = (&message.receipt_for, message.is_outgoing(own))
+                && let Some(peer) = message.peer(own)
+            {
+                self.apply_to_outgoing(&peer.to_string(), id, MessageState::Delivered);
+            }
+        }
+        Some(new)
+    }
+
+    /// Catches up on the archive since the stored cursor, page by page.
+    pub(crate) async fn catch_up(&mut self) {
+        let Some(own) = self.own_bare() else { return };
+        let cursor = match self.store.archive_cursor(&self.jid) {
+            Ok(cursor) => cursor,
+            Err(e) => return self.fail(format!("reading the archive position: {e}")),
+        };
+        let mut page = match cursor {
+            Some(id) => Page::After(id),
+            None => Page::Latest,
+        };
+        let mut total = 0;
+        for _ in 0..MAX_CATCH_UP_PAGES {
+            let Some(session) = &self.session else { return };
+            let result = session.archive_page(&page, None, PAGE_SIZE).await;
+            let fetched = match result {
+                Ok(fetched) => fetched,
+                Err(IqError::Refused { condition, .. })
+                    if condition.contains("FeatureNotImplemented")
+                        || condition.contains("ServiceUnavailable") =>
+                {
+                    tracing::info!("the server keeps no message archive");
+                    return;
+                }
+                Err(IqError::Refused { condition, .. }) if condition.contains("ItemNotFound") => {
+                    // Our cursor fell out of the archive: start over from the newest.
+                    if matches!(page, Page::Latest) {
+                        return;
+                    }
+                    page = Page::Latest;
+                    continue;
+                }
+                Err(e) => return self.fail(e.to_string()),
+            };
+            let Some(new) = self.store_page(&own, &fetched, fetched.last.as_deref()) else {
+                return;
+            };
+            total += new.len();
+            let latest = matches!(page, Page::Latest);
+            match &fetched.last {
+                Some(last) if !fetched.complete && !latest => page = Page::After(last.clone()),
+                _ => break,
+            }
+        }
+        self.emit(Event::ArchiveSynced {
+            account: self.jid.clone(),
+            new_messages: total,
+        });
+    }
+
+    /// Older history of one conversation: from the store, then the archive.
+    pub(crate) async fn load_older(&mut self, peer: String, before: i64, limit: usize) {
+        let stored = match self.store.history(&self.jid, &peer, Some(before), limit) {
+            Ok(stored) => stored,
+            Err(e) => return self.fail(format!("reading history: {e}")),
+        };
+        if stored.len() >= limit || !self.online {
+            let has_more = stored.len() >= limit;
+            return self.emit(Event::HistoryPage {
+                account: self.jid.clone(),
+                peer,
+                messages: stored,
+                has_more,
+            });
+        }
+        // The store is exhausted: ask the archive for what precedes the
+        // oldest message we know of in this conversation.
+        let Some(own) = self.own_bare() else { return };
+        let Ok(with) = convert::parse_contact_jid(&peer) else {
+            return self.fail(format!("{peer:?} is not a valid JID"));
+        };
+        let oldest_known = match self.store.history(&self.jid, &peer, None, usize::MAX) {
+            Ok(all) => all.into_iter().find_map(|m| m.stanza_id),
+            Err(_) => None,
+        };
+        let page = match oldest_known {
+            Some(id) => Page::Before(id),
+            None => Page::Latest,
+        };
+        // Archive messages get new local ids, so they are returned here
+        // directly rather than re-read by id.
+        let mut messages = stored;
+        let mut has_more = false;
+        if let Some(session) = &self.session {
+            match session.archive_page(&page, Some(&with), limit).await {
+                Ok(fetched) => {
+                    has_more = !fetched.complete;
+                    if let Some(new) = self.store_page(&own, &fetched, None) {
+                        messages.extend(new);
+                    }
+                }
+                Err(e) => self.fail(e.to_string()),
+            }
+        }
+        messages.sort_by_key(|m| (m.timestamp_ms, m.id));
+        self.emit(Event::HistoryPage {
+            account: self.jid.clone(),
+            peer,
+            messages,
+            has_more,
+        });
+    }
+}

@@ -1,0 +1,265 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! The hub: routes commands to account tasks and answers store queries.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sotto_store::{AccountRecord, AccountSettings, Password as StoredPassword, Store};
+use tokio::sync::mpsc;
+
+use crate::account::{self, AccountCommand, AccountTask};
+use crate::api::{Command, ConnectionState, Event};
+use crate::convert;
+
+struct Hub {
+    store: Arc<dyn Store>,
+    events: mpsc::UnboundedSender<Event>,
+    accounts: HashMap<String, AccountTask>,
+}
+
+pub(crate) async fn run(
+    store: Arc<dyn Store>,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    events: mpsc::UnboundedSender<Event>,
+) {
+    let mut hub = Hub {
+        store,
+        events,
+        accounts: HashMap::new(),
+    };
+    hub.startup();
+    while let Some(command) = commands.recv().await {
+        if matches!(command, Command::Shutdown) {
+            break;
+        }
+        hub.handle(command).await;
+    }
+    for (_, task) in hub.accounts.drain() {
+        task.stop().await;
+    }
+    let _ = hub.events.send(Event::Stopped);
+}
+
+fn random_resource() -> String {
+    let suffix: u32 = rand::random();
+    format!("sotto-{suffix:08x}")
+}
+
+impl Hub {
+    fn emit(&self, event: Event) {
+        let _ = self.events.send(event);
+    }
+
+    fn fail(&self, account: Option<&str>, reason: impl Into<String>) {
+        self.emit(Event::CommandFailed {
+            account: account.map(str::to_owned),
+            reason: reason.into(),
+        });
+    }
+
+    fn startup(&mut self) {
+        match self.store.accounts() {
+            Ok(records) => {
+                self.emit(Event::AccountsSnapshot {
+                    accounts: records.iter().map(|r| r.settings.clone()).collect(),
+                });
+                for record in records.into_iter().filter(|r| r.settings.enabled) {
+                    self.spawn(record, false);
+                }
+            }
+            Err(e) => self.fail(None, format!("reading the accounts: {e}")),
+        }
+    }
+
+    fn spawn(&mut self, record: AccountRecord, register: bool) {
+        let jid = record.settings.jid.clone();
+        let task = account::spawn(record, register, self.store.clone(), self.events.clone());
+        self.accounts.insert(jid, task);
+    }
+
+    async fn stop(&mut self, jid: &str) {
+        if let Some(task) = self.accounts.remove(jid) {
+            task.stop().await;
+        }
+    }
+
+    async fn restart(&mut self, jid: &str) {
+        self.stop(jid).await;
+        match self.store.account(jid) {
+            Ok(Some(record)) if record.settings.enabled => self.spawn(record, false),
+            Ok(_) => {}
+            Err(e) => self.fail(Some(jid), format!("reading the account: {e}")),
+        }
+    }
+
+    fn stored(&self, jid: &str) -> Option<AccountRecord> {
+        match self.store.account(jid) {
+            Ok(Some(record)) => Some(record),
+            Ok(None) => {
+                self.fail(
+                    Some(jid),
+                    format!("there is no account {jid} in this profile"),
+                );
+                None
+            }
+            Err(e) => {
+                self.fail(Some(jid), format!("reading the account: {e}"));
+                None
+            }
+        }
+    }
+
+    fn save(&self, record: &AccountRecord) -> bool {
+        match self.store.upsert_account(record) {
+            Ok(()) => {
+                self.emit(Event::AccountChanged {
+                    settings: record.settings.clone(),
+                });
+                true
+            }
+            Err(e) => {
+                self.fail(
+                    Some(&record.settings.jid),
+                    format!("saving the account: {e}"),
+                );
+                false
+            }
+        }
+    }
+
+    fn forward(&self, jid: &str, command: AccountCommand) {
+        match self.accounts.get(jid) {
+            Some(task) => task.send(command),
+            None => self.fail(
+                Some(jid),
+                format!("the account {jid} is not enabled in this profile"),
+            ),
+        }
+    }
+
+    async fn handle(&mut self, command: Command) {
+        match command {
+            Command::AddAccount {
+                jid,
+                password,
+                server,
+                register,
+            } => {
+                let jid = match convert::parse_account_jid(&jid) {
+                    Ok(jid) => jid.to_string(),
+                    Err(reason) => return self.fail(None, reason),
+                };
+                if matches!(self.store.account(&jid), Ok(Some(_))) {
+                    return self.fail(Some(&jid), format!("the account {jid} already exists"));
+                }
+                if let Some(pin) = &server.pinned_cert_sha256
+                    && sotto_xmpp::CertFingerprint::parse(pin).is_none()
+                {
+                    return self.fail(
+                        Some(&jid),
+                        format!("{pin:?} is not a SHA-256 fingerprint (64 hex digits)"),
+                    );
+                }
+                let record = AccountRecord {
+                    settings: AccountSettings {
+                        jid: jid.clone(),
+                        resource: random_resource(),
+                        host: server.host,
+                        port: server.port,
+                        direct_tls: server.direct_tls,
+                        pinned_cert_sha256: server
+                            .pinned_cert_sha256
+                            .and_then(|p| sotto_xmpp::CertFingerprint::parse(&p))
+                            .map(|f| f.to_hex()),
+                        enabled: true,
+                    },
+                    password: StoredPassword::new(password.expose().to_owned()),
+                };
+                if self.save(&record) {
+                    self.spawn(record, register);
+                }
+            }
+            Command::RemoveAccount { account } => {
+                self.stop(&account).await;
+                match self.store.remove_account(&account) {
+                    Ok(()) => self.emit(Event::AccountRemoved { account }),
+                    Err(e) => self.fail(Some(&account), format!("removing the account: {e}")),
+                }
+            }
+            Command::SetAccountEnabled { account, enabled } => {
+                let Some(mut record) = self.stored(&account) else {
+                    return;
+                };
+                record.settings.enabled = enabled;
+                if !self.save(&record) {
+                    return;
+                }
+                if enabled {
+                    self.restart(&account).await;
+                } else {
+                    self.stop(&account).await;
+                    self.emit(Event::Connection {
+                        account,
+                        state: ConnectionState::Disabled,
+                    });
+                }
+            }
+            Command::PinCertificate { account, sha256 } => {
+                let Some(fingerprint) = sotto_xmpp::CertFingerprint::parse(&sha256) else {
+                    return self.fail(
+                        Some(&account),
+                        format!("{sha256:?} is not a SHA-256 fingerprint (64 hex digits)"),
+                    );
+                };
+                let Some(mut record) = self.stored(&account) else {
+                    return;
+                };
+                record.settings.pinned_cert_sha256 = Some(fingerprint.to_hex());
+                if self.save(&record) {
+                    self.restart(&account).await;
+                }
+            }
+            Command::ListAccounts => match self.store.accounts() {
+                Ok(records) => self.emit(Event::AccountsSnapshot {
+                    accounts: records.into_iter().map(|r| r.settings).collect(),
+                }),
+                Err(e) => self.fail(None, format!("reading the accounts: {e}")),
+            },
+            Command::GetRoster { account } => match self.store.roster(&account) {
+                Ok((_, items)) => self.emit(Event::RosterSnapshot { account, items }),
+                Err(e) => self.fail(Some(&account), format!("reading the roster: {e}")),
+            },
+            Command::OpenConversation {
+                account,
+                peer,
+                limit,
+            } => match self.store.history(&account, &peer, None, limit) {
+                Ok(messages) => {
+                    let has_more = messages.len() >= limit;
+                    self.emit(Event::ConversationSnapshot {
+                        account,
+                        peer,
+                        messages,
+                        has_more,
+                    })
+                }
+                Err(e) => self.fail(Some(&account), format!("reading the conversation: {e}")),
+            },
+            Command::Search { text, limit } => match self.store.search(&text, limit) {
+                Ok(results) => self.emit(Event::SearchResults { text, results }),
+                Err(e) => self.fail(None, format!("searching: {e}")),
+            },
+            Command::Shutdown => {}
+            other => {
+                let Some(account) = account::target_account(&other) else {
+                    return self.fail(None, "this command is not supported yet");
+                };
+                let account = account.to_owned();
+                self.forward(&account, AccountCommand::Api(other));
+            }
+        }
+    }
+}

@@ -1,0 +1,341 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! In-memory store with the same semantics as [`crate::SqlStore`], for tests
+//! of the layers above. Every operation checks before it mutates, so a failed
+//! call changes nothing, just like a rolled-back transaction.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::traits::{AccountStore, MessageStore, RosterStore, SettingsStore};
+use crate::{
+    AccountRecord, Direction, Inserted, MessageRecord, MessageState, NewMessage, Result,
+    RosterItem, StoreError, dedup, search,
+};
+
+#[derive(Default)]
+struct Inner {
+    /// In the order first added.
+    accounts: Vec<AccountRecord>,
+    roster_versions: HashMap<String, String>,
+    rosters: HashMap<String, BTreeMap<String, RosterItem>>,
+    cursors: HashMap<String, String>,
+    /// In id order.
+    messages: Vec<MessageRecord>,
+    last_id: i64,
+    settings: HashMap<String, String>,
+}
+
+impl Inner {
+    fn require_account(&self, jid: &str) -> Result<()> {
+        if self.accounts.iter().any(|a| a.settings.jid == jid) {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound(format!("account {jid}")))
+        }
+    }
+
+    fn message_mut(&mut self, account: &str, id: i64) -> Result<&mut MessageRecord> {
+        self.messages
+            .iter_mut()
+            .find(|m| m.id == id && m.account == account)
+            .ok_or_else(|| StoreError::NotFound(format!("message {id}")))
+    }
+}
+
+/// A store that keeps everything in memory. Clones share the same data.
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.lock();
+        f.debug_struct("MemoryStore")
+            .field("accounts", &inner.accounts.len())
+            .field("messages", &inner.messages.len())
+            .finish()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave half-applied changes:
+        // every operation mutates only after all its checks passed.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl AccountStore for MemoryStore {
+    fn upsert_account(&self, account: &AccountRecord) -> Result<()> {
+        let mut inner = self.lock();
+        match inner
+            .accounts
+            .iter_mut()
+            .find(|a| a.settings.jid == account.settings.jid)
+        {
+            Some(stored) => *stored = account.clone(),
+            None => inner.accounts.push(account.clone()),
+        }
+        Ok(())
+    }
+
+    fn accounts(&self) -> Result<Vec<AccountRecord>> {
+        Ok(self.lock().accounts.clone())
+    }
+
+    fn account(&self, jid: &str) -> Result<Option<AccountRecord>> {
+        let inner = self.lock();
+        Ok(inner
+            .accounts
+            .iter()
+            .find(|a| a.settings.jid == jid)
+            .cloned())
+    }
+
+    fn remove_account(&self, jid: &str) -> Result<()> {
+        let mut inner = self.lock();
+        inner.accounts.retain(|a| a.settings.jid != jid);
+        inner.roster_versions.remove(jid);
+        inner.rosters.remove(jid);
+        inner.cursors.remove(jid);
+        inner.messages.retain(|m| m.account != jid);
+        Ok(())
+    }
+}
+
+impl RosterStore for MemoryStore {
+    fn roster(&self, account: &str) -> Result<(Option<String>, Vec<RosterItem>)> {
+        let inner = self.lock();
+        let version = inner.roster_versions.get(account).cloned();
+        let items = inner
+            .rosters
+            .get(account)
+            .map(|r| r.values().cloned().collect())
+            .unwrap_or_default();
+        Ok((version, items))
+    }
+
+    fn replace_roster(
+        &self,
+        account: &str,
+        version: Option<&str>,
+        items: &[RosterItem],
+    ) -> Result<()> {
+        let mut inner = self.lock();
+        inner.require_account(account)?;
+        set_version(&mut inner, account, version);
+        let roster = items.iter().map(|i| (i.jid.clone(), i.clone())).collect();
+        inner.rosters.insert(account.to_owned(), roster);
+        Ok(())
+    }
+
+    fn apply_roster_push(
+        &self,
+        account: &str,
+        version: Option<&str>,
+        item: &RosterItem,
+        removed: bool,
+    ) -> Result<()> {
+        let mut inner = self.lock();
+        inner.require_account(account)?;
+        set_version(&mut inner, account, version);
+        let roster = inner.rosters.entry(account.to_owned()).or_default();
+        if removed {
+            roster.remove(&item.jid);
+        } else {
+            roster.insert(item.jid.clone(), item.clone());
+        }
+        Ok(())
+    }
+}
+
+fn set_version(inner: &mut Inner, account: &str, version: Option<&str>) {
+    match version {
+        Some(v) => inner
+            .roster_versions
+            .insert(account.to_owned(), v.to_owned()),
+        None => inner.roster_versions.remove(account),
+    };
+}
+
+/// Newest first: by timestamp, then id.
+fn newest_first(a: &MessageRecord, b: &MessageRecord) -> std::cmp::Ordering {
+    (b.timestamp_ms, b.id).cmp(&(a.timestamp_ms, a.id))
+}
+
+impl MessageStore for MemoryStore {
+    fn insert_messages(
+        &self,
+        account: &str,
+        msgs: &[NewMessage],
+        archive_cursor: Option<&str>,
+    ) -> Result<Vec<Inserted>> {
+        let mut inner = self.lock();
+        inner.require_account(account)?;
+        let mut out = Vec::with_capacity(msgs.len());
+        for msg in msgs {
+            let msg = dedup::normalized(msg);
+            let candidates: Vec<MessageRecord> = inner
+                .messages
+                .iter()
+                .filter(|m| m.account == account)
+                .cloned()
+                .collect();
+            if let Some(dup) = dedup::duplicate_of(&msg, &candidates) {
+                let id = dup.id;
+                if let Some(filled) = dedup::filled(dup, &msg) {
+                    *inner.message_mut(account, id)? = filled;
+                }
+                out.push(Inserted::Duplicate { id });
+            } else {
+                inner.last_id += 1;
+                let rec = dedup::record(inner.last_id, account, msg);
+                inner.messages.push(rec.clone());
+                out.push(Inserted::New(rec));
+            }
+        }
+        if let Some(cursor) = archive_cursor {
+            inner.cursors.insert(account.to_owned(), cursor.to_owned());
+        }
+        Ok(out)
+    }
+
+    fn set_message_state(&self, account: &str, id: i64, state: MessageState) -> Result<()> {
+        self.lock().message_mut(account, id)?.state = state;
+        Ok(())
+    }
+
+    fn set_stanza_id(&self, account: &str, id: i64, stanza_id: &str) -> Result<()> {
+        self.lock().message_mut(account, id)?.stanza_id = Some(stanza_id.to_owned());
+        Ok(())
+    }
+
+    fn find_outgoing(
+        &self,
+        account: &str,
+        peer: &str,
+        message_id: &str,
+    ) -> Result<Option<MessageRecord>> {
+        let inner = self.lock();
+        Ok(inner
+            .messages
+            .iter()
+            .rev()
+            .find(|m| {
+                m.account == account
+                    && m.peer == peer
+                    && m.direction == Direction::Outgoing
+                    && (m.message_id.as_deref() == Some(message_id)
+                        || m.origin_id.as_deref() == Some(message_id))
+            })
+            .cloned())
+    }
+
+    fn history(
+        &self,
+        account: &str,
+        peer: &str,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<MessageRecord>> {
+        let inner = self.lock();
+        let mut page: Vec<MessageRecord> = inner
+            .messages
+            .iter()
+            .rev()
+            .filter(|m| m.account == account && m.peer == peer)
+            .filter(|m| before.is_none_or(|b| m.id < b))
+            .take(limit)
+            .cloned()
+            .collect();
+        page.reverse();
+        Ok(page)
+    }
+
+    fn count_messages(&self, account: &str, peer: &str) -> Result<u64> {
+        let inner = self.lock();
+        let n = inner
+            .messages
+            .iter()
+            .filter(|m| m.account == account && m.peer == peer)
+            .count();
+        Ok(u64::try_from(n).unwrap_or(u64::MAX))
+    }
+
+    fn search(&self, text: &str, limit: usize) -> Result<Vec<MessageRecord>> {
+        let words = search::query_words(text);
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let inner = self.lock();
+        let mut hits: Vec<MessageRecord> = inner
+            .messages
+            .iter()
+            .filter(|m| search::matches(&m.body, &words))
+            .cloned()
+            .collect();
+        hits.sort_by(newest_first);
+        hits.truncate(limit);
+        Ok(hits)
+    }
+
+    fn outbox(&self, account: &str) -> Result<Vec<MessageRecord>> {
+        let inner = self.lock();
+        Ok(inner
+            .messages
+            .iter()
+            .filter(|m| {
+                m.account == account
+                    && m.direction == Direction::Outgoing
+                    && m.state == MessageState::Queued
+            })
+            .cloned()
+            .collect())
+    }
+
+    fn archive_cursor(&self, account: &str) -> Result<Option<String>> {
+        Ok(self.lock().cursors.get(account).cloned())
+    }
+
+    fn conversations(&self, account: &str) -> Result<Vec<MessageRecord>> {
+        let inner = self.lock();
+        let mut last: HashMap<&str, &MessageRecord> = HashMap::new();
+        for m in inner.messages.iter().filter(|m| m.account == account) {
+            let entry = last.entry(m.peer.as_str()).or_insert(m);
+            if newest_first(m, entry).is_lt() {
+                *entry = m;
+            }
+        }
+        let mut out: Vec<MessageRecord> = last.into_values().cloned().collect();
+        out.sort_by(newest_first);
+        Ok(out)
+    }
+}
+
+impl SettingsStore for MemoryStore {
+    fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.lock().settings.get(key).cloned())
+    }
+
+    fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.lock()
+            .settings
+            .insert(key.to_owned(), value.to_owned());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod conformance {
+    crate::store_conformance_tests!(|| (crate::MemoryStore::default(), ()));
+}

@@ -1,0 +1,70 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! Numbered schema migrations, tracked in `PRAGMA user_version`.
+//! See `NOTES.md` before adding one.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::SqlContext;
+use crate::{Result, StoreError};
+
+/// Migration `i` (0-based) takes the schema from version `i` to `i + 1`.
+/// Never edit a migration that has shipped; add a new one.
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_init.sql")];
+
+/// The schema version this build writes.
+pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the schema up to [`LATEST`], one transaction per migration, so a
+/// crash leaves the database at some whole version.
+pub(crate) fn run(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .ctx("reading the schema version")?;
+    if current > LATEST {
+        return Err(StoreError::Corrupt(format!(
+            "the profile has schema version {current}, newer than this build knows ({LATEST}); \
+             it was written by a newer Sotto"
+        )));
+    }
+    let start = usize::try_from(current)
+        .map_err(|_| StoreError::Corrupt(format!("negative schema version {current}")))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(start) {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx("starting a schema migration")?;
+        tx.execute_batch(sql).ctx("migrating the schema")?;
+        // user_version cannot be bound as a parameter; the value is ours.
+        tx.execute_batch(&format!("PRAGMA user_version = {};", index + 1))
+            .ctx("recording the schema version")?;
+        tx.commit().ctx("committing a schema migration")?;
+        tracing::info!(version = index + 1, "migrated the profile schema");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_apply_to_an_empty_database_and_are_idempotent() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn).unwrap();
+        run(&mut conn).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, LATEST);
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&format!("PRAGMA user_version = {};", LATEST + 1))
+            .unwrap();
+        assert!(matches!(run(&mut conn), Err(StoreError::Corrupt(_))));
+    }
+}
