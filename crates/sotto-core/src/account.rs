@@ -176,8 +176,9 @@ impl Account {
                 event = session_events.recv() => match event {
                     Some(event) => {
                         if self.on_session_event(event).await {
+                            // Stopped for good: there is no stream to close.
                             if let Some(session) = self.session.take() {
-                                session.close().await;
+                                session.abort();
                             }
                             return self.idle(commands).await;
                         }
@@ -188,7 +189,11 @@ impl Account {
                     Some(AccountCommand::Api(command)) => self.on_command(command).await,
                     Some(AccountCommand::Stop(done)) => {
                         if let Some(session) = self.session.take() {
-                            session.close().await;
+                            if self.online {
+                                session.close().await;
+                            } else {
+                                session.abort();
+                            }
                         }
                         let _ = done.send(());
                         return;

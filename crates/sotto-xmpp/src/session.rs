@@ -382,6 +382,13 @@ impl Session {
         .map(drop)
     }
 
+    /// Stops the session at once, without a closing handshake (for sessions
+    /// that are not online anyway).
+    pub fn abort(self) {
+        self.driver.abort();
+        self.iq.fail_all();
+    }
+
     /// Closes the stream cleanly (bounded in time) and stops the session.
     pub async fn close(self) {
         let (done_tx, done_rx) = oneshot::channel();

@@ -1,0 +1,170 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! The core without a server: command validation, offline queueing, store
+//! queries and shutdown, driven only through the Command/Event channel.
+
+#![allow(clippy::unwrap_used)]
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sotto_core::{Command, ConnectionState, Event, Secret, ServerOptions};
+use sotto_store::{MemoryStore, MessageState, MessageStore};
+
+async fn next_matching(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
+    mut pred: impl FnMut(&Event) -> bool,
+) -> Event {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let event = events.recv().await.expect("core alive");
+            if pred(&event) {
+                return event;
+            }
+        }
+    })
+    .await
+    .expect("expected event in time")
+}
+
+fn closed_port() -> u16 {
+    // Bind and drop: nothing listens there afterwards.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn offline_account_queues_messages_and_answers_queries() {
+    let store = MemoryStore::default();
+    let mut core = sotto_core::start(Arc::new(store.clone()));
+    let snapshot = next_matching(&mut core.events, |e| matches!(e, Event::AccountsSnapshot { .. })).await;
+    assert_eq!(snapshot, Event::AccountsSnapshot { accounts: vec![] });
+
+    core.commands
+        .send(Command::AddAccount {
+            jid: "not a jid@@".into(),
+            password: Secret::new("pw"),
+            server: ServerOptions::default(),
+            register: false,
+        })
+        .unwrap();
+    let failed = next_matching(&mut core.events, |e| matches!(e, Event::CommandFailed { .. })).await;
+    assert!(format!("{failed:?}").contains("not a valid JID"), "{failed:?}");
+
+    core.commands
+        .send(Command::AddAccount {
+            jid: "alice@sotto.test".into(),
+            password: Secret::new("correct horse"),
+            server: ServerOptions {
+                host: Some("127.0.0.1".into()),
+                port: Some(closed_port()),
+                ..ServerOptions::default()
+            },
+            register: false,
+        })
+        .unwrap();
+    next_matching(&mut core.events, |e| matches!(e, Event::AccountChanged { .. })).await;
+    let offline = next_matching(&mut core.events, |e| {
+        matches!(e, Event::Connection { state: ConnectionState::Offline { .. }, .. })
+    })
+    .await;
+    match offline {
+        Event::Connection {
+            state: ConnectionState::Offline { retry_in_ms, reason },
+            ..
+        } => {
+            assert!(retry_in_ms.is_some(), "network trouble is retried: {reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    core.commands
+        .send(Command::SendMessage {
+            account: "alice@sotto.test".into(),
+            to: "bob@sotto.test".into(),
+            body: "queued while offline".into(),
+        })
+        .unwrap();
+    let added = next_matching(&mut core.events, |e| matches!(e, Event::MessageAdded { .. })).await;
+    let Event::MessageAdded { message, .. } = added else { unreachable!() };
+    assert_eq!(message.state, MessageState::Queued);
+    assert_eq!(store.outbox("alice@sotto.test").unwrap().len(), 1);
+
+    core.commands
+        .send(Command::SendMessage {
+            account: "alice@sotto.test".into(),
+            to: "bad jid@@".into(),
+            body: "x".into(),
+        })
+        .unwrap();
+    next_matching(&mut core.events, |e| matches!(e, Event::CommandFailed { .. })).await;
+
+    core.commands
+        .send(Command::OpenConversation {
+            account: "alice@sotto.test".into(),
+            peer: "bob@sotto.test".into(),
+            limit: 50,
+        })
+        .unwrap();
+    let snapshot = next_matching(&mut core.events, |e| matches!(e, Event::ConversationSnapshot { .. })).await;
+    let Event::ConversationSnapshot { messages, has_more, .. } = snapshot else { unreachable!() };
+    assert_eq!(messages.len(), 1);
+    assert!(!has_more);
+
+    core.commands
+        .send(Command::Search {
+            text: "offline".into(),
+            limit: 10,
+        })
+        .unwrap();
+    let results = next_matching(&mut core.events, |e| matches!(e, Event::SearchResults { .. })).await;
+    let Event::SearchResults { results, .. } = results else { unreachable!() };
+    assert_eq!(results.len(), 1);
+
+    core.commands
+        .send(Command::AddContact {
+            account: "alice@sotto.test".into(),
+            jid: "carol@sotto.test".into(),
+            name: None,
+            groups: vec![],
+        })
+        .unwrap();
+    let failed = next_matching(&mut core.events, |e| matches!(e, Event::CommandFailed { .. })).await;
+    assert!(format!("{failed:?}").contains("offline"), "{failed:?}");
+
+    core.commands.send(Command::Shutdown).unwrap();
+    next_matching(&mut core.events, |e| matches!(e, Event::Stopped)).await;
+    core.join().await;
+}
+
+#[tokio::test]
+async fn bad_pin_and_unknown_account_are_refused_clearly() {
+    let mut core = sotto_core::start(Arc::new(MemoryStore::default()));
+    core.commands
+        .send(Command::AddAccount {
+            jid: "alice@sotto.test".into(),
+            password: Secret::new("pw"),
+            server: ServerOptions {
+                pinned_cert_sha256: Some("abcd".into()),
+                ..ServerOptions::default()
+            },
+            register: false,
+        })
+        .unwrap();
+    let failed = next_matching(&mut core.events, |e| matches!(e, Event::CommandFailed { .. })).await;
+    assert!(format!("{failed:?}").contains("SHA-256"), "{failed:?}");
+    core.commands
+        .send(Command::SendMessage {
+            account: "nobody@sotto.test".into(),
+            to: "bob@sotto.test".into(),
+            body: "x".into(),
+        })
+        .unwrap();
+    let failed = next_matching(&mut core.events, |e| matches!(e, Event::CommandFailed { .. })).await;
+    assert!(format!("{failed:?}").contains("nobody@sotto.test"), "{failed:?}");
+    core.commands.send(Command::Shutdown).unwrap();
+    core.join().await;
+}

@@ -1,0 +1,159 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! A Sotto profile driven only through the core's Command/Event channel.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sotto_core::{Command, ConnectionState, CoreHandle, Event, Secret, ServerOptions};
+use sotto_store::{Password, ProfileKey, SqlStore};
+use sotto_tests::{Prosody, TestDir};
+
+pub const PASSPHRASE: &str = "profile passphrase for tests";
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// One profile with its own encrypted store and core.
+pub struct Profile {
+    pub dir: TestDir,
+    pub store: SqlStore,
+    pub core: CoreHandle,
+    /// Events seen but not yet consumed by an `expect`.
+    pub seen: Vec<Event>,
+}
+
+impl Profile {
+    pub fn new(name: &str) -> Profile {
+        let dir = TestDir::new(name).unwrap();
+        let key = ProfileKey::Passphrase(Password::new(PASSPHRASE.into()));
+        let store = SqlStore::create(&dir.join("profile"), &key).unwrap();
+        let core = sotto_core::start(Arc::new(store.clone()));
+        Profile {
+            dir,
+            store,
+            core,
+            seen: Vec::new(),
+        }
+    }
+
+    pub fn profile_dir(&self) -> std::path::PathBuf {
+        self.dir.join("profile")
+    }
+
+    pub fn send(&self, command: Command) {
+        self.core.commands.send(command).unwrap();
+    }
+
+    /// Waits for the first event matching `pred` (earlier unmatched events stay queued).
+    pub async fn expect(&mut self, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
+        if let Some(i) = self.seen.iter().position(&pred) {
+            return self.seen.remove(i);
+        }
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            match tokio::time::timeout_at(deadline, self.core.events.recv()).await {
+                Ok(Some(event)) if pred(&event) => return event,
+                Ok(Some(event)) => self.seen.push(event),
+                Ok(None) => panic!("core stopped while waiting for {what}"),
+                Err(_) => panic!(
+                    "timed out waiting for {what}; events seen: {:#?}",
+                    self.seen.iter().rev().take(15).collect::<Vec<_>>()
+                ),
+            }
+        }
+    }
+
+    /// Drops queued events.
+    pub fn forget(&mut self) {
+        self.seen.clear();
+        while self.core.events.try_recv().is_ok() {}
+    }
+
+    /// Adds an account on this Prosody (pinned to its certificate) and waits until online.
+    pub async fn login(&mut self, prosody: &Prosody, user: &str, password: &str) -> String {
+        self.add(prosody, user, password, true, false, None).await;
+        self.online(&prosody.jid(user)).await
+    }
+
+    pub async fn add(
+        &mut self,
+        prosody: &Prosody,
+        user: &str,
+        password: &str,
+        pin: bool,
+        register: bool,
+        port: Option<u16>,
+    ) {
+        self.send(Command::AddAccount {
+            jid: prosody.jid(user),
+            password: Secret::new(password),
+            server: ServerOptions {
+                host: Some("127.0.0.1".into()),
+                port: Some(port.unwrap_or(prosody.c2s_port())),
+                direct_tls: false,
+                pinned_cert_sha256: pin.then(|| prosody.cert_sha256()),
+            },
+            register,
+        });
+    }
+
+    /// Waits until `account` is online; returns its full JID.
+    pub async fn online(&mut self, account: &str) -> String {
+        let account = account.to_owned();
+        let event = self
+            .expect("online", |e| {
+                matches!(e, Event::Connection { account: a, state: ConnectionState::Online { .. } } if *a == account)
+                    || matches!(e, Event::Connection { account: a, state: ConnectionState::Offline { retry_in_ms: None, .. } } if *a == account)
+            })
+            .await;
+        match event {
+            Event::Connection {
+                state: ConnectionState::Online { jid, .. },
+                ..
+            } => jid,
+            other => panic!("{account} did not come online: {other:?}"),
+        }
+    }
+
+    pub fn send_message(&self, account: &str, to: &str, body: &str) {
+        self.send(Command::SendMessage {
+            account: account.into(),
+            to: to.into(),
+            body: body.into(),
+        });
+    }
+
+    /// Waits for a stored message with this body.
+    pub async fn expect_message(&mut self, body: &str) -> sotto_store::MessageRecord {
+        let body = body.to_owned();
+        match self
+            .expect(&format!("message {body:?}"), |e| {
+                matches!(e, Event::MessageAdded { message, .. } if message.body == body)
+            })
+            .await
+        {
+            Event::MessageAdded { message, .. } => message,
+            _ => unreachable!(),
+        }
+    }
+
+    pub async fn shutdown(mut self) -> TestDir {
+        self.send(Command::Shutdown);
+        self.expect("stopped", |e| matches!(e, Event::Stopped)).await;
+        let Profile { dir, core, .. } = self;
+        core.join().await;
+        dir
+    }
+}
+
+/// A Prosody with these users registered.
+pub fn prosody_with(users: &[(&str, &str)]) -> Prosody {
+    let prosody = Prosody::start().unwrap();
+    for (user, password) in users {
+        prosody.register(user, password).unwrap();
+    }
+    prosody
+}
