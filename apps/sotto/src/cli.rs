@@ -1,0 +1,254 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! The command line, as clap types. Values that can be checked without the
+//! profile (JIDs, fingerprints) are checked here, so a typo is a usage error
+//! (exit 2) before anything is opened.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Sotto: a secure XMPP messenger, from the command line.
+#[derive(Debug, Parser)]
+#[command(name = "sotto", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Options shared by every subcommand.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the profile is and how to unlock it.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Profile directory [default: the user's data directory, e.g.
+    /// ~/.local/share/sotto/default]
+    #[arg(long, global = true, env = "SOTTO_PROFILE", value_name = "DIR")]
+    pub profile: Option<PathBuf>,
+
+    /// Read the profile passphrase from this environment variable (when it
+    /// is set) instead of prompting.
+    #[arg(
+        long,
+        global = true,
+        value_name = "VAR",
+        default_value = "SOTTO_PASSPHRASE"
+    )]
+    pub passphrase_env: String,
+
+    /// Unlock the profile with a key kept in the OS keyring (created with
+    /// the profile) instead of a passphrase.
+    #[arg(long, global = true)]
+    pub keyring: bool,
+
+    /// Log more to stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add, list, pin, re-password or remove accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+
+    /// Show the stored roster (contacts).
+    Roster {
+        /// Only this account.
+        #[arg(long, value_name = "JID", value_parser = parse_bare_jid)]
+        account: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Go online, send one message and wait until the server has it.
+    Send {
+        /// Recipient (bare JID).
+        #[arg(value_parser = parse_bare_jid)]
+        to: String,
+        /// The message text.
+        text: String,
+        /// Send from this account (needed when the profile has several).
+        #[arg(long, value_name = "JID", value_parser = parse_bare_jid)]
+        account: Option<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+
+    /// Show the stored conversation with a contact, oldest first.
+    History {
+        /// The other party (bare JID).
+        #[arg(value_parser = parse_bare_jid)]
+        peer: String,
+        /// How many of the newest messages.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Which account (needed when the profile has several).
+        #[arg(long, value_name = "JID", value_parser = parse_bare_jid)]
+        account: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Search all stored conversations.
+    Search {
+        /// Words to find.
+        text: String,
+        /// Maximum results.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Stay online with every account; commands as JSON lines on stdin,
+    /// events as JSON lines on stdout (see docs/cli.md).
+    Run,
+}
+
+/// `sotto account …`
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Add an account (creating the profile on first use) and bring it online.
+    Add {
+        /// The account's bare JID, e.g. alice@example.org.
+        #[arg(value_parser = parse_bare_jid)]
+        jid: String,
+        /// Read the account password from this environment variable
+        /// instead of prompting.
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
+        /// Connect to this host instead of looking up the domain's SRV records.
+        #[arg(long)]
+        host: Option<String>,
+        /// Connect to this port [default: 5222, or 5223 with --direct-tls].
+        #[arg(long)]
+        port: Option<u16>,
+        /// Use TLS from the first byte (XEP-0368) instead of STARTTLS.
+        #[arg(long)]
+        direct_tls: bool,
+        /// Trust exactly this server certificate (SHA-256, hex; colons allowed).
+        #[arg(long, value_name = "SHA256", value_parser = parse_sha256)]
+        pin_cert: Option<String>,
+        /// Create the account on the server first (in-band registration).
+        #[arg(long)]
+        register: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+
+    /// Trust a server certificate for an account, then bring it online.
+    Pin {
+        /// The account's bare JID.
+        #[arg(value_parser = parse_bare_jid)]
+        jid: String,
+        /// The certificate's SHA-256 fingerprint (hex; colons allowed).
+        #[arg(value_parser = parse_sha256)]
+        sha256: String,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+
+    /// List the accounts of the profile.
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Remove an account and everything stored for it from the profile.
+    Remove {
+        /// The account's bare JID.
+        #[arg(value_parser = parse_bare_jid)]
+        jid: String,
+    },
+
+    /// Let an account go online with `run`, `send` and the other commands.
+    Enable {
+        /// The account's bare JID.
+        #[arg(value_parser = parse_bare_jid)]
+        jid: String,
+    },
+
+    /// Keep an account offline (it stays in the profile).
+    Disable {
+        /// The account's bare JID.
+        #[arg(value_parser = parse_bare_jid)]
+        jid: String,
+    },
+
+    /// Change an account's password on the server and in the profile.
+    Password {
+        /// The account's bare JID.
+        #[arg(value_parser = parse_bare_jid)]
+        jid: String,
+        /// Read the new password from this environment variable instead of
+        /// prompting.
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+}
+
+/// How long to wait for the network.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct WaitArgs {
+    /// Give up after this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+}
+
+impl WaitArgs {
+    /// The timeout as a duration.
+    pub fn duration(self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.timeout)
+    }
+}
+
+/// Accepts a bare JID with a local part (`user@domain`): accounts and chat
+/// peers are always addressed that way here.
+pub fn parse_bare_jid(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    let Some((local, domain)) = s.split_once('@') else {
+        return Err(format!("`{s}` is not a JID like user@example.org"));
+    };
+    if local.is_empty() || domain.is_empty() || domain.contains('@') {
+        return Err(format!("`{s}` is not a JID like user@example.org"));
+    }
+    if domain.contains('/') {
+        return Err(format!(
+            "`{s}` has a resource; give the bare JID (without /resource)"
+        ));
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("`{s}` contains spaces or control characters"));
+    }
+    Ok(s.to_owned())
+}
+
+/// Accepts a SHA-256 fingerprint as 64 hex digits, optionally separated by
+/// colons or spaces as certificate viewers print them; returns lowercase hex.
+pub fn parse_sha256(s: &str) -> Result<String, String> {
+    let hex: String = s
+        .chars()
+        .filter(|c| !matches!(c, ':' | ' '))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err("expected a SHA-256 fingerprint: 64 hex digits (colons allowed)".into());
+    }
+    Ok(hex)
+}
+
+#[cfg(test)]
+mod tests;

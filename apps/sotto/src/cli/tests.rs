@@ -1,0 +1,166 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+use super::*;
+use clap::CommandFactory;
+use clap::error::ErrorKind;
+
+fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+    Cli::try_parse_from(std::iter::once("sotto").chain(args.iter().copied()))
+}
+
+const FP: &str = "AB:CD:EF:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89";
+
+#[test]
+fn clap_definition_is_consistent() {
+    Cli::command().debug_assert();
+}
+
+#[test]
+fn account_add_with_every_option() {
+    let cli = parse(&[
+        "--profile",
+        "/tmp/p",
+        "account",
+        "add",
+        "alice@example.org",
+        "--password-env",
+        "PW",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "5223",
+        "--direct-tls",
+        "--pin-cert",
+        FP,
+        "--register",
+        "--timeout",
+        "3",
+    ])
+    .expect("parses");
+    assert_eq!(cli.global.profile.as_deref(), Some("/tmp/p".as_ref()));
+    assert_eq!(cli.global.passphrase_env, "SOTTO_PASSPHRASE");
+    let Command::Account(AccountCommand::Add {
+        jid,
+        password_env,
+        host,
+        port,
+        direct_tls,
+        pin_cert,
+        register,
+        wait,
+    }) = cli.command
+    else {
+        panic!("wrong command {:?}", cli.command);
+    };
+    assert_eq!(jid, "alice@example.org");
+    assert_eq!(password_env.as_deref(), Some("PW"));
+    assert_eq!(host.as_deref(), Some("127.0.0.1"));
+    assert_eq!(port, Some(5223));
+    assert!(direct_tls && register);
+    assert_eq!(
+        pin_cert.as_deref(),
+        Some(&*FP.replace(':', "").to_lowercase())
+    );
+    assert_eq!(wait.timeout, 3);
+}
+
+#[test]
+fn defaults() {
+    let cli = parse(&["send", "bob@example.org", "hello there"]).expect("parses");
+    let Command::Send {
+        to,
+        text,
+        account,
+        wait,
+    } = cli.command
+    else {
+        panic!("wrong command");
+    };
+    assert_eq!(
+        (to.as_str(), text.as_str()),
+        ("bob@example.org", "hello there")
+    );
+    assert_eq!(account, None);
+    assert_eq!(wait.timeout, 30);
+    assert!(!cli.global.keyring);
+
+    let cli = parse(&["history", "bob@example.org"]).expect("parses");
+    assert!(matches!(
+        cli.command,
+        Command::History {
+            limit: 50,
+            json: false,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn global_options_go_anywhere() {
+    let cli = parse(&["account", "list", "--json", "--keyring", "-vv"]).expect("parses");
+    assert!(cli.global.keyring);
+    assert_eq!(cli.global.verbose, 2);
+    assert!(matches!(
+        cli.command,
+        Command::Account(AccountCommand::List { json: true })
+    ));
+    let cli = parse(&["--passphrase-env", "MY_PW", "search", "x", "--limit", "5"]).expect("parses");
+    assert_eq!(cli.global.passphrase_env, "MY_PW");
+    assert!(matches!(cli.command, Command::Search { limit: 5, .. }));
+}
+
+#[test]
+fn usage_errors() {
+    let kind = |args: &[&str]| parse(args).err().map(|e| e.kind());
+    assert_eq!(
+        kind(&[]),
+        Some(ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand)
+    );
+    assert_eq!(
+        kind(&["account", "add", "example.org"]),
+        Some(ErrorKind::ValueValidation)
+    );
+    assert_eq!(
+        kind(&["send", "bob@example.org/phone", "hi"]),
+        Some(ErrorKind::ValueValidation)
+    );
+    assert_eq!(
+        kind(&["account", "pin", "a@b.c", "abcd"]),
+        Some(ErrorKind::ValueValidation)
+    );
+    assert_eq!(
+        kind(&["send", "bob@example.org"]),
+        Some(ErrorKind::MissingRequiredArgument)
+    );
+    assert_eq!(
+        kind(&["send", "b@c.d", "x", "--timeout", "0"]),
+        Some(ErrorKind::ValueValidation)
+    );
+    assert_eq!(
+        kind(&["roster", "--bogus"]),
+        Some(ErrorKind::UnknownArgument)
+    );
+    // clap's own exit code for usage errors is 2, which docs/cli.md promises.
+    assert_eq!(
+        parse(&["account", "nope"])
+            .map(|_| ())
+            .expect_err("unknown subcommand")
+            .exit_code(),
+        2
+    );
+}
+
+#[test]
+fn jid_and_fingerprint_parsers() {
+    assert_eq!(parse_bare_jid(" a@b.org ").as_deref(), Ok("a@b.org"));
+    assert!(parse_bare_jid("@b.org").is_err());
+    assert!(parse_bare_jid("a@").is_err());
+    assert!(parse_bare_jid("a@b@c").is_err());
+    assert!(parse_bare_jid("a b@c.org").is_err());
+    let hex = "0123456789abcdef".repeat(4);
+    assert_eq!(parse_sha256(&hex.to_uppercase()), Ok(hex.clone()));
+    assert!(parse_sha256(&hex[..62]).is_err());
+    assert!(parse_sha256(&format!("{}zz", &hex[..62])).is_err());
+}

@@ -1,0 +1,89 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! One module per subcommand group. Commands that only read the profile
+//! never start the core or a runtime; the others start both for as long as
+//! they need the network.
+
+mod account;
+mod read;
+mod run;
+mod send;
+
+use std::future::Future;
+use std::time::Duration;
+
+use sotto_store::{AccountStore as _, SqlStore};
+
+use crate::cli::{Cli, Command};
+use crate::exit::{Code, fail};
+use crate::profile::Profile;
+
+/// Runs the parsed command line.
+pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let profile = Profile::from_args(&cli.global)?;
+    match cli.command {
+        Command::Account(cmd) => account::run(&profile, cmd),
+        Command::Roster { account, json } => read::roster(&profile, account.as_deref(), json),
+        Command::History {
+            peer,
+            limit,
+            account,
+            json,
+        } => read::history(&profile, &peer, limit, account.as_deref(), json),
+        Command::Search { text, limit, json } => read::search(&profile, &text, limit, json),
+        Command::Send {
+            to,
+            text,
+            account,
+            wait,
+        } => send::run(&profile, &to, &text, account.as_deref(), wait),
+        Command::Run => run::run(&profile),
+    }
+}
+
+/// Runs `future` on a fresh multi-threaded runtime. The runtime is not
+/// waited for afterwards: a blocked read of stdin must not keep the process
+/// alive once the core has stopped.
+fn block_on<T>(future: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))?;
+    let result = runtime.block_on(future);
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    result
+}
+
+/// The account a command acts for: `--account` if given (it must exist),
+/// else the profile's only account.
+fn choose_account(store: &SqlStore, given: Option<&str>) -> anyhow::Result<String> {
+    let accounts = store
+        .accounts()
+        .map_err(|e| anyhow::anyhow!("reading the accounts: {e}"))?;
+    if let Some(jid) = given {
+        return accounts
+            .iter()
+            .find(|a| a.settings.jid.eq_ignore_ascii_case(jid))
+            .map(|a| a.settings.jid.clone())
+            .ok_or_else(|| fail(Code::Usage, format!("no account {jid} in this profile")));
+    }
+    match accounts.as_slice() {
+        [] => Err(fail(
+            Code::Other,
+            "the profile has no accounts; add one with `sotto account add JID`",
+        )),
+        [only] => Ok(only.settings.jid.clone()),
+        several => {
+            let jids: Vec<&str> = several.iter().map(|a| a.settings.jid.as_str()).collect();
+            Err(fail(
+                Code::Usage,
+                format!(
+                    "the profile has several accounts ({}); choose one with --account JID",
+                    jids.join(", ")
+                ),
+            ))
+        }
+    }
+}

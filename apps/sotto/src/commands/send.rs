@@ -1,0 +1,102 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! `sotto send TO TEXT`: go online, send, wait until the server has it.
+
+use sotto_core::Command;
+use sotto_store::MessageState;
+
+use super::{block_on, choose_account};
+use crate::cli::WaitArgs;
+use crate::exit::{Code, Failure, fail};
+use crate::output::emit;
+use crate::profile::Profile;
+use crate::session::Core;
+use crate::wait::{ConnectWaiter, SendError, SendWaiter};
+
+/// Sends one message and waits for the server's acknowledgement (or the
+/// peer's receipt). Only once the account is online is the message handed
+/// to the core, so a failed login leaves nothing queued behind.
+pub fn run(
+    profile: &Profile,
+    to: &str,
+    text: &str,
+    account: Option<&str>,
+    wait: WaitArgs,
+) -> anyhow::Result<()> {
+    if text.is_empty() {
+        return Err(fail(Code::Usage, "the message text is empty"));
+    }
+    let store = profile.open()?;
+    let account = choose_account(&store, account)?;
+    let command = Command::SendMessage {
+        account: account.clone(),
+        to: to.to_owned(),
+        body: text.to_owned(),
+    };
+    let outcome = block_on(async {
+        let mut core = Core::start(store);
+        let result: anyhow::Result<Result<MessageState, Failure>> = async {
+            if let Err(e) = core
+                .wait_for(wait.duration(), &mut ConnectWaiter::new(&account))
+                .await?
+            {
+                return Ok(Err(e.into_failure(&account, "Nothing was sent.")));
+            }
+            core.send(command)?;
+            let mut waiter = SendWaiter::new(&account, to, text);
+            let result = core.wait_for(wait.duration(), &mut waiter).await?;
+            Ok(result.map_err(|e| send_failure(e, to)))
+        }
+        .await;
+        core.shutdown().await;
+        result
+    })?;
+    match outcome {
+        Ok(MessageState::Delivered) => emit(&format!("delivered to {to}\n")),
+        Ok(_) => emit(&format!("sent to {to} (the server has it)\n")),
+        Err(failure) => Err(failure.into()),
+    }
+}
+
+fn state_word(state: MessageState) -> &'static str {
+    match state {
+        MessageState::Queued => "queued",
+        MessageState::Sent => "sent",
+        MessageState::Acked => "acked",
+        MessageState::Delivered => "delivered",
+        MessageState::Failed => "failed",
+        MessageState::Received => "received",
+    }
+}
+
+fn send_failure(e: SendError, to: &str) -> Failure {
+    let (code, message) = match e {
+        SendError::Failed => (
+            Code::Network,
+            format!("the message to {to} could not be sent"),
+        ),
+        SendError::CommandFailed(reason) => (Code::Other, reason),
+        SendError::TimedOut {
+            last_state: None,
+            after_secs,
+        } => (
+            Code::Network,
+            format!("the message to {to} was not taken within {after_secs} s"),
+        ),
+        SendError::TimedOut {
+            last_state: Some(state),
+            after_secs,
+        } => (
+            Code::Network,
+            format!(
+                "the server did not acknowledge the message to {to} within {after_secs} s \
+                 (it is {}); `sotto history {to}` shows its state, and a queued message \
+                 goes out the next time the account is online",
+                state_word(state)
+            ),
+        ),
+    };
+    Failure { code, message }
+}

@@ -1,0 +1,407 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! What the one-shot commands wait for, as pure state machines over core
+//! [`Event`]s: fed one event at a time, they say when the wait is over and
+//! how. The async loop around them (timeouts, Ctrl-C) is in `session.rs`.
+
+use sotto_core::{ConnectionState, Event};
+use sotto_store::{Direction, MessageState};
+
+use crate::exit::{Code, Failure};
+
+/// How an attempt to bring an account online ended badly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectError {
+    /// The system does not trust the server's certificate.
+    CertificateUntrusted {
+        /// Its SHA-256 fingerprint, hex.
+        sha256: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The server's certificate is not the pinned one.
+    CertificateChanged {
+        /// The pinned fingerprint.
+        pinned: String,
+        /// The presented one.
+        presented: String,
+    },
+    /// The server refused the credentials.
+    Authentication {
+        /// Why.
+        reason: String,
+    },
+    /// The core refused or failed the command.
+    CommandFailed {
+        /// Why.
+        reason: String,
+    },
+    /// Offline and the core will not retry by itself.
+    Offline {
+        /// Why.
+        reason: String,
+    },
+    /// Online, but the server did not answer in time.
+    Unconfirmed {
+        /// How long we waited, in seconds.
+        after_secs: u64,
+    },
+    /// Gave up waiting.
+    TimedOut {
+        /// The last reason the account was offline, if any.
+        last_reason: Option<String>,
+        /// How long we waited, in seconds.
+        after_secs: u64,
+    },
+}
+
+impl ConnectError {
+    /// The error a person reads, with what to do next, and its exit code.
+    /// `stored_note` is appended where the account is in the profile anyway.
+    pub fn into_failure(self, jid: &str, stored_note: &str) -> Failure {
+        let (code, message) = match self {
+            Self::CertificateUntrusted { sha256, reason } => (
+                Code::Certificate,
+                format!(
+                    "the server certificate for {jid} is not trusted: {reason}\n\
+                     \x20 SHA-256 fingerprint: {sha256}\n\
+                     Compare it with the one the server's operator publishes. If it matches, trust it with\n\
+                     \x20 sotto account pin {jid} {sha256}\n\
+                     (or pass --pin-cert {sha256} to `sotto account add`)."
+                ),
+            ),
+            Self::CertificateChanged { pinned, presented } => (
+                Code::Certificate,
+                format!(
+                    "the server for {jid} presented a different certificate than the pinned one\n\
+                     \x20 pinned:    {pinned}\n\
+                     \x20 presented: {presented}\n\
+                     This is what an attack looks like, or the server's certificate was replaced.\n\
+                     Only if its operator confirms the new fingerprint, run\n\
+                     \x20 sotto account pin {jid} {presented}"
+                ),
+            ),
+            Self::Authentication { reason } => (
+                Code::Authentication,
+                format!(
+                    "the server refused the credentials of {jid}: {reason}\n\
+                     If the stored password is wrong, remove the account with \
+                     `sotto account remove {jid}` and add it again."
+                ),
+            ),
+            Self::CommandFailed { reason } => (Code::Other, format!("{jid}: {reason}")),
+            Self::Offline { reason } => (
+                Code::Network,
+                format!("{jid} could not go online: {reason}"),
+            ),
+            Self::Unconfirmed { after_secs } => (
+                Code::Network,
+                format!("the server did not answer for {jid} within {after_secs} s"),
+            ),
+            Self::TimedOut {
+                last_reason,
+                after_secs,
+            } => (
+                Code::Network,
+                match last_reason {
+                    Some(reason) => format!(
+                        "{jid} did not come online within {after_secs} s; last error: {reason}"
+                    ),
+                    None => format!("{jid} did not come online within {after_secs} s"),
+                },
+            ),
+        };
+        let message = if stored_note.is_empty() {
+            message
+        } else {
+            format!("{message}\n{stored_note}")
+        };
+        Failure { code, message }
+    }
+}
+
+/// Something a command waits for, fed one core event at a time.
+pub trait Waiter {
+    /// What a successful wait yields.
+    type Output;
+    /// What a failed one yields.
+    type Error;
+    /// Feeds one event.
+    fn on_event(&mut self, event: &Event) -> Step<Self::Output, Self::Error>;
+    /// How the wait ends when time is up (or the settling moment passed).
+    fn give_up(&self, after_secs: u64) -> Self::Error;
+}
+
+/// The result of feeding one event to a waiter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step<T, E> {
+    /// Keep waiting.
+    Pending,
+    /// Probably over: wait a moment for a more specific event (the core may
+    /// report "offline" before saying why), then end with the waiter's
+    /// [`ConnectWaiter::give_up`].
+    Settling,
+    /// Over.
+    Done(Result<T, E>),
+}
+
+/// Waits until an account is online.
+#[derive(Debug, Clone)]
+pub struct ConnectWaiter {
+    account: String,
+    /// For `account pin`: events about a certificate matching this pin come
+    /// from the attempt before the pin took effect and are ignored.
+    new_pin: Option<String>,
+    last_reason: Option<String>,
+    stalled: Option<String>,
+    /// Set when the core reported in-band registration of the account.
+    pub registered: bool,
+}
+
+impl ConnectWaiter {
+    /// Waits for `account` to come online.
+    pub fn new(account: &str) -> Self {
+        Self {
+            account: account.to_owned(),
+            new_pin: None,
+            last_reason: None,
+            stalled: None,
+            registered: false,
+        }
+    }
+
+    /// Waits for `account` to come online after pinning `sha256`.
+    pub fn after_pin(account: &str, sha256: &str) -> Self {
+        Self {
+            new_pin: Some(sha256.to_ascii_lowercase()),
+            ..Self::new(account)
+        }
+    }
+
+    fn is_ours(&self, account: &str) -> bool {
+        account.eq_ignore_ascii_case(&self.account)
+    }
+}
+
+impl Waiter for ConnectWaiter {
+    /// The bound full JID.
+    type Output = String;
+    type Error = ConnectError;
+
+    fn on_event(&mut self, event: &Event) -> Step<String, ConnectError> {
+        let pin = self.new_pin.as_deref();
+        match event {
+            Event::Connection { account, state } if self.is_ours(account) => match state {
+                ConnectionState::Online { jid, .. } => Step::Done(Ok(jid.clone())),
+                ConnectionState::Offline {
+                    reason,
+                    retry_in_ms,
+                } => {
+                    self.last_reason = Some(reason.clone());
+                    // After a pin the core reconnects by itself; an offline
+                    // state may be the pre-pin attempt's, so only time ends it.
+                    if retry_in_ms.is_none() && pin.is_none() {
+                        self.stalled = Some(reason.clone());
+                        Step::Settling
+                    } else {
+                        Step::Pending
+                    }
+                }
+                ConnectionState::Connecting | ConnectionState::Disabled => Step::Pending,
+            },
+            Event::CertificateUntrusted {
+                account,
+                sha256,
+                reason,
+            } if self.is_ours(account) => {
+                if pin.is_some_and(|p| sha256.eq_ignore_ascii_case(p)) {
+                    return Step::Pending;
+                }
+                Step::Done(Err(ConnectError::CertificateUntrusted {
+                    sha256: sha256.clone(),
+                    reason: reason.clone(),
+                }))
+            }
+            Event::CertificateChanged {
+                account,
+                pinned_sha256,
+                presented_sha256,
+            } if self.is_ours(account) => {
+                if pin.is_some_and(|p| !pinned_sha256.eq_ignore_ascii_case(p)) {
+                    // Reported against the previous pin.
+                    return Step::Pending;
+                }
+                Step::Done(Err(ConnectError::CertificateChanged {
+                    pinned: pinned_sha256.clone(),
+                    presented: presented_sha256.clone(),
+                }))
+            }
+            Event::AuthenticationFailed { account, reason } if self.is_ours(account) => {
+                Step::Done(Err(ConnectError::Authentication {
+                    reason: reason.clone(),
+                }))
+            }
+            Event::CommandFailed {
+                account: Some(account),
+                reason,
+            } if self.is_ours(account) => Step::Done(Err(ConnectError::CommandFailed {
+                reason: reason.clone(),
+            })),
+            Event::AccountRegistered { account } if self.is_ours(account) => {
+                self.registered = true;
+                Step::Pending
+            }
+            _ => Step::Pending,
+        }
+    }
+
+    fn give_up(&self, after_secs: u64) -> ConnectError {
+        match &self.stalled {
+            Some(reason) => ConnectError::Offline {
+                reason: reason.clone(),
+            },
+            None => ConnectError::TimedOut {
+                last_reason: self.last_reason.clone(),
+                after_secs,
+            },
+        }
+    }
+}
+
+/// How sending one message ended badly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// The message is marked failed.
+    Failed,
+    /// The core refused the command.
+    CommandFailed(String),
+    /// Gave up waiting.
+    TimedOut {
+        /// The last state seen, if the core stored the message at all.
+        last_state: Option<MessageState>,
+        /// How long we waited, in seconds.
+        after_secs: u64,
+    },
+}
+
+/// Waits for the server to confirm a password change.
+#[derive(Debug, Clone)]
+pub struct PasswordWaiter {
+    account: String,
+}
+
+impl PasswordWaiter {
+    /// Waits for the password change of `account`.
+    pub fn new(account: &str) -> Self {
+        Self {
+            account: account.to_owned(),
+        }
+    }
+}
+
+impl Waiter for PasswordWaiter {
+    type Output = ();
+    type Error = ConnectError;
+
+    fn on_event(&mut self, event: &Event) -> Step<(), ConnectError> {
+        match event {
+            Event::PasswordChanged { account } if account.eq_ignore_ascii_case(&self.account) => {
+                Step::Done(Ok(()))
+            }
+            Event::CommandFailed {
+                account: Some(account),
+                reason,
+            } if account.eq_ignore_ascii_case(&self.account) => {
+                Step::Done(Err(ConnectError::CommandFailed {
+                    reason: reason.clone(),
+                }))
+            }
+            _ => Step::Pending,
+        }
+    }
+
+    fn give_up(&self, after_secs: u64) -> ConnectError {
+        ConnectError::Unconfirmed { after_secs }
+    }
+}
+
+/// Follows one outgoing message from `MessageAdded` to acked or delivered.
+#[derive(Debug, Clone)]
+pub struct SendWaiter {
+    account: String,
+    to: String,
+    body: String,
+    /// Local id, once the core has stored the message.
+    pub id: Option<i64>,
+    /// The last state seen.
+    pub state: Option<MessageState>,
+}
+
+impl SendWaiter {
+    /// Follows the message `body` from `account` to `to`.
+    pub fn new(account: &str, to: &str, body: &str) -> Self {
+        Self {
+            account: account.to_owned(),
+            to: to.to_owned(),
+            body: body.to_owned(),
+            id: None,
+            state: None,
+        }
+    }
+}
+
+impl Waiter for SendWaiter {
+    /// The state that ended the wait: acked or delivered.
+    type Output = MessageState;
+    type Error = SendError;
+
+    fn on_event(&mut self, event: &Event) -> Step<MessageState, SendError> {
+        match event {
+            Event::MessageAdded { account, message }
+                if self.id.is_none()
+                    && account.eq_ignore_ascii_case(&self.account)
+                    && message.direction == Direction::Outgoing
+                    && message.peer.eq_ignore_ascii_case(&self.to)
+                    && message.body == self.body =>
+            {
+                self.id = Some(message.id);
+                self.update(message.state)
+            }
+            Event::MessageStateChanged {
+                account, id, state, ..
+            } if Some(*id) == self.id && account.eq_ignore_ascii_case(&self.account) => {
+                self.update(*state)
+            }
+            Event::CommandFailed {
+                account: Some(account),
+                reason,
+            } if self.id.is_none() && account.eq_ignore_ascii_case(&self.account) => {
+                Step::Done(Err(SendError::CommandFailed(reason.clone())))
+            }
+            _ => Step::Pending,
+        }
+    }
+
+    fn give_up(&self, after_secs: u64) -> SendError {
+        SendError::TimedOut {
+            last_state: self.state,
+            after_secs,
+        }
+    }
+}
+
+impl SendWaiter {
+    fn update(&mut self, state: MessageState) -> Step<MessageState, SendError> {
+        self.state = Some(state);
+        match state {
+            MessageState::Acked | MessageState::Delivered => Step::Done(Ok(state)),
+            MessageState::Failed => Step::Done(Err(SendError::Failed)),
+            MessageState::Queued | MessageState::Sent | MessageState::Received => Step::Pending,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

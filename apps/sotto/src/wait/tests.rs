@@ -1,0 +1,247 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+use sotto_core::{ConnectionState, Event};
+use sotto_store::{Direction, Encryption, MessageRecord, MessageState};
+
+use super::*;
+
+const A: &str = "alice@example.org";
+
+fn conn(state: ConnectionState) -> Event {
+    Event::Connection {
+        account: A.into(),
+        state,
+    }
+}
+
+fn offline(reason: &str, retry: Option<u64>) -> Event {
+    conn(ConnectionState::Offline {
+        reason: reason.into(),
+        retry_in_ms: retry,
+    })
+}
+
+#[test]
+fn online_after_retries() {
+    let mut w = ConnectWaiter::new(A);
+    assert_eq!(
+        w.on_event(&conn(ConnectionState::Connecting)),
+        Step::Pending
+    );
+    assert_eq!(
+        w.on_event(&offline("connection refused", Some(1000))),
+        Step::Pending
+    );
+    // Other accounts do not count.
+    let other = Event::Connection {
+        account: "bob@example.org".into(),
+        state: ConnectionState::Online {
+            jid: "bob@example.org/x".into(),
+            resumed: false,
+        },
+    };
+    assert_eq!(w.on_event(&other), Step::Pending);
+    assert_eq!(
+        w.on_event(&conn(ConnectionState::Online {
+            jid: "alice@example.org/sotto".into(),
+            resumed: false
+        })),
+        Step::Done(Ok("alice@example.org/sotto".into()))
+    );
+}
+
+#[test]
+fn timeout_reports_the_last_reason() {
+    let mut w = ConnectWaiter::new(A);
+    w.on_event(&offline("connection refused", Some(1000)));
+    assert_eq!(
+        w.give_up(3),
+        ConnectError::TimedOut {
+            last_reason: Some("connection refused".into()),
+            after_secs: 3
+        }
+    );
+    let f = w.give_up(3).into_failure(A, "The account is stored.");
+    assert_eq!(f.code, Code::Network);
+    assert!(f.message.contains("connection refused"), "{}", f.message);
+    assert!(
+        f.message.ends_with("The account is stored."),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn certificate_and_auth_failures() {
+    let fp = "ab".repeat(32);
+    let mut w = ConnectWaiter::new(A);
+    let ev = Event::CertificateUntrusted {
+        account: A.into(),
+        sha256: fp.clone(),
+        reason: "unknown issuer".into(),
+    };
+    let Step::Done(Err(e)) = w.on_event(&ev) else {
+        panic!("should be over");
+    };
+    let f = e.into_failure(A, "");
+    assert_eq!(f.code, Code::Certificate);
+    assert!(
+        f.message.contains(&format!("sotto account pin {A} {fp}")),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.message.contains(&format!("--pin-cert {fp}")),
+        "{}",
+        f.message
+    );
+
+    let ev = Event::CertificateChanged {
+        account: A.into(),
+        pinned_sha256: "11".repeat(32),
+        presented_sha256: "22".repeat(32),
+    };
+    let Step::Done(Err(e)) = ConnectWaiter::new(A).on_event(&ev) else {
+        panic!("should be over");
+    };
+    let f = e.into_failure(A, "");
+    assert_eq!(f.code, Code::Certificate);
+    assert!(f.message.contains(&"11".repeat(32)) && f.message.contains(&"22".repeat(32)));
+
+    let ev = Event::AuthenticationFailed {
+        account: A.into(),
+        reason: "not-authorized".into(),
+    };
+    let Step::Done(Err(e)) = ConnectWaiter::new(A).on_event(&ev) else {
+        panic!("should be over");
+    };
+    assert_eq!(e.into_failure(A, "").code, Code::Authentication);
+}
+
+#[test]
+fn offline_without_retry_settles_then_gives_up() {
+    let mut w = ConnectWaiter::new(A);
+    assert_eq!(w.on_event(&offline("host not found", None)), Step::Settling);
+    assert_eq!(
+        w.give_up(30),
+        ConnectError::Offline {
+            reason: "host not found".into()
+        }
+    );
+}
+
+#[test]
+fn pin_ignores_events_from_before_the_pin() {
+    let fp = "ab".repeat(32);
+    let mut w = ConnectWaiter::after_pin(A, &fp.to_uppercase());
+    let before = Event::CertificateUntrusted {
+        account: A.into(),
+        sha256: fp.clone(),
+        reason: "self-signed".into(),
+    };
+    assert_eq!(w.on_event(&before), Step::Pending);
+    assert_eq!(
+        w.on_event(&offline("certificate not trusted", None)),
+        Step::Pending
+    );
+    let old_pin = Event::CertificateChanged {
+        account: A.into(),
+        pinned_sha256: "00".repeat(32),
+        presented_sha256: fp.clone(),
+    };
+    assert_eq!(w.on_event(&old_pin), Step::Pending);
+    // A certificate other than the new pin is a real failure.
+    let wrong = Event::CertificateChanged {
+        account: A.into(),
+        pinned_sha256: fp.clone(),
+        presented_sha256: "cd".repeat(32),
+    };
+    assert!(matches!(
+        w.on_event(&wrong),
+        Step::Done(Err(ConnectError::CertificateChanged { .. }))
+    ));
+}
+
+#[test]
+fn registration_is_noticed() {
+    let mut w = ConnectWaiter::new(A);
+    w.on_event(&Event::AccountRegistered { account: A.into() });
+    assert!(w.registered);
+}
+
+fn added(id: i64, to: &str, body: &str, state: MessageState) -> Event {
+    Event::MessageAdded {
+        account: A.into(),
+        message: MessageRecord {
+            id,
+            account: A.into(),
+            peer: to.into(),
+            direction: Direction::Outgoing,
+            body: body.into(),
+            timestamp_ms: 0,
+            message_id: None,
+            origin_id: None,
+            stanza_id: None,
+            state,
+            encryption: Encryption::Plain,
+        },
+    }
+}
+
+fn changed(id: i64, state: MessageState) -> Event {
+    Event::MessageStateChanged {
+        account: A.into(),
+        peer: "bob@example.org".into(),
+        id,
+        state,
+    }
+}
+
+#[test]
+fn send_follows_its_own_message_to_acked() {
+    let mut w = SendWaiter::new(A, "bob@example.org", "hi");
+    // Another message (a carbon to someone else) is not ours.
+    assert_eq!(
+        w.on_event(&added(6, "carol@example.org", "hi", MessageState::Sent)),
+        Step::Pending
+    );
+    assert_eq!(
+        w.on_event(&added(7, "bob@example.org", "hi", MessageState::Queued)),
+        Step::Pending
+    );
+    assert_eq!(w.id, Some(7));
+    assert_eq!(w.on_event(&changed(6, MessageState::Acked)), Step::Pending);
+    assert_eq!(w.on_event(&changed(7, MessageState::Sent)), Step::Pending);
+    assert_eq!(
+        w.on_event(&changed(7, MessageState::Acked)),
+        Step::Done(Ok(MessageState::Acked))
+    );
+}
+
+#[test]
+fn send_failures() {
+    let mut w = SendWaiter::new(A, "bob@example.org", "hi");
+    w.on_event(&added(7, "bob@example.org", "hi", MessageState::Sent));
+    assert_eq!(
+        w.on_event(&changed(7, MessageState::Failed)),
+        Step::Done(Err(SendError::Failed))
+    );
+
+    let mut w = SendWaiter::new(A, "bob@example.org", "hi");
+    let refused = Event::CommandFailed {
+        account: Some(A.into()),
+        reason: "sending to bob@example.org: not online".into(),
+    };
+    assert!(matches!(
+        w.on_event(&refused),
+        Step::Done(Err(SendError::CommandFailed(_)))
+    ));
+    // Delivered straight away also counts.
+    let mut w = SendWaiter::new(A, "bob@example.org", "hi");
+    assert_eq!(
+        w.on_event(&added(1, "bob@example.org", "hi", MessageState::Delivered)),
+        Step::Done(Ok(MessageState::Delivered))
+    );
+}

@@ -1,0 +1,27 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! Sotto's integration-test harness.
+//!
+//! Integration tests in `tests/tests/*.rs` run against *real* things on loopback:
+//!
+//! - [`Prosody`]: a real Prosody 0.12 server, one per test, in its own temporary
+//!   directory with its own generated certificate and random ports.
+//! - [`CutProxy`]: a TCP proxy that can drop every live connection at once, refuse
+//!   new ones, or stall traffic, to simulate a network that goes away.
+//! - [`scan_for_plaintext`]: proof that a profile directory holds no plaintext.
+//!
+//! What this crate must never do: touch anything outside `127.0.0.1` and its own
+//! temporary directories, read `/etc/prosody`, or kill a process it did not start.
+//! A missing tool (Prosody, prosodyctl) is an error, never a silent skip.
+
+mod fs;
+mod net;
+mod prosody;
+mod proxy;
+
+pub use fs::{TestDir, scan_for_plaintext};
+pub use net::free_port;
+pub use prosody::Prosody;
+pub use proxy::CutProxy;

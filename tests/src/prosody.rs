@@ -1,0 +1,441 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! A real Prosody 0.12 server on loopback, one per test.
+
+mod config;
+
+use std::fs::File;
+use std::io::{Read as _, Write as _};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+
+use crate::{TestDir, free_port};
+use config::{Layout, Settings};
+
+const PROSODY: &str = "prosody";
+const PROSODYCTL: &str = "prosodyctl";
+/// Prosody's certificate index is keyed by host name; `localhost` needs no DNS
+/// and clients connect to 127.0.0.1 explicitly anyway.
+const DOMAIN: &str = "localhost";
+/// Set to get Prosody's debug log (much larger, slower under load).
+const DEBUG_ENV: &str = "SOTTO_PROSODY_DEBUG";
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+const PORT_ATTEMPTS: usize = 5;
+const PANIC_LOG_LINES: usize = 50;
+
+/// A running Prosody server owned by one test.
+///
+/// Everything lives in its own temporary directory: configuration, generated
+/// certificate, data, pidfile and log. It listens on 127.0.0.1 only, with STARTTLS
+/// on [`c2s_port`](Self::c2s_port) and XEP-0368 direct TLS on
+/// [`direct_tls_port`](Self::direct_tls_port). In-band registration is open.
+///
+/// Dropping it kills the process (by PID) and removes the directory; if the
+/// thread is panicking, the last lines of Prosody's log are printed first.
+#[derive(Debug)]
+pub struct Prosody {
+    dir: TestDir,
+    c2s_port: u16,
+    direct_tls_port: u16,
+    cert_sha256: String,
+    child: Option<Child>,
+}
+
+enum LaunchError {
+    /// Another process took one of our ports before Prosody bound it.
+    PortTaken(anyhow::Error),
+    Other(anyhow::Error),
+}
+
+impl Prosody {
+    /// Generates a certificate and configuration, starts Prosody in the
+    /// foreground as a child process and waits until both client ports accept
+    /// connections (about 0.2 s).
+    ///
+    /// # Errors
+    ///
+    /// If `prosody` is not installed, exits during start-up, or is not ready
+    /// within 30 s. The error includes the tail of its log.
+    pub fn start() -> anyhow::Result<Self> {
+        let dir = TestDir::new("prosody").context("creating the Prosody test directory")?;
+        let cert_sha256 = config::write_certificate(&Layout { root: dir.path() }, DOMAIN)?;
+        let mut server = Self {
+            dir,
+            c2s_port: 0,
+            direct_tls_port: 0,
+            cert_sha256,
+            child: None,
+        };
+        let mut last = None;
+        for _ in 0..PORT_ATTEMPTS {
+            server.c2s_port = free_port();
+            server.direct_tls_port = free_port();
+            if server.c2s_port == server.direct_tls_port {
+                continue;
+            }
+            server.write_config()?;
+            match server.launch() {
+                Ok(()) => return Ok(server),
+                Err(LaunchError::PortTaken(e)) => {
+                    server.kill();
+                    last = Some(e);
+                }
+                Err(LaunchError::Other(e)) => return Err(e),
+            }
+        }
+        Err(last
+            .unwrap_or_else(|| anyhow::anyhow!("no free port pair found"))
+            .context(format!(
+                "starting Prosody: ports taken {PORT_ATTEMPTS} times in a row"
+            )))
+    }
+
+    /// The XMPP domain (`localhost`): users are `user@localhost`.
+    #[must_use]
+    pub fn domain(&self) -> &str {
+        DOMAIN
+    }
+
+    /// `user@domain`.
+    #[must_use]
+    pub fn jid(&self, user: &str) -> String {
+        format!("{user}@{DOMAIN}")
+    }
+
+    /// The client port on 127.0.0.1; STARTTLS, required before authentication.
+    #[must_use]
+    pub fn c2s_port(&self) -> u16 {
+        self.c2s_port
+    }
+
+    /// The XEP-0368 direct TLS client port on 127.0.0.1.
+    #[must_use]
+    pub fn direct_tls_port(&self) -> u16 {
+        self.direct_tls_port
+    }
+
+    /// Lowercase hex SHA-256 of the server's DER certificate, for pinning. The
+    /// certificate is self-signed for `localhost` and 127.0.0.1 and is presented
+    /// on both ports, with or without SNI.
+    #[must_use]
+    pub fn cert_sha256(&self) -> String {
+        self.cert_sha256.clone()
+    }
+
+    /// The PEM certificate file, for peers that want a CA file instead of a pin.
+    #[must_use]
+    pub fn cert_path(&self) -> PathBuf {
+        self.layout().certs().join(format!("{DOMAIN}.crt"))
+    }
+
+    /// Prosody's log file (level `info`; `debug` when `SOTTO_PROSODY_DEBUG` is set).
+    #[must_use]
+    pub fn log_path(&self) -> PathBuf {
+        self.layout().log()
+    }
+
+    /// Prosody's data directory (`internal` storage: one file per user and store).
+    #[must_use]
+    pub fn data_dir(&self) -> PathBuf {
+        self.layout().data()
+    }
+
+    /// The PID of the running server, if it runs.
+    #[must_use]
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The last `n` lines of Prosody's log.
+    #[must_use]
+    pub fn log_tail(&self, n: usize) -> String {
+        tail(&self.log_path(), n)
+    }
+
+    /// Creates the account `user@domain()` with `password`, via `prosodyctl
+    /// adduser` on the same configuration. Works whether or not the server runs.
+    ///
+    /// # Errors
+    ///
+    /// If the user already exists, the name or password is unusable (empty, or
+    /// containing a newline, `@` or `/`), or prosodyctl fails.
+    pub fn register(&self, user: &str, password: &str) -> anyhow::Result<()> {
+        if user.is_empty() || user.contains(['@', '/', '\n', '\r']) {
+            bail!("registering {user:?}: not a usable local part");
+        }
+        if password.is_empty() || password.contains(['\n', '\r']) {
+            bail!("registering {user:?}: the password must be one non-empty line");
+        }
+        let jid = self.jid(user);
+        let mut child = Command::new(PROSODYCTL)
+            .arg("--config")
+            .arg(self.layout().config())
+            .arg("adduser")
+            .arg(&jid)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("running prosodyctl (is the prosody package installed?)")?;
+        // adduser asks for the password twice; with a pipe for stdin it reads lines.
+        if let Some(mut stdin) = child.stdin.take() {
+            writeln!(stdin, "{password}\n{password}").context("writing to prosodyctl")?;
+        }
+        let out = child.wait_with_output().context("waiting for prosodyctl")?;
+        if !out.status.success() {
+            bail!(
+                "prosodyctl adduser {jid} failed ({}): {}{}",
+                out.status,
+                clean(&out.stdout),
+                clean(&out.stderr)
+            );
+        }
+        Ok(())
+    }
+
+    /// Stops the server: SIGTERM to its PID, then waits (SIGKILL after 10 s).
+    /// Does nothing if it is not running.
+    ///
+    /// # Errors
+    ///
+    /// If signalling or waiting fails.
+    pub fn stop(&mut self) -> anyhow::Result<()> {
+        let Some(mut child) = self.child.take() else {
+            return Ok(());
+        };
+        // An exited child that is not yet reaped keeps its PID, so signalling
+        // the PID can only ever reach our own Prosody.
+        if child.try_wait().context("checking on Prosody")?.is_some() {
+            return Ok(());
+        }
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .context("running kill (procps) to stop Prosody")?;
+        if !status.success() {
+            bail!("kill -TERM {} failed: {status}", child.id());
+        }
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while child
+            .try_wait()
+            .context("waiting for Prosody to stop")?
+            .is_none()
+        {
+            if Instant::now() > deadline {
+                child
+                    .kill()
+                    .context("killing Prosody after SIGTERM timed out")?;
+                child.wait().context("reaping Prosody")?;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
+    }
+
+    /// Stops the server (if running) and starts it again on the same ports with
+    /// the same data, certificate and configuration.
+    ///
+    /// # Errors
+    ///
+    /// As [`stop`](Self::stop) and [`start`](Self::start); also if another
+    /// process took one of the ports meanwhile.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.stop()?;
+        match self.launch() {
+            Ok(()) => Ok(()),
+            Err(LaunchError::PortTaken(e) | LaunchError::Other(e)) => {
+                self.kill();
+                Err(e.context("restarting Prosody"))
+            }
+        }
+    }
+
+    fn layout(&self) -> Layout<'_> {
+        Layout {
+            root: self.dir.path(),
+        }
+    }
+
+    fn write_config(&self) -> anyhow::Result<()> {
+        let layout = self.layout();
+        let level = if std::env::var_os(DEBUG_ENV).is_some() {
+            "debug"
+        } else {
+            "info"
+        };
+        let text = config::render(
+            &layout,
+            &Settings {
+                domain: DOMAIN,
+                c2s_port: self.c2s_port,
+                direct_tls_port: self.direct_tls_port,
+                log_level: level,
+            },
+        );
+        std::fs::create_dir_all(layout.data()).context("creating Prosody's data directory")?;
+        std::fs::write(layout.config(), text).context("writing Prosody's configuration")
+    }
+
+    /// Spawns Prosody and waits until it is ready. The log is appended to across
+    /// restarts, so only what is written after `offset` counts.
+    fn launch(&mut self) -> Result<(), LaunchError> {
+        let layout = self.layout();
+        let log = layout.log();
+        let offset = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+        let console = File::options()
+            .create(true)
+            .append(true)
+            .open(layout.console())
+            .context("opening Prosody's console log")
+            .map_err(LaunchError::Other)?;
+        let console_err = console
+            .try_clone()
+            .context("duplicating a file handle")
+            .map_err(LaunchError::Other)?;
+        let child = Command::new(PROSODY)
+            .arg("-F")
+            .arg("--config")
+            .arg(layout.config())
+            .stdin(Stdio::null())
+            .stdout(console)
+            .stderr(console_err)
+            .spawn()
+            .context(
+                "spawning prosody (is the prosody package installed? tests/run.sh installs it)",
+            )
+            .map_err(LaunchError::Other)?;
+        self.child = Some(child);
+        self.wait_ready(offset)
+    }
+
+    fn wait_ready(&mut self, offset: u64) -> Result<(), LaunchError> {
+        let started = Instant::now();
+        let c2s = format!("Activated service 'c2s' on [127.0.0.1]:{}", self.c2s_port);
+        let direct = format!(
+            "Activated service 'c2s_direct_tls' on [127.0.0.1]:{}",
+            self.direct_tls_port
+        );
+        loop {
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                self.child = None;
+                return Err(LaunchError::Other(
+                    self.failure(&format!("Prosody exited ({status})")),
+                ));
+            }
+            let log = read_from(&self.log_path(), offset);
+            if log.contains("Failed to open server port") {
+                return Err(LaunchError::PortTaken(self.failure("a port was taken")));
+            }
+            if log.contains(&c2s) && log.contains(&direct) && self.answers_stream() {
+                return Ok(());
+            }
+            if started.elapsed() > START_TIMEOUT {
+                return Err(LaunchError::Other(
+                    self.failure(&format!("Prosody not ready after {START_TIMEOUT:?}")),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether the c2s port answers a stream header with stream features. A
+    /// bare TCP connect is not enough: the kernel accepts into the backlog
+    /// before Prosody's event loop runs, and Prosody installs its SIGTERM
+    /// handler only on the loop's first turn, so a `stop()` right after a
+    /// connect-only check would kill it without a clean shutdown.
+    fn answers_stream(&self) -> bool {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.c2s_port));
+        let Ok(mut tcp) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
+            return false;
+        };
+        let header = format!(
+            "<?xml version='1.0'?><stream:stream to='{DOMAIN}' version='1.0' \
+             xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>"
+        );
+        if tcp.set_read_timeout(Some(Duration::from_secs(2))).is_err()
+            || tcp.write_all(header.as_bytes()).is_err()
+        {
+            return false;
+        }
+        let mut reply = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !contains(&reply, b"</stream:features>") {
+            match tcp.read(&mut buf) {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => reply.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = tcp.write_all(b"</stream:stream>");
+        true
+    }
+
+    fn failure(&self, what: &str) -> anyhow::Error {
+        anyhow::anyhow!(
+            "{what}\n--- console ---\n{}\n--- last log lines ({}) ---\n{}",
+            tail(&self.layout().console(), 20),
+            self.log_path().display(),
+            self.log_tail(PANIC_LOG_LINES)
+        )
+    }
+
+    /// SIGKILL by PID and reap; for drop and failed starts, where a clean
+    /// shutdown buys nothing.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            if matches!(child.try_wait(), Ok(None)) {
+                let _ = child.kill();
+            }
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Prosody {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "--- Prosody log {} (last {PANIC_LOG_LINES} lines) ---\n{}\n--- end of Prosody log ---",
+                self.log_path().display(),
+                self.log_tail(PANIC_LOG_LINES)
+            );
+        }
+        self.kill();
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn read_from(path: &Path, offset: u64) -> String {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
+    String::from_utf8_lossy(&bytes[start..]).into_owned()
+}
+
+fn tail(path: &Path, n: usize) -> String {
+    let text = read_from(path, 0);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// prosodyctl output without the ANSI codes it uses to hide typed passwords.
+fn clean(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .replace("\u{1b}[08m", "")
+        .replace("\u{1b}[00m", "")
+        .trim()
+        .to_owned()
+}

@@ -1,0 +1,155 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! Dropped connections and server restarts: nothing lost, nothing duplicated.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use common::{Profile, prosody_with};
+use sotto_core::{ConnectionState, Event};
+use sotto_store::{MessageState, MessageStore};
+use sotto_tests::CutProxy;
+
+const ALICE: &str = "alice@localhost";
+const BOB: &str = "bob@localhost";
+
+/// Waits until `profile` has stored `n` messages with `peer`, checking the store.
+async fn wait_for_count(profile: &mut Profile, account: &str, peer: &str, n: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let count = profile.store.count_messages(account, peer).unwrap();
+        if count >= n {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {count} of {n} messages arrived"
+        );
+        profile.forget();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_cut_in_a_500_message_burst_loses_and_duplicates_nothing() {
+    let prosody = prosody_with(&[("alice", "alice-pw"), ("bob", "bob-pw")]);
+    let proxy = CutProxy::start(prosody.c2s_port()).await.unwrap();
+    let mut alice = Profile::new("alice");
+    let mut bob = Profile::new("bob");
+    alice
+        .add(&prosody, "alice", "alice-pw", true, false, Some(proxy.port()))
+        .await;
+    alice.online(ALICE).await;
+    bob.login(&prosody, "bob", "bob-pw").await;
+
+    const N: usize = 500;
+    for i in 0..N / 2 {
+        alice.send_message(ALICE, BOB, &format!("burst {i:03}"));
+    }
+    // Cut the connection once Bob has part of the burst.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while bob.store.count_messages(BOB, ALICE).unwrap() < 100 {
+        assert!(tokio::time::Instant::now() < deadline, "burst did not start");
+        bob.forget();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    proxy.cut_all();
+    // The second half is written while the stream is down or resuming.
+    for i in N / 2..N {
+        alice.send_message(ALICE, BOB, &format!("burst {i:03}"));
+    }
+    let resumed = alice
+        .expect("resumption", |e| {
+            matches!(e, Event::Connection { state: ConnectionState::Online { .. }, .. })
+        })
+        .await;
+    assert!(
+        matches!(resumed, Event::Connection { state: ConnectionState::Online { resumed: true, .. }, .. }),
+        "the stream is resumed (XEP-0198), not restarted: {resumed:?}"
+    );
+    wait_for_count(&mut bob, BOB, ALICE, N as u64).await;
+    // Give stragglers (duplicates, if any) a moment to show up.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let history = bob.store.history(BOB, ALICE, None, 2 * N).unwrap();
+    let bodies: Vec<_> = history.iter().map(|m| m.body.clone()).collect();
+    let unique: HashSet<_> = bodies.iter().cloned().collect();
+    assert_eq!(bodies.len(), N, "stored exactly once each (resumed: {resumed:?})");
+    assert_eq!(unique.len(), N);
+    let expected: Vec<_> = (0..N).map(|i| format!("burst {i:03}")).collect();
+    assert_eq!(bodies, expected, "in order");
+
+    // Every message of Alice's ends acknowledged by the server or delivered.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let mine = alice.store.history(ALICE, BOB, None, 2 * N).unwrap();
+        assert_eq!(mine.len(), N);
+        let pending = mine
+            .iter()
+            .filter(|m| !matches!(m.state, MessageState::Acked | MessageState::Delivered))
+            .count();
+        if pending == 0 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{pending} messages never acknowledged");
+        alice.forget();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(proxy.accepted() >= 2, "the client reconnected through the proxy");
+    alice.shutdown().await;
+    bob.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_restart_reconnects_and_sends_the_offline_queue_in_order() {
+    let mut prosody = prosody_with(&[("alice", "alice-pw"), ("bob", "bob-pw")]);
+    let mut alice = Profile::new("alice");
+    let mut bob = Profile::new("bob");
+    alice.login(&prosody, "alice", "alice-pw").await;
+    bob.login(&prosody, "bob", "bob-pw").await;
+    alice.forget();
+    bob.forget();
+
+    prosody.stop().unwrap();
+    alice
+        .expect("connection lost", |e| {
+            matches!(e, Event::Connection { state: ConnectionState::Offline { retry_in_ms: Some(_), .. } | ConnectionState::Connecting, .. })
+        })
+        .await;
+    for i in 0..3 {
+        alice.send_message(ALICE, BOB, &format!("queued {i}"));
+        let queued = alice.expect_message(&format!("queued {i}")).await;
+        assert_eq!(queued.state, MessageState::Queued);
+    }
+    prosody.restart().unwrap();
+    for profile in [&mut alice, &mut bob] {
+        let online = profile
+            .expect("back online", |e| {
+                matches!(e, Event::Connection { state: ConnectionState::Online { .. }, .. })
+            })
+            .await;
+        assert!(
+            matches!(online, Event::Connection { state: ConnectionState::Online { resumed: false, .. }, .. }),
+            "a restarted server cannot resume: {online:?}"
+        );
+    }
+    for i in 0..3 {
+        bob.expect_message(&format!("queued {i}")).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let bodies: Vec<_> = bob
+        .store
+        .history(BOB, ALICE, None, 10)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(bodies, vec!["queued 0", "queued 1", "queued 2"]);
+    alice.shutdown().await;
+    bob.shutdown().await;
+}
