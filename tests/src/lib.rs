@@ -18,6 +18,7 @@
 
 mod fs;
 mod net;
+pub mod profile;
 mod prosody;
 mod proxy;
 

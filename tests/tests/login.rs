@@ -7,11 +7,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::{Profile, prosody_with};
 use sotto_core::{Command, ConnectionState, Event, Secret, ServerOptions};
 use sotto_store::AccountStore;
+use sotto_tests::profile::{Profile, prosody_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_with_pinned_certificate_gets_roster() {
@@ -36,18 +34,40 @@ async fn login_with_pinned_certificate_gets_roster() {
 async fn wrong_password_is_reported_and_not_retried() {
     let prosody = prosody_with(&[("alice", "alice-pw")]);
     let mut alice = Profile::new("alice");
-    alice.add(&prosody, "alice", "not-the-password", true, false, None).await;
-    let failed = alice
-        .expect("auth failure", |e| matches!(e, Event::AuthenticationFailed { .. }))
+    alice
+        .add(&prosody, "alice", "not-the-password", true, false, None)
         .await;
-    assert!(format!("{failed:?}").contains("NotAuthorized"), "{failed:?}");
-    let offline = alice
-        .expect("offline", |e| {
-            matches!(e, Event::Connection { state: ConnectionState::Offline { .. }, .. })
+    let failed = alice
+        .expect("auth failure", |e| {
+            matches!(e, Event::AuthenticationFailed { .. })
         })
         .await;
     assert!(
-        matches!(offline, Event::Connection { state: ConnectionState::Offline { retry_in_ms: None, .. }, .. }),
+        format!("{failed:?}").contains("NotAuthorized"),
+        "{failed:?}"
+    );
+    let offline = alice
+        .expect("offline", |e| {
+            matches!(
+                e,
+                Event::Connection {
+                    state: ConnectionState::Offline { .. },
+                    ..
+                }
+            )
+        })
+        .await;
+    assert!(
+        matches!(
+            offline,
+            Event::Connection {
+                state: ConnectionState::Offline {
+                    retry_in_ms: None,
+                    ..
+                },
+                ..
+            }
+        ),
         "a wrong password must not be retried: {offline:?}"
     );
     alice.shutdown().await;
@@ -57,17 +77,39 @@ async fn wrong_password_is_reported_and_not_retried() {
 async fn self_signed_certificate_is_refused_then_pinned() {
     let prosody = prosody_with(&[("alice", "alice-pw")]);
     let mut alice = Profile::new("alice");
-    alice.add(&prosody, "alice", "alice-pw", false, false, None).await;
-    let refused = alice
-        .expect("certificate refusal", |e| matches!(e, Event::CertificateUntrusted { .. }))
+    alice
+        .add(&prosody, "alice", "alice-pw", false, false, None)
         .await;
-    let Event::CertificateUntrusted { sha256, reason, .. } = refused else { unreachable!() };
-    assert_eq!(sha256, prosody.cert_sha256(), "the event carries the server's fingerprint");
-    assert!(reason.contains("self-signed") || reason.contains("authority"), "{reason}");
+    let refused = alice
+        .expect("certificate refusal", |e| {
+            matches!(e, Event::CertificateUntrusted { .. })
+        })
+        .await;
+    let Event::CertificateUntrusted { sha256, reason, .. } = refused else {
+        unreachable!()
+    };
+    assert_eq!(
+        sha256,
+        prosody.cert_sha256(),
+        "the event carries the server's fingerprint"
+    );
+    assert!(
+        reason.contains("self-signed") || reason.contains("authority"),
+        "{reason}"
+    );
     // Nothing was sent after the refusal: the account is offline, waiting for the user.
     alice
         .expect("offline", |e| {
-            matches!(e, Event::Connection { state: ConnectionState::Offline { retry_in_ms: None, .. }, .. })
+            matches!(
+                e,
+                Event::Connection {
+                    state: ConnectionState::Offline {
+                        retry_in_ms: None,
+                        ..
+                    },
+                    ..
+                }
+            )
         })
         .await;
     alice.send(Command::PinCertificate {
@@ -76,7 +118,10 @@ async fn self_signed_certificate_is_refused_then_pinned() {
     });
     alice.online("alice@localhost").await;
     let stored = alice.store.account("alice@localhost").unwrap().unwrap();
-    assert_eq!(stored.settings.pinned_cert_sha256, Some(prosody.cert_sha256()));
+    assert_eq!(
+        stored.settings.pinned_cert_sha256,
+        Some(prosody.cert_sha256())
+    );
     alice.shutdown().await;
 }
 
@@ -97,7 +142,9 @@ async fn changed_certificate_is_refused() {
         register: false,
     });
     let changed = alice
-        .expect("certificate change", |e| matches!(e, Event::CertificateChanged { .. }))
+        .expect("certificate change", |e| {
+            matches!(e, Event::CertificateChanged { .. })
+        })
         .await;
     assert_eq!(
         changed,
@@ -133,9 +180,13 @@ async fn direct_tls_login() {
 async fn in_band_registration_then_password_change() {
     let prosody = prosody_with(&[]);
     let mut carol = Profile::new("carol");
-    carol.add(&prosody, "carol", "first-pw", true, true, None).await;
     carol
-        .expect("registered", |e| matches!(e, Event::AccountRegistered { .. }))
+        .add(&prosody, "carol", "first-pw", true, true, None)
+        .await;
+    carol
+        .expect("registered", |e| {
+            matches!(e, Event::AccountRegistered { .. })
+        })
         .await;
     carol.online("carol@localhost").await;
     carol.send(Command::ChangePassword {
@@ -143,7 +194,9 @@ async fn in_band_registration_then_password_change() {
         new_password: Secret::new("second-pw"),
     });
     carol
-        .expect("password changed", |e| matches!(e, Event::PasswordChanged { .. }))
+        .expect("password changed", |e| {
+            matches!(e, Event::PasswordChanged { .. })
+        })
         .await;
     let stored = carol.store.account("carol@localhost").unwrap().unwrap();
     assert_eq!(stored.password.expose(), "second-pw");
@@ -154,10 +207,16 @@ async fn in_band_registration_then_password_change() {
     again.login(&prosody, "carol", "second-pw").await;
     again.shutdown().await;
     let mut dup = Profile::new("dup");
-    dup.add(&prosody, "carol", "whatever", true, true, None).await;
-    let failed = dup
-        .expect("registration refused", |e| matches!(e, Event::CommandFailed { .. }))
+    dup.add(&prosody, "carol", "whatever", true, true, None)
         .await;
-    assert!(format!("{failed:?}").contains("creating the account"), "{failed:?}");
+    let failed = dup
+        .expect("registration refused", |e| {
+            matches!(e, Event::CommandFailed { .. })
+        })
+        .await;
+    assert!(
+        format!("{failed:?}").contains("creating the account"),
+        "{failed:?}"
+    );
     dup.shutdown().await;
 }

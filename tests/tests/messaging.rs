@@ -8,15 +8,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{PASSPHRASE, Profile, prosody_with};
 use sotto_core::{Command, Event};
 use sotto_store::{Direction, MessageState, MessageStore, RosterStore, Subscription};
+use sotto_tests::profile::{PASSPHRASE, Profile, prosody_with};
 use sotto_tests::{Prosody, scan_for_plaintext};
-use sotto_xmpp::{CertFingerprint, DirectTransport, Password, Session, SessionConfig, SessionEvent, Target};
+use sotto_xmpp::{
+    CertFingerprint, DirectTransport, Password, Session, SessionConfig, SessionEvent, Target,
+};
 use xmpp_parsers::minidom::Element;
 
 const ALICE: &str = "alice@localhost";
@@ -24,9 +24,7 @@ const BOB: &str = "bob@localhost";
 
 fn delivered(account: &str, id: i64) -> impl Fn(&Event) -> bool {
     let account = account.to_owned();
-    move |e| {
-        matches!(e, Event::MessageStateChanged { account: a, id: i, state: MessageState::Delivered, .. } if *a == account && *i == id)
-    }
+    move |e| matches!(e, Event::MessageStateChanged { account: a, id: i, state: MessageState::Delivered, .. } if *a == account && *i == id)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -43,9 +41,10 @@ async fn subscription_both_ways_and_messages_with_receipts() {
         name: Some("Bob".into()),
         groups: vec!["Friends".into()],
     });
-    bob.expect("subscription request", |e| {
-        matches!(e, Event::SubscriptionRequest { from, .. } if from == ALICE)
-    })
+    bob.expect(
+        "subscription request",
+        |e| matches!(e, Event::SubscriptionRequest { from, .. } if from == ALICE),
+    )
     .await;
     bob.send(Command::AnswerSubscription {
         account: BOB.into(),
@@ -54,7 +53,10 @@ async fn subscription_both_ways_and_messages_with_receipts() {
     });
     // Approving also asks Alice for hers; she approves.
     alice
-        .expect("reverse request", |e| matches!(e, Event::SubscriptionRequest { from, .. } if from == BOB))
+        .expect(
+            "reverse request",
+            |e| matches!(e, Event::SubscriptionRequest { from, .. } if from == BOB),
+        )
         .await;
     alice.send(Command::AnswerSubscription {
         account: ALICE.into(),
@@ -80,7 +82,10 @@ async fn subscription_both_ways_and_messages_with_receipts() {
     let got = bob.expect_message("hello bob").await;
     assert_eq!(got.direction, Direction::Incoming);
     assert_eq!(got.peer, ALICE);
-    assert!(got.origin_id.is_some() && got.stanza_id.is_some(), "{got:?}");
+    assert!(
+        got.origin_id.is_some() && got.stanza_id.is_some(),
+        "{got:?}"
+    );
     alice.expect("receipt", delivered(ALICE, sent.id)).await;
 
     bob.send_message(BOB, ALICE, "hi alice");
@@ -113,7 +118,10 @@ async fn subscription_both_ways_and_messages_with_receipts() {
         jid: BOB.into(),
     });
     alice
-        .expect("removal", |e| matches!(e, Event::RosterItemRemoved { jid, .. } if jid == BOB))
+        .expect(
+            "removal",
+            |e| matches!(e, Event::RosterItemRemoved { jid, .. } if jid == BOB),
+        )
         .await;
     assert!(alice.store.roster(ALICE).unwrap().1.is_empty());
 
@@ -133,7 +141,11 @@ async fn carbons_reach_the_second_resource_and_a_new_device_catches_up() {
 
     laptop.send_message(ALICE, BOB, "sent from the laptop");
     let copy = phone.expect_message("sent from the laptop").await;
-    assert_eq!(copy.direction, Direction::Outgoing, "a sent carbon is our own message");
+    assert_eq!(
+        copy.direction,
+        Direction::Outgoing,
+        "a sent carbon is our own message"
+    );
     assert_eq!(copy.peer, BOB);
     bob.expect_message("sent from the laptop").await;
 
@@ -149,20 +161,34 @@ async fn carbons_reach_the_second_resource_and_a_new_device_catches_up() {
     let synced = tablet
         .expect("archive sync", |e| matches!(e, Event::ArchiveSynced { .. }))
         .await;
-    assert!(matches!(synced, Event::ArchiveSynced { new_messages: 2, .. }), "{synced:?}");
+    assert!(
+        matches!(
+            synced,
+            Event::ArchiveSynced {
+                new_messages: 2,
+                ..
+            }
+        ),
+        "{synced:?}"
+    );
     let history = tablet.store.history(ALICE, BOB, None, 100).unwrap();
     let bodies: Vec<_> = history.iter().map(|m| m.body.as_str()).collect();
     assert_eq!(bodies, vec!["sent from the laptop", "reply to both"]);
 
     // Logging in again does not duplicate anything.
     let dir = tablet.shutdown().await;
-    let key = sotto_store::ProfileKey::Passphrase(sotto_store::Password::new(PASSPHRASE.into()));
-    let store = sotto_store::SqlStore::open(&dir.join("profile"), &key).unwrap();
-    let core = sotto_core::start(Arc::new(store.clone()));
-    let mut tablet = Profile { dir, store, core, seen: vec![] };
+    let mut tablet = Profile::reopen(dir);
     tablet.online(ALICE).await;
     tablet
-        .expect("archive sync", |e| matches!(e, Event::ArchiveSynced { new_messages: 0, .. }))
+        .expect("archive sync", |e| {
+            matches!(
+                e,
+                Event::ArchiveSynced {
+                    new_messages: 0,
+                    ..
+                }
+            )
+        })
         .await;
     assert_eq!(tablet.store.count_messages(ALICE, BOB).unwrap(), 2);
 
@@ -184,7 +210,9 @@ async fn messages_to_an_offline_peer_arrive_once_when_it_logs_in() {
         alice.send_message(ALICE, BOB, &format!("while you were away {i}"));
     }
     for i in 0..5 {
-        let sent = alice.expect_message(&format!("while you were away {i}")).await;
+        let sent = alice
+            .expect_message(&format!("while you were away {i}"))
+            .await;
         let id = sent.id;
         alice
             .expect("server ack", move |e| {
@@ -193,15 +221,14 @@ async fn messages_to_an_offline_peer_arrive_once_when_it_logs_in() {
             .await;
     }
 
-    let key = sotto_store::ProfileKey::Passphrase(sotto_store::Password::new(PASSPHRASE.into()));
-    let store = sotto_store::SqlStore::open(&bob_dir.join("profile"), &key).unwrap();
-    let core = sotto_core::start(Arc::new(store.clone()));
-    let mut bob = Profile { dir: bob_dir, store, core, seen: vec![] };
+    let mut bob = Profile::reopen(bob_dir);
     bob.online(BOB).await;
     for i in 0..5 {
-        bob.expect_message(&format!("while you were away {i}")).await;
+        bob.expect_message(&format!("while you were away {i}"))
+            .await;
     }
-    bob.expect("archive sync", |e| matches!(e, Event::ArchiveSynced { .. })).await;
+    bob.expect("archive sync", |e| matches!(e, Event::ArchiveSynced { .. }))
+        .await;
     // Offline delivery and the archive both carry them: stored once each, in order.
     let history = bob.store.history(BOB, ALICE, None, 100).unwrap();
     let bodies: Vec<_> = history.iter().map(|m| m.body.clone()).collect();
@@ -211,7 +238,11 @@ async fn messages_to_an_offline_peer_arrive_once_when_it_logs_in() {
     bob.shutdown().await;
 }
 
-async fn attacker(prosody: &Prosody, user: &str, password: &str) -> (Session, tokio::sync::mpsc::UnboundedReceiver<SessionEvent>) {
+async fn attacker(
+    prosody: &Prosody,
+    user: &str,
+    password: &str,
+) -> (Session, tokio::sync::mpsc::UnboundedReceiver<SessionEvent>) {
     let (session, mut events) = Session::start(SessionConfig {
         jid: prosody.jid(user).parse().unwrap(),
         resource: "evil".into(),
@@ -268,13 +299,31 @@ async fn forged_carbons_and_roster_pushes_are_rejected() {
     .unwrap();
     mallory.send(xmpp_parsers::iq::Iq::try_from(forged_push).unwrap());
     // A legitimate message afterwards proves the forgeries were processed (and dropped).
-    mallory.send(sotto_xmpp::xep::message::chat(alice_full.parse().unwrap(), "legit-1", "an honest message"));
+    mallory.send(sotto_xmpp::xep::message::chat(
+        alice_full.parse().unwrap(),
+        "legit-1",
+        "an honest message",
+    ));
     alice.expect_message("an honest message").await;
 
-    assert!(alice.store.search("forged", 10).unwrap().is_empty(), "forged carbons must not be stored");
-    assert_eq!(alice.store.count_messages(ALICE, "boss@localhost").unwrap(), 0);
-    assert!(alice.store.roster(ALICE).unwrap().1.is_empty(), "forged roster push must not change the roster");
-    assert!(!alice.seen.iter().any(|e| matches!(e, Event::RosterItemChanged { .. })));
+    assert!(
+        alice.store.search("forged", 10).unwrap().is_empty(),
+        "forged carbons must not be stored"
+    );
+    assert_eq!(
+        alice.store.count_messages(ALICE, "boss@localhost").unwrap(),
+        0
+    );
+    assert!(
+        alice.store.roster(ALICE).unwrap().1.is_empty(),
+        "forged roster push must not change the roster"
+    );
+    assert!(
+        !alice
+            .seen
+            .iter()
+            .any(|e| matches!(e, Event::RosterItemChanged { .. }))
+    );
     mallory.close().await;
     alice.shutdown().await;
 }
@@ -299,7 +348,13 @@ async fn profile_directories_hold_no_plaintext() {
     for (i, dir) in dirs.iter().enumerate() {
         let hits = scan_for_plaintext(
             dir,
-            &[b"PlaintextCanary", b"alice-pw-Zq93", b"bob-pw-Xk27", PASSPHRASE.as_bytes(), b"localhost"],
+            &[
+                b"PlaintextCanary",
+                b"alice-pw-Zq93",
+                b"bob-pw-Xk27",
+                PASSPHRASE.as_bytes(),
+                b"localhost",
+            ],
         );
         assert!(hits.is_empty(), "profile {i} leaks while running: {hits:?}");
     }
@@ -310,7 +365,13 @@ async fn profile_directories_hold_no_plaintext() {
         assert!(!files.is_empty());
         let hits = scan_for_plaintext(
             &dir,
-            &[b"PlaintextCanary", b"alice-pw-Zq93", b"bob-pw-Xk27", PASSPHRASE.as_bytes(), b"localhost"],
+            &[
+                b"PlaintextCanary",
+                b"alice-pw-Zq93",
+                b"bob-pw-Xk27",
+                PASSPHRASE.as_bytes(),
+                b"localhost",
+            ],
         );
         assert!(hits.is_empty(), "{} leaks: {hits:?}", dir.display());
     }

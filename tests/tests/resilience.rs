@@ -6,15 +6,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::{Profile, prosody_with};
 use sotto_core::{ConnectionState, Event};
 use sotto_store::{MessageState, MessageStore};
 use sotto_tests::CutProxy;
+use sotto_tests::profile::{Profile, prosody_with};
 
 const ALICE: &str = "alice@localhost";
 const BOB: &str = "bob@localhost";
@@ -43,7 +41,14 @@ async fn connection_cut_in_a_500_message_burst_loses_and_duplicates_nothing() {
     let mut alice = Profile::new("alice");
     let mut bob = Profile::new("bob");
     alice
-        .add(&prosody, "alice", "alice-pw", true, false, Some(proxy.port()))
+        .add(
+            &prosody,
+            "alice",
+            "alice-pw",
+            true,
+            false,
+            Some(proxy.port()),
+        )
         .await;
     alice.online(ALICE).await;
     bob.login(&prosody, "bob", "bob-pw").await;
@@ -55,7 +60,10 @@ async fn connection_cut_in_a_500_message_burst_loses_and_duplicates_nothing() {
     // Cut the connection once Bob has part of the burst.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while bob.store.count_messages(BOB, ALICE).unwrap() < 100 {
-        assert!(tokio::time::Instant::now() < deadline, "burst did not start");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "burst did not start"
+        );
         bob.forget();
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -66,11 +74,23 @@ async fn connection_cut_in_a_500_message_burst_loses_and_duplicates_nothing() {
     }
     let resumed = alice
         .expect("resumption", |e| {
-            matches!(e, Event::Connection { state: ConnectionState::Online { .. }, .. })
+            matches!(
+                e,
+                Event::Connection {
+                    state: ConnectionState::Online { .. },
+                    ..
+                }
+            )
         })
         .await;
     assert!(
-        matches!(resumed, Event::Connection { state: ConnectionState::Online { resumed: true, .. }, .. }),
+        matches!(
+            resumed,
+            Event::Connection {
+                state: ConnectionState::Online { resumed: true, .. },
+                ..
+            }
+        ),
         "the stream is resumed (XEP-0198), not restarted: {resumed:?}"
     );
     wait_for_count(&mut bob, BOB, ALICE, N as u64).await;
@@ -79,7 +99,11 @@ async fn connection_cut_in_a_500_message_burst_loses_and_duplicates_nothing() {
     let history = bob.store.history(BOB, ALICE, None, 2 * N).unwrap();
     let bodies: Vec<_> = history.iter().map(|m| m.body.clone()).collect();
     let unique: HashSet<_> = bodies.iter().cloned().collect();
-    assert_eq!(bodies.len(), N, "stored exactly once each (resumed: {resumed:?})");
+    assert_eq!(
+        bodies.len(),
+        N,
+        "stored exactly once each (resumed: {resumed:?})"
+    );
     assert_eq!(unique.len(), N);
     let expected: Vec<_> = (0..N).map(|i| format!("burst {i:03}")).collect();
     assert_eq!(bodies, expected, "in order");
@@ -96,11 +120,17 @@ async fn connection_cut_in_a_500_message_burst_loses_and_duplicates_nothing() {
         if pending == 0 {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{pending} messages never acknowledged");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{pending} messages never acknowledged"
+        );
         alice.forget();
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(proxy.accepted() >= 2, "the client reconnected through the proxy");
+    assert!(
+        proxy.accepted() >= 2,
+        "the client reconnected through the proxy"
+    );
     alice.shutdown().await;
     bob.shutdown().await;
 }
@@ -118,7 +148,16 @@ async fn server_restart_reconnects_and_sends_the_offline_queue_in_order() {
     prosody.stop().unwrap();
     alice
         .expect("connection lost", |e| {
-            matches!(e, Event::Connection { state: ConnectionState::Offline { retry_in_ms: Some(_), .. } | ConnectionState::Connecting, .. })
+            matches!(
+                e,
+                Event::Connection {
+                    state: ConnectionState::Offline {
+                        retry_in_ms: Some(_),
+                        ..
+                    } | ConnectionState::Connecting,
+                    ..
+                }
+            )
         })
         .await;
     for i in 0..3 {
@@ -130,11 +169,23 @@ async fn server_restart_reconnects_and_sends_the_offline_queue_in_order() {
     for profile in [&mut alice, &mut bob] {
         let online = profile
             .expect("back online", |e| {
-                matches!(e, Event::Connection { state: ConnectionState::Online { .. }, .. })
+                matches!(
+                    e,
+                    Event::Connection {
+                        state: ConnectionState::Online { .. },
+                        ..
+                    }
+                )
             })
             .await;
         assert!(
-            matches!(online, Event::Connection { state: ConnectionState::Online { resumed: false, .. }, .. }),
+            matches!(
+                online,
+                Event::Connection {
+                    state: ConnectionState::Online { resumed: false, .. },
+                    ..
+                }
+            ),
             "a restarted server cannot resume: {online:?}"
         );
     }

@@ -40,7 +40,10 @@ fn closed_port() -> u16 {
 async fn offline_account_queues_messages_and_answers_queries() {
     let store = MemoryStore::default();
     let mut core = sotto_core::start(Arc::new(store.clone()));
-    let snapshot = next_matching(&mut core.events, |e| matches!(e, Event::AccountsSnapshot { .. })).await;
+    let snapshot = next_matching(&mut core.events, |e| {
+        matches!(e, Event::AccountsSnapshot { .. })
+    })
+    .await;
     assert_eq!(snapshot, Event::AccountsSnapshot { accounts: vec![] });
 
     core.commands
@@ -51,8 +54,14 @@ async fn offline_account_queues_messages_and_answers_queries() {
             register: false,
         })
         .unwrap();
-    let failed = next_matching(&mut core.events, |e| matches!(e, Event::CommandFailed { .. })).await;
-    assert!(format!("{failed:?}").contains("not a valid JID"), "{failed:?}");
+    let failed = next_matching(&mut core.events, |e| {
+        matches!(e, Event::CommandFailed { .. })
+    })
+    .await;
+    assert!(
+        format!("{failed:?}").contains("not a valid JID"),
+        "{failed:?}"
+    );
 
     core.commands
         .send(Command::AddAccount {
@@ -66,17 +75,33 @@ async fn offline_account_queues_messages_and_answers_queries() {
             register: false,
         })
         .unwrap();
-    next_matching(&mut core.events, |e| matches!(e, Event::AccountChanged { .. })).await;
+    next_matching(&mut core.events, |e| {
+        matches!(e, Event::AccountChanged { .. })
+    })
+    .await;
     let offline = next_matching(&mut core.events, |e| {
-        matches!(e, Event::Connection { state: ConnectionState::Offline { .. }, .. })
+        matches!(
+            e,
+            Event::Connection {
+                state: ConnectionState::Offline { .. },
+                ..
+            }
+        )
     })
     .await;
     match offline {
         Event::Connection {
-            state: ConnectionState::Offline { retry_in_ms, reason },
+            state:
+                ConnectionState::Offline {
+                    retry_in_ms,
+                    reason,
+                },
             ..
         } => {
-            assert!(retry_in_ms.is_some(), "network trouble is retried: {reason}");
+            assert!(
+                retry_in_ms.is_some(),
+                "network trouble is retried: {reason}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -88,8 +113,13 @@ async fn offline_account_queues_messages_and_answers_queries() {
             body: "queued while offline".into(),
         })
         .unwrap();
-    let added = next_matching(&mut core.events, |e| matches!(e, Event::MessageAdded { .. })).await;
-    let Event::MessageAdded { message, .. } = added else { unreachable!() };
+    let added = next_matching(&mut core.events, |e| {
+        matches!(e, Event::MessageAdded { .. })
+    })
+    .await;
+    let Event::MessageAdded { message, .. } = added else {
+        unreachable!()
+    };
     assert_eq!(message.state, MessageState::Queued);
     assert_eq!(store.outbox("alice@sotto.test").unwrap().len(), 1);
 
@@ -100,7 +130,10 @@ async fn offline_account_queues_messages_and_answers_queries() {
             body: "x".into(),
         })
         .unwrap();
-    next_matching(&mut core.events, |e| matches!(e, Event::CommandFailed { .. })).await;
+    next_matching(&mut core.events, |e| {
+        matches!(e, Event::CommandFailed { .. })
+    })
+    .await;
 
     core.commands
         .send(Command::OpenConversation {
@@ -109,8 +142,16 @@ async fn offline_account_queues_messages_and_answers_queries() {
             limit: 50,
         })
         .unwrap();
-    let snapshot = next_matching(&mut core.events, |e| matches!(e, Event::ConversationSnapshot { .. })).await;
-    let Event::ConversationSnapshot { messages, has_more, .. } = snapshot else { unreachable!() };
+    let snapshot = next_matching(&mut core.events, |e| {
+        matches!(e, Event::ConversationSnapshot { .. })
+    })
+    .await;
+    let Event::ConversationSnapshot {
+        messages, has_more, ..
+    } = snapshot
+    else {
+        unreachable!()
+    };
     assert_eq!(messages.len(), 1);
     assert!(!has_more);
 
@@ -120,8 +161,13 @@ async fn offline_account_queues_messages_and_answers_queries() {
             limit: 10,
         })
         .unwrap();
-    let results = next_matching(&mut core.events, |e| matches!(e, Event::SearchResults { .. })).await;
-    let Event::SearchResults { results, .. } = results else { unreachable!() };
+    let results = next_matching(&mut core.events, |e| {
+        matches!(e, Event::SearchResults { .. })
+    })
+    .await;
+    let Event::SearchResults { results, .. } = results else {
+        unreachable!()
+    };
     assert_eq!(results.len(), 1);
 
     core.commands
@@ -132,7 +178,10 @@ async fn offline_account_queues_messages_and_answers_queries() {
             groups: vec![],
         })
         .unwrap();
-    let failed = next_matching(&mut core.events, |e| matches!(e, Event::CommandFailed { .. })).await;
+    let failed = next_matching(&mut core.events, |e| {
+        matches!(e, Event::CommandFailed { .. })
+    })
+    .await;
     assert!(format!("{failed:?}").contains("offline"), "{failed:?}");
 
     core.commands.send(Command::Shutdown).unwrap();
@@ -154,7 +203,10 @@ async fn bad_pin_and_unknown_account_are_refused_clearly() {
             register: false,
         })
         .unwrap();
-    let failed = next_matching(&mut core.events, |e| matches!(e, Event::CommandFailed { .. })).await;
+    let failed = next_matching(&mut core.events, |e| {
+        matches!(e, Event::CommandFailed { .. })
+    })
+    .await;
     assert!(format!("{failed:?}").contains("SHA-256"), "{failed:?}");
     core.commands
         .send(Command::SendMessage {
@@ -163,8 +215,14 @@ async fn bad_pin_and_unknown_account_are_refused_clearly() {
             body: "x".into(),
         })
         .unwrap();
-    let failed = next_matching(&mut core.events, |e| matches!(e, Event::CommandFailed { .. })).await;
-    assert!(format!("{failed:?}").contains("nobody@sotto.test"), "{failed:?}");
+    let failed = next_matching(&mut core.events, |e| {
+        matches!(e, Event::CommandFailed { .. })
+    })
+    .await;
+    assert!(
+        format!("{failed:?}").contains("nobody@sotto.test"),
+        "{failed:?}"
+    );
     core.commands.send(Command::Shutdown).unwrap();
     core.join().await;
 }

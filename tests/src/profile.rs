@@ -2,21 +2,21 @@
 // License, v. 2.0. If a copy of the MPL was not distributed with this
 // file, You can obtain one at http://mozilla.org/MPL/2.0/.
 
-//! A Sotto profile driven only through the core's Command/Event channel.
-
-#![allow(dead_code, clippy::unwrap_used)]
+//! A Sotto profile driven only through the core's Command/Event channel,
+//! as front ends drive it.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::{Prosody, TestDir};
 use sotto_core::{Command, ConnectionState, CoreHandle, Event, Secret, ServerOptions};
 use sotto_store::{Password, ProfileKey, SqlStore};
-use sotto_tests::{Prosody, TestDir};
 
 pub const PASSPHRASE: &str = "profile passphrase for tests";
 pub const WAIT: Duration = Duration::from_secs(30);
 
 /// One profile with its own encrypted store and core.
+#[derive(Debug)]
 pub struct Profile {
     pub dir: TestDir,
     pub store: SqlStore,
@@ -27,9 +27,22 @@ pub struct Profile {
 
 impl Profile {
     pub fn new(name: &str) -> Profile {
-        let dir = TestDir::new(name).unwrap();
+        let dir = TestDir::new(name).expect("creating the profile directory");
         let key = ProfileKey::Passphrase(Password::new(PASSPHRASE.into()));
-        let store = SqlStore::create(&dir.join("profile"), &key).unwrap();
+        let store = SqlStore::create(&dir.join("profile"), &key).expect("creating the profile");
+        let core = sotto_core::start(Arc::new(store.clone()));
+        Profile {
+            dir,
+            store,
+            core,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Opens an existing profile directory (made by [`Profile::new`] and shut down).
+    pub fn reopen(dir: TestDir) -> Profile {
+        let key = ProfileKey::Passphrase(Password::new(PASSPHRASE.into()));
+        let store = SqlStore::open(&dir.join("profile"), &key).expect("opening the profile");
         let core = sotto_core::start(Arc::new(store.clone()));
         Profile {
             dir,
@@ -44,7 +57,7 @@ impl Profile {
     }
 
     pub fn send(&self, command: Command) {
-        self.core.commands.send(command).unwrap();
+        self.core.commands.send(command).expect("core alive");
     }
 
     /// Waits for the first event matching `pred` (earlier unmatched events stay queued).
@@ -130,9 +143,10 @@ impl Profile {
     pub async fn expect_message(&mut self, body: &str) -> sotto_store::MessageRecord {
         let body = body.to_owned();
         match self
-            .expect(&format!("message {body:?}"), |e| {
-                matches!(e, Event::MessageAdded { message, .. } if message.body == body)
-            })
+            .expect(
+                &format!("message {body:?}"),
+                |e| matches!(e, Event::MessageAdded { message, .. } if message.body == body),
+            )
             .await
         {
             Event::MessageAdded { message, .. } => message,
@@ -142,7 +156,8 @@ impl Profile {
 
     pub async fn shutdown(mut self) -> TestDir {
         self.send(Command::Shutdown);
-        self.expect("stopped", |e| matches!(e, Event::Stopped)).await;
+        self.expect("stopped", |e| matches!(e, Event::Stopped))
+            .await;
         let Profile { dir, core, .. } = self;
         core.join().await;
         dir
@@ -151,9 +166,11 @@ impl Profile {
 
 /// A Prosody with these users registered.
 pub fn prosody_with(users: &[(&str, &str)]) -> Prosody {
-    let prosody = Prosody::start().unwrap();
+    let prosody = Prosody::start().expect("starting Prosody");
     for (user, password) in users {
-        prosody.register(user, password).unwrap();
+        prosody
+            .register(user, password)
+            .expect("registering a test user");
     }
     prosody
 }

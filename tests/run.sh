@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# This Source Code Form is subject to the terms of the Mozilla Public
+# License, v. 2.0. If a copy of the MPL was not distributed with this
+# file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+# The project's test command. On a fresh Debian 12, as root: ./tests/run.sh
+#
+# Installs whatever is missing (Debian packages, the Rust toolchain,
+# cargo-nextest, cargo-deny), then runs, in order: rustfmt, clippy, cargo-deny,
+# and every test with nextest. Fast and quiet when everything is installed.
+# Exits non-zero if any step fails and names the failed steps.
+
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT" || exit 1
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sotto-target}"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# Debian packages the build and the tests need. prosody: the real server the
+# integration tests start; procps: kill(1), used to stop it; the rest build the
+# vendored OpenSSL and SQLCipher.
+APT_PACKAGES=(
+    prosody procps ca-certificates curl git
+    build-essential pkg-config make perl
+)
+
+say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf '\n\033[1;31mFAILED: %s\033[0m\n' "$*" >&2; exit 1; }
+
+# --- Installation -----------------------------------------------------------
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || die "not root and sudo is missing: run as root or install sudo"
+    SUDO=(sudo)
+fi
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+        missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "${#SUDO[@]}" -gt 0 ]; then
+        say "Installing ${missing[*]} with sudo (not running as root)"
+    else
+        say "Installing ${missing[*]}"
+    fi
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q ||
+        die "installing Debian packages: apt-get update"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+        die "installing Debian packages: ${missing[*]}"
+fi
+
+# Debian's rustc is far older than the workspace's rust-version: use rustup.
+if ! command -v cargo >/dev/null; then
+    say "Installing the Rust toolchain with rustup"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
+        sh -s -- -y --profile minimal --component rustfmt,clippy ||
+        die "installing Rust with rustup"
+fi
+if command -v rustup >/dev/null; then
+    for component in rustfmt clippy; do
+        rustup component list --installed 2>/dev/null | grep -q "^$component" ||
+            rustup component add "$component" || die "installing the $component component"
+    done
+fi
+command -v cargo-nextest >/dev/null || {
+    say "Installing cargo-nextest"
+    cargo install --locked cargo-nextest || die "installing cargo-nextest"
+}
+command -v cargo-deny >/dev/null || {
+    say "Installing cargo-deny"
+    cargo install --locked cargo-deny || die "installing cargo-deny"
+}
+
+# --- Checks -----------------------------------------------------------------
+
+failed=()
+step() {
+    local name="$1"
+    shift
+    say "$name"
+    if ! "$@"; then
+        printf '\033[1;31mstep failed: %s\033[0m\n' "$name" >&2
+        failed+=("$name")
+    fi
+}
+
+advisories() {
+    local log
+    log="$(mktemp)"
+    if cargo deny fetch db >"$log" 2>&1; then
+        rm -f "$log"
+        cargo deny check advisories
+    else
+        echo "SKIPPED: cargo deny check advisories -- the RustSec advisory database" \
+            "could not be fetched (no access to github.com?):"
+        grep -m1 -iE "fatal|error" "$log" | sed 's/^/    /'
+        rm -f "$log"
+    fi
+}
+
+step "cargo fmt --all --check" cargo fmt --all --check
+step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
+step "cargo deny check licenses bans sources" cargo deny check licenses bans sources
+step "cargo deny check advisories" advisories
+step "cargo nextest run" cargo nextest run --workspace --no-fail-fast \
+    --config-file "$ROOT/tests/nextest.toml"
+
+if [ "${#failed[@]}" -gt 0 ]; then
+    printf '\n\033[1;31mFAILED steps:\033[0m\n' >&2
+    printf '  - %s\n' "${failed[@]}" >&2
+    exit 1
+fi
+say "All checks passed"
