@@ -224,7 +224,7 @@ async fn scrolling_back_past_the_store_fetches_older_history_from_the_archive() 
     alice.expect_message("history 149").await;
     // Wait until the server has everything.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    while alice.store.outbox(ALICE).unwrap().len() > 0
+    while !alice.store.outbox(ALICE).unwrap().is_empty()
         || alice
             .store
             .history(ALICE, BOB, None, 200)
