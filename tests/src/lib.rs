@@ -21,6 +21,7 @@ mod net;
 pub mod profile;
 mod prosody;
 mod proxy;
+pub mod tor;
 
 pub use fs::{TestDir, scan_for_plaintext};
 pub use net::free_port;

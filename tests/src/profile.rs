@@ -108,6 +108,7 @@ impl Profile {
                 port: Some(port.unwrap_or(prosody.c2s_port())),
                 direct_tls: false,
                 pinned_cert_sha256: pin.then(|| prosody.cert_sha256()),
+                ..ServerOptions::default()
             },
             register,
         });

@@ -43,7 +43,7 @@ async fn wrong_password_is_reported_and_not_retried() {
         })
         .await;
     assert!(
-        format!("{failed:?}").contains("NotAuthorized"),
+        format!("{failed:?}").contains("not-authorized"),
         "{failed:?}"
     );
     let offline = alice
@@ -138,6 +138,7 @@ async fn changed_certificate_is_refused() {
             port: Some(prosody.c2s_port()),
             direct_tls: false,
             pinned_cert_sha256: Some(other.clone()),
+            ..ServerOptions::default()
         },
         register: false,
     });
@@ -169,6 +170,7 @@ async fn direct_tls_login() {
             port: Some(prosody.direct_tls_port()),
             direct_tls: true,
             pinned_cert_sha256: Some(prosody.cert_sha256()),
+            ..ServerOptions::default()
         },
         register: false,
     });

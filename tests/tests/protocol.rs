@@ -126,7 +126,7 @@ async fn answers_disco_and_ping_refuses_unknown_and_ignores_malformed_without_lo
         .await
         .unwrap_err();
     assert!(
-        refused.to_string().contains("ServiceUnavailable"),
+        refused.to_string().contains("service-unavailable"),
         "{refused}"
     );
 
@@ -165,6 +165,15 @@ async fn answers_disco_and_ping_refuses_unknown_and_ignores_malformed_without_lo
     assert!(
         text.contains("ignoring a stanza"),
         "the malformed stanzas are logged:\n{text}"
+    );
+    let mechanism = text
+        .lines()
+        .find(|l| l.contains("authenticating"))
+        .unwrap_or_default();
+    println!("{mechanism}");
+    assert!(
+        mechanism.contains("mechanism=\"SCRAM-SHA-"),
+        "SCRAM is used, never PLAIN: {mechanism}"
     );
     for secret in [
         "MalformedCanary",

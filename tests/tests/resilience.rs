@@ -50,7 +50,7 @@ async fn connection_cut_in_a_500_message_burst_loses_and_duplicates_nothing() {
             Some(proxy.port()),
         )
         .await;
-    alice.online(ALICE).await;
+    let bound = alice.online(ALICE).await;
     bob.login(&prosody, "bob", "bob-pw").await;
 
     const N: usize = 500;
@@ -92,6 +92,10 @@ async fn connection_cut_in_a_500_message_burst_loses_and_duplicates_nothing() {
             }
         ),
         "the stream is resumed (XEP-0198), not restarted: {resumed:?}"
+    );
+    assert!(
+        matches!(&resumed, Event::Connection { state: ConnectionState::Online { jid, .. }, .. } if *jid == bound),
+        "resumption keeps the bound JID {bound}: {resumed:?}"
     );
     wait_for_count(&mut bob, BOB, ALICE, N as u64).await;
     // Give stragglers (duplicates, if any) a moment to show up.

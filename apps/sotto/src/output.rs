@@ -318,6 +318,8 @@ mod tests {
             direct_tls: true,
             pinned_cert_sha256: Some("ab".repeat(32)),
             enabled: true,
+            tor: false,
+            proxy: None,
         };
         assert_eq!(
             accounts(std::slice::from_ref(&a)),

@@ -9,11 +9,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use sotto_store::{AccountRecord, MessageState, Store};
-use sotto_xmpp::{ConnectError, Session, SessionEvent};
+use sotto_xmpp::{ConnectError, Session, SessionEvent, Transport};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::api::{Command, ConnectionState, Event};
+use crate::api::{Availability, Command, ConnectionState, Event};
 use crate::convert;
 
 mod commands;
@@ -68,6 +68,7 @@ pub(crate) fn target_account(command: &Command) -> Option<&str> {
 
 pub(crate) fn spawn(
     record: AccountRecord,
+    transport: Result<Arc<dyn Transport>, String>,
     register: bool,
     store: Arc<dyn Store>,
     events: mpsc::UnboundedSender<Event>,
@@ -82,8 +83,10 @@ pub(crate) fn spawn(
             session: None,
             online: false,
             in_flight: HashMap::new(),
+            generation: 0,
+            presence: (Availability::Available, None),
         };
-        account.run(register, commands_rx).await;
+        account.run(transport, register, commands_rx).await;
     });
     AccountTask {
         commands: commands_tx,
@@ -100,6 +103,10 @@ pub(crate) struct Account {
     pub(crate) online: bool,
     /// Local ids of messages handed to the live stream and not yet acked.
     pub(crate) in_flight: HashMap<i64, InFlight>,
+    /// Counter for [`InFlight::generation`].
+    pub(crate) generation: u64,
+    /// The presence the user chose, re-announced on every fresh session.
+    pub(crate) presence: (Availability, Option<String>),
 }
 
 /// A message handed to the live stream.
@@ -107,6 +114,9 @@ pub(crate) struct Account {
 pub(crate) struct InFlight {
     pub(crate) peer: String,
     pub(crate) state: MessageState,
+    /// Which hand-over this is: delivery reports about an earlier copy (a
+    /// stream that was since replaced) are ignored.
+    pub(crate) generation: u64,
 }
 
 impl Account {
@@ -140,8 +150,13 @@ impl Account {
         }
     }
 
-    async fn run(mut self, register: bool, mut commands: mpsc::UnboundedReceiver<AccountCommand>) {
-        let config = match convert::session_config(&self.record) {
+    async fn run(
+        mut self,
+        transport: Result<Arc<dyn Transport>, String>,
+        register: bool,
+        mut commands: mpsc::UnboundedReceiver<AccountCommand>,
+    ) {
+        let config = match transport.and_then(|t| convert::session_config(&self.record, t)) {
             Ok(config) => config,
             Err(reason) => {
                 self.connection(ConnectionState::Offline {

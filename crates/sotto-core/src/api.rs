@@ -57,6 +57,13 @@ pub struct ServerOptions {
     /// Accept exactly this certificate (SHA-256 of its DER form, hex).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pinned_cert_sha256: Option<String>,
+    /// Connect through the built-in Tor (Arti); never directly.
+    #[serde(default)]
+    pub tor: bool,
+    /// Connect through this SOCKS5 proxy (`socks5://HOST:PORT`; the proxy
+    /// resolves the server's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
 }
 
 /// Presence shown to contacts.
@@ -243,6 +250,13 @@ pub enum Command {
         /// Maximum results.
         limit: usize,
     },
+    /// Routes every account through the built-in Tor ("Tor for everything").
+    SetTorEverywhere {
+        /// On or off.
+        enabled: bool,
+    },
+    /// Asks for the Tor state (answered by `tor_status` and `tor_everywhere`).
+    GetTorStatus,
     /// Lists the accounts.
     ListAccounts,
     /// Goes offline everywhere and stops the core.
@@ -440,6 +454,23 @@ pub enum Event {
         text: String,
         /// Matching messages.
         results: Vec<MessageRecord>,
+    },
+    /// Progress of the built-in Tor.
+    TorStatus {
+        /// 0–100.
+        percent: u8,
+        /// Usable for traffic.
+        ready: bool,
+        /// What Tor is doing.
+        summary: String,
+        /// Why progress is blocked, if it is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        blocked: Option<String>,
+    },
+    /// Whether every account goes through Tor.
+    TorEverywhere {
+        /// On or off.
+        enabled: bool,
     },
     /// A command could not be carried out.
     CommandFailed {

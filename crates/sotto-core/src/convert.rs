@@ -11,14 +11,17 @@ use sotto_store::{
 };
 use sotto_xmpp::xep::message::{IncomingMessage, Route};
 use sotto_xmpp::xep::roster::Contact;
-use sotto_xmpp::{BareJid, CertFingerprint, DirectTransport, Password, SessionConfig, Target};
+use sotto_xmpp::{BareJid, CertFingerprint, Password, SessionConfig, Target, Transport};
 use xmpp_parsers::message::MessageType;
 use xmpp_parsers::presence::Show;
 use xmpp_parsers::roster::Subscription as WireSubscription;
 
 use crate::api::{Availability, ChatState};
 
-pub(crate) fn session_config(record: &AccountRecord) -> Result<SessionConfig, String> {
+pub(crate) fn session_config(
+    record: &AccountRecord,
+    transport: Arc<dyn Transport>,
+) -> Result<SessionConfig, String> {
     let settings = &record.settings;
     let jid = parse_account_jid(&settings.jid)?;
     let pinned_cert = match &settings.pinned_cert_sha256 {
@@ -39,7 +42,7 @@ pub(crate) fn session_config(record: &AccountRecord) -> Result<SessionConfig, St
         resource: settings.resource.clone(),
         password: Password::new(record.password.expose()),
         pinned_cert,
-        transport: Arc::new(DirectTransport),
+        transport,
     })
 }
 

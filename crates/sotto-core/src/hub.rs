@@ -13,20 +13,27 @@ use tokio::sync::mpsc;
 use crate::account::{self, AccountCommand, AccountTask};
 use crate::api::{Command, ConnectionState, Event};
 use crate::convert;
+use crate::transports::{CoreOptions, Transports};
 
 struct Hub {
     store: Arc<dyn Store>,
     events: mpsc::UnboundedSender<Event>,
     accounts: HashMap<String, AccountTask>,
+    transports: Transports,
 }
+
+/// Settings key of the "Tor for everything" switch.
+const TOR_EVERYWHERE: &str = "tor.everywhere";
 
 pub(crate) async fn run(
     store: Arc<dyn Store>,
+    options: CoreOptions,
     mut commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::UnboundedSender<Event>,
 ) {
     let mut hub = Hub {
         store,
+        transports: Transports::new(options, events.clone()),
         events,
         accounts: HashMap::new(),
     };
@@ -61,6 +68,10 @@ impl Hub {
     }
 
     fn startup(&mut self) {
+        self.transports.everywhere = matches!(
+            self.store.setting(TOR_EVERYWHERE),
+            Ok(Some(value)) if value == "true"
+        );
         match self.store.accounts() {
             Ok(records) => {
                 self.emit(Event::AccountsSnapshot {
@@ -76,7 +87,14 @@ impl Hub {
 
     fn spawn(&mut self, record: AccountRecord, register: bool) {
         let jid = record.settings.jid.clone();
-        let task = account::spawn(record, register, self.store.clone(), self.events.clone());
+        let transport = self.transports.for_account(&record.settings);
+        let task = account::spawn(
+            record,
+            transport,
+            register,
+            self.store.clone(),
+            self.events.clone(),
+        );
         self.accounts.insert(jid, task);
     }
 
@@ -163,6 +181,20 @@ impl Hub {
                         format!("{pin:?} is not a SHA-256 fingerprint (64 hex digits)"),
                     );
                 }
+                if let Some(proxy) = &server.proxy {
+                    if server.tor {
+                        return self.fail(
+                            Some(&jid),
+                            "choose either the built-in Tor or a SOCKS5 proxy, not both",
+                        );
+                    }
+                    if sotto_xmpp::transport::Socks5Transport::parse(proxy).is_none() {
+                        return self.fail(
+                            Some(&jid),
+                            format!("{proxy:?} is not a SOCKS5 proxy address (socks5://HOST:PORT)"),
+                        );
+                    }
+                }
                 let record = AccountRecord {
                     settings: AccountSettings {
                         jid: jid.clone(),
@@ -175,6 +207,8 @@ impl Hub {
                             .and_then(|p| sotto_xmpp::CertFingerprint::parse(&p))
                             .map(|f| f.to_hex()),
                         enabled: true,
+                        tor: server.tor,
+                        proxy: server.proxy,
                     },
                     password: StoredPassword::new(password.expose().to_owned()),
                 };
@@ -220,6 +254,29 @@ impl Hub {
                 record.settings.pinned_cert_sha256 = Some(fingerprint.to_hex());
                 if self.save(&record) {
                     self.restart(&account).await;
+                }
+            }
+            Command::SetTorEverywhere { enabled } => {
+                if let Err(e) = self
+                    .store
+                    .set_setting(TOR_EVERYWHERE, if enabled { "true" } else { "false" })
+                {
+                    return self.fail(None, format!("saving the Tor setting: {e}"));
+                }
+                self.transports.everywhere = enabled;
+                self.emit(Event::TorEverywhere { enabled });
+                // Reconnect every running account on its new route.
+                let running: Vec<String> = self.accounts.keys().cloned().collect();
+                for jid in running {
+                    self.restart(&jid).await;
+                }
+            }
+            Command::GetTorStatus => {
+                self.emit(Event::TorEverywhere {
+                    enabled: self.transports.everywhere,
+                });
+                if let Some(status) = self.transports.status() {
+                    self.emit(status);
                 }
             }
             Command::ListAccounts => match self.store.accounts() {

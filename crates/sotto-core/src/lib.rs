@@ -17,13 +17,16 @@ mod account;
 pub mod api;
 mod convert;
 mod hub;
+mod transports;
 
 use std::sync::Arc;
 
 pub use api::{Availability, ChatState, Command, ConnectionState, Event, Secret, ServerOptions};
 use sotto_store::Store;
+pub use sotto_tor::{CustomAuthority, CustomFallback, CustomNetwork};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+pub use transports::CoreOptions;
 
 /// The front end's end of the core channel.
 #[derive(Debug)]
@@ -47,10 +50,15 @@ impl CoreHandle {
 /// The core first emits [`Event::AccountsSnapshot`], then brings every
 /// enabled account online.
 pub fn start(store: Arc<dyn Store>) -> CoreHandle {
+    start_with_options(store, CoreOptions::default())
+}
+
+/// Starts the core with options (the profile directory, needed for Tor).
+pub fn start_with_options(store: Arc<dyn Store>, options: CoreOptions) -> CoreHandle {
     sotto_xmpp::tls::crypto_provider();
     let (commands_tx, commands_rx) = mpsc::unbounded_channel();
     let (events_tx, events_rx) = mpsc::unbounded_channel();
-    let task = tokio::spawn(hub::run(store, commands_rx, events_tx));
+    let task = tokio::spawn(hub::run(store, options, commands_rx, events_tx));
     CoreHandle {
         commands: commands_tx,
         events: events_rx,

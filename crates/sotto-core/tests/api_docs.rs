@@ -35,6 +35,8 @@ const COMMANDS: &[&str] = &[
     "open_conversation",
     "load_older",
     "search",
+    "set_tor_everywhere",
+    "get_tor_status",
     "list_accounts",
     "shutdown",
 ];
@@ -62,6 +64,8 @@ const EVENTS: &[&str] = &[
     "chat_state",
     "archive_synced",
     "search_results",
+    "tor_status",
+    "tor_everywhere",
     "command_failed",
     "stopped",
 ];

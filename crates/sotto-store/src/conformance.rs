@@ -88,6 +88,8 @@ pub fn account(jid: &str) -> AccountRecord {
             port: None,
             direct_tls: false,
             pinned_cert_sha256: None,
+            tor: false,
+            proxy: None,
             enabled: true,
         },
         password: Password::new(format!("pw-of-{jid}")),

@@ -25,6 +25,12 @@ pub struct AccountSettings {
     pub pinned_cert_sha256: Option<String>,
     /// Whether the account connects at start-up.
     pub enabled: bool,
+    /// Connect only through the built-in Tor.
+    #[serde(default)]
+    pub tor: bool,
+    /// Connect through this SOCKS5 proxy (`socks5://HOST:PORT`).
+    #[serde(default)]
+    pub proxy: Option<String>,
 }
 
 /// An account's settings and its password.

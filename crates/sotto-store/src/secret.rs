@@ -111,6 +111,8 @@ mod tests {
                 port: None,
                 direct_tls: false,
                 pinned_cert_sha256: None,
+                tor: false,
+                proxy: None,
                 enabled: true,
             },
             password: pw,

@@ -19,6 +19,9 @@ pub enum ConnectError {
     /// TLS failed for a reason other than certificate trust.
     #[error("{0}")]
     Tls(String),
+    /// The configured server name cannot be used (not a valid host name).
+    #[error("{0}")]
+    InvalidServerName(String),
     /// The certificate does not validate against the system roots.
     #[error("the server's certificate is not trusted: {reason} (SHA-256 {presented})")]
     CertificateUntrusted {
@@ -102,4 +105,48 @@ pub enum IqError {
         /// What was wrong.
         detail: String,
     },
+}
+
+/// The XML name of a defined condition (`item-not-found`), from its Rust
+/// variant name (`ItemNotFound`).
+pub(crate) fn condition_name(condition: &impl std::fmt::Debug) -> String {
+    let debug = format!("{condition:?}");
+    let mut name = String::with_capacity(debug.len() + 4);
+    for (i, c) in debug.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                name.push('-');
+            }
+            name.push(c.to_ascii_lowercase());
+        } else if c.is_ascii_alphanumeric() {
+            name.push(c);
+        } else {
+            // Variants with data: keep only the name.
+            break;
+        }
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(Debug)]
+    enum Sample {
+        ItemNotFound,
+        NotAuthorized,
+        Gone(#[allow(dead_code)] String),
+    }
+
+    #[test]
+    fn condition_names_are_xml_names() {
+        assert_eq!(
+            super::condition_name(&Sample::ItemNotFound),
+            "item-not-found"
+        );
+        assert_eq!(
+            super::condition_name(&Sample::NotAuthorized),
+            "not-authorized"
+        );
+        assert_eq!(super::condition_name(&Sample::Gone("x".into())), "gone");
+    }
 }

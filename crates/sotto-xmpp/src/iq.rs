@@ -5,9 +5,9 @@
 //! Matching IQ responses to requests.
 //!
 //! A response is accepted only from the entity the request was addressed to
-//! (RFC 6120 §8.1.2.1); for requests to our own account that is our bare
-//! JID, our full JID or no `from` at all. Anything else is a spoofing attempt
-//! and is dropped.
+//! (RFC 6120 §8.1.2.1); for requests to our own account (or our server on
+//! its behalf) that is our bare JID or no `from` at all. Anything else is a
+//! spoofing attempt and is dropped.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -102,7 +102,7 @@ fn sender_matches(own: &BareJid, to: Option<&Jid>, from: Option<&Jid>) -> bool {
     };
     match from {
         None => to_self,
-        Some(from) if to_self => from.to_bare() == *own,
+        Some(from) if to_self => from.resource().is_none() && from.to_bare() == *own,
         Some(from) => Some(from) == to,
     }
 }

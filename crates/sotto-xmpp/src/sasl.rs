@@ -120,7 +120,7 @@ where
             }
             XmppStreamElement::Sasl(Nonza::Failure(failure)) => {
                 let text = failure.texts.values().next().cloned();
-                let condition = format!("{:?}", failure.defined_condition);
+                let condition = crate::error::condition_name(&failure.defined_condition);
                 return Err(ConnectError::AuthenticationFailed(match text {
                     Some(text) => format!("{condition}: {text}"),
                     None => condition,

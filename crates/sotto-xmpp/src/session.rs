@@ -261,7 +261,7 @@ impl Session {
         }?;
         answer.map_err(|error| IqError::Refused {
             what,
-            condition: format!("{:?}", error.defined_condition),
+            condition: crate::error::condition_name(&error.defined_condition),
             text: error.texts.values().next().map(|t| t.to_string()),
         })
     }
@@ -414,4 +414,30 @@ pub enum IqPayloadKind {
 pub async fn register_account(config: &SessionConfig) -> Result<(), ConnectError> {
     crate::tls::crypto_provider();
     driver::register(config).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::DirectTransport;
+
+    #[test]
+    fn passwords_never_show_in_debug() {
+        let config = SessionConfig {
+            jid: BareJid::new("me@example.org").expect("jid"),
+            resource: "r".into(),
+            password: Password::new("hunter2-secret"),
+            target: Target {
+                domain: "example.org".into(),
+                host: None,
+                port: None,
+                direct_tls: false,
+            },
+            pinned_cert: None,
+            transport: Arc::new(DirectTransport),
+        };
+        let shown = format!("{config:?} {:?}", config.password);
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("redacted"));
+    }
 }

@@ -232,8 +232,9 @@ where
     if let Some(alpn) = alpn {
         config.alpn_protocols = vec![alpn.to_vec()];
     }
-    let name = ServerName::try_from(domain.to_owned())
-        .map_err(|_| ConnectError::Tls(format!("{domain:?} is not a valid TLS server name")))?;
+    let name = ServerName::try_from(domain.to_owned()).map_err(|_| {
+        ConnectError::InvalidServerName(format!("{domain:?} is not a valid server name"))
+    })?;
     match TlsConnector::from(Arc::new(config)).connect(name, io).await {
         Ok(stream) => Ok(stream),
         Err(io_error) => {

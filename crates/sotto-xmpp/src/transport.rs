@@ -19,6 +19,10 @@ use tokio_xmpp::connect::DnsConfig;
 
 use crate::error::ConnectError;
 
+mod socks5;
+
+pub use socks5::{Socks5Transport, handshake as socks5_handshake};
+
 /// A bidirectional byte stream.
 pub trait ByteStream: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> ByteStream for T {}

@@ -34,6 +34,7 @@ pub fn run(profile: &Profile, cmd: AccountCommand) -> anyhow::Result<()> {
                 port,
                 direct_tls,
                 pinned_cert_sha256: pin_cert,
+                ..ServerOptions::default()
             };
             add(
                 profile,

@@ -57,6 +57,7 @@ impl Account {
                 status,
                 ..
             } => {
+                self.presence = (availability, status.clone());
                 if let Some(session) = &self.session {
                     let unavailable = availability == Availability::Unavailable;
                     session.send_presence(presence::own(
@@ -228,15 +229,17 @@ impl Account {
             .clone()
             .or_else(|| record.message_id.clone())
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        self.generation += 1;
         session.send_tracked(
             message::chat(Jid::from(to), &id, &record.body),
-            record.id.to_string(),
+            format!("{}:{}", record.id, self.generation),
         );
         self.in_flight.insert(
             record.id,
             InFlight {
                 peer: record.peer,
                 state: MessageState::Queued,
+                generation: self.generation,
             },
         );
     }

@@ -157,10 +157,18 @@ impl Account {
     }
 
     pub(crate) fn on_delivery(&mut self, key: &str, delivery: Delivery) {
-        let Ok(id) = key.parse::<i64>() else { return };
+        let Some((id, generation)) = key
+            .split_once(':')
+            .and_then(|(id, g)| Some((id.parse::<i64>().ok()?, g.parse::<u64>().ok()?)))
+        else {
+            return;
+        };
         let Some(flight) = self.in_flight.get_mut(&id) else {
             return;
         };
+        if flight.generation != generation {
+            return;
+        }
         let peer = flight.peer.clone();
         match delivery {
             Delivery::Sent if flight.state == MessageState::Queued => {

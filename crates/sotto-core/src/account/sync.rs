@@ -28,7 +28,12 @@ impl Account {
             if let Err(e) = session.enable_carbons().await {
                 tracing::info!(error = %e, "carbons unavailable");
             }
-            session.send_presence(presence::own(None, None, false));
+            let (availability, status) = &self.presence;
+            session.send_presence(presence::own(
+                convert::show(*availability),
+                status.as_deref(),
+                *availability == crate::api::Availability::Unavailable,
+            ));
         }
         self.catch_up().await;
     }
@@ -105,13 +110,13 @@ impl Account {
             let fetched = match result {
                 Ok(fetched) => fetched,
                 Err(IqError::Refused { condition, .. })
-                    if condition.contains("FeatureNotImplemented")
-                        || condition.contains("ServiceUnavailable") =>
+                    if condition == "feature-not-implemented"
+                        || condition == "service-unavailable" =>
                 {
                     tracing::info!("the server keeps no message archive");
                     return;
                 }
-                Err(IqError::Refused { condition, .. }) if condition.contains("ItemNotFound") => {
+                Err(IqError::Refused { condition, .. }) if condition == "item-not-found" => {
                     // Our cursor fell out of the archive: start over from the newest.
                     if matches!(page, Page::Latest) {
                         return;

@@ -80,6 +80,8 @@ struct Driver {
     mam: MamCollector,
     backoff: Arc<Backoff>,
     replies: Vec<Stanza>,
+    /// The full JID of the current stream.
+    bound: Option<xmpp_parsers::jid::FullJid>,
 }
 
 pub(super) fn spawn(
@@ -98,6 +100,7 @@ pub(super) fn spawn(
         mam,
         backoff: backoff.clone(),
         replies: Vec::new(),
+        bound: None,
     };
     tokio::spawn(async move {
         let mut stream = StanzaStream::new(reconnector(config, identity, events, backoff), 64);
@@ -157,36 +160,33 @@ impl Driver {
     fn watch(&self, mut token: tokio_xmpp::stanzastream::StanzaToken, key: String) {
         let events = self.events.clone();
         tokio::spawn(async move {
-            let mut reported_sent = false;
-            loop {
-                let stage = if reported_sent {
-                    StanzaStage::Acked
-                } else {
-                    StanzaStage::Sent
-                };
-                let state = token.wait_for(stage).await;
-                let delivery = match state {
-                    Some(StanzaState::Sent { .. }) => Delivery::Sent,
-                    Some(StanzaState::Acked { .. }) => Delivery::Acked,
-                    Some(StanzaState::Queued) => continue,
-                    Some(StanzaState::Failed { .. }) | Some(StanzaState::Dropped) | None => {
-                        Delivery::Failed
-                    }
-                };
-                if delivery == Delivery::Acked && !reported_sent {
-                    let _ = events.send(SessionEvent::Delivery {
-                        key: key.clone(),
-                        state: Delivery::Sent,
-                    });
-                }
+            let emit = |state| {
                 let _ = events.send(SessionEvent::Delivery {
                     key: key.clone(),
-                    state: delivery,
+                    state,
                 });
-                if delivery != Delivery::Sent {
-                    return;
+            };
+            // First: was it written to a stream at all?
+            match token.wait_for(StanzaStage::Sent).await {
+                Some(StanzaState::Sent { .. }) => emit(Delivery::Sent),
+                Some(StanzaState::Acked { .. }) => {
+                    emit(Delivery::Sent);
+                    return emit(Delivery::Acked);
                 }
-                reported_sent = true;
+                Some(StanzaState::Queued) => return,
+                Some(StanzaState::Failed { .. }) | Some(StanzaState::Dropped) | None => {
+                    return emit(Delivery::Failed);
+                }
+            }
+            // Then: did the server acknowledge it? Without stream management
+            // the tracking handle is released after sending (`None`): the
+            // message stays "sent", it is not lost and must not be resent.
+            match token.wait_for(StanzaStage::Acked).await {
+                Some(StanzaState::Acked { .. }) => emit(Delivery::Acked),
+                Some(StanzaState::Failed { .. }) | Some(StanzaState::Dropped) => {
+                    emit(Delivery::Failed)
+                }
+                Some(StanzaState::Queued) | Some(StanzaState::Sent { .. }) | None => {}
             }
         });
     }
@@ -198,18 +198,20 @@ impl Driver {
                 // Answers to requests of the previous stream will never come.
                 self.iq.fail_all();
                 match bound_jid.try_into_full() {
-                    Ok(jid) => self.emit(SessionEvent::Online {
-                        jid,
-                        resumed: false,
-                    }),
+                    Ok(jid) => {
+                        self.bound = Some(jid.clone());
+                        self.emit(SessionEvent::Online {
+                            jid,
+                            resumed: false,
+                        });
+                    }
                     Err(bare) => self.reject(format!("server bound a bare JID {bare}")),
                 }
             }
             StreamEvent::Stream(StreamChange::Resumed) => {
                 self.backoff.reset();
-                if let Ok(jid) = self.own.with_resource_str("resumed") {
-                    // The bound JID does not change on resumption; the core
-                    // keeps the one from the Reset event.
+                // Resumption keeps the JID bound by the stream it resumes.
+                if let Some(jid) = self.bound.clone() {
                     self.emit(SessionEvent::Online { jid, resumed: true });
                 }
             }
@@ -382,7 +384,7 @@ pub(super) async fn register(config: &SessionConfig) -> Result<(), ConnectError>
                 if id == "register-1" =>
             {
                 let text = error.texts.values().next().cloned();
-                let condition = format!("{:?}", error.defined_condition);
+                let condition = crate::error::condition_name(&error.defined_condition);
                 return Err(ConnectError::RegistrationRefused(match text {
                     Some(text) => format!("{condition}: {text}"),
                     None => condition,

@@ -87,12 +87,13 @@ pub fn remove(jid: BareJid) -> Roster {
     }
 }
 
-/// Whether a roster push comes from our own account (RFC 6121 §2.1.6: pushes
-/// from anyone else are forgeries and must be ignored).
+/// Whether a roster push comes from our own account: no `from`, or our bare
+/// JID (RFC 6121 §2.1.6; anything else, even one of our own resources, is a
+/// forgery and is ignored).
 pub fn push_is_authentic(own: &BareJid, from: Option<&Jid>) -> bool {
     match from {
         None => true,
-        Some(from) => from.to_bare() == *own,
+        Some(from) => from.resource().is_none() && from.to_bare() == *own,
     }
 }
 
@@ -108,7 +109,7 @@ mod tests {
             &own,
             Some(&Jid::new("me@example.org").expect("jid"))
         ));
-        assert!(push_is_authentic(
+        assert!(!push_is_authentic(
             &own,
             Some(&Jid::new("me@example.org/r").expect("jid"))
         ));
