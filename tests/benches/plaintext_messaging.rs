@@ -105,10 +105,10 @@ async fn run(
 }
 
 fn record(event: Event, sent_at: &mut HashMap<String, Instant>, latencies: &mut Vec<Duration>) {
-    if let Event::MessageAdded { message, .. } = event {
-        if let Some(at) = sent_at.remove(&message.body) {
-            latencies.push(at.elapsed());
-        }
+    if let Event::MessageAdded { message, .. } = event
+        && let Some(at) = sent_at.remove(&message.body)
+    {
+        latencies.push(at.elapsed());
     }
 }
 

@@ -52,6 +52,7 @@ macro_rules! store_conformance_tests {
             dedup_within_batch,
             empty_ids_are_absent,
             history_paging,
+            history_follows_time_not_insertion,
             count_messages,
             search_words_and_order,
             search_hostile_queries,

@@ -249,17 +249,32 @@ impl MessageStore for MemoryStore {
         limit: usize,
     ) -> Result<Vec<MessageRecord>> {
         let inner = self.lock();
-        let mut page: Vec<MessageRecord> = inner
+        let bound = match before {
+            None => (i64::MAX, i64::MAX),
+            Some(before) => inner
+                .messages
+                .iter()
+                .find(|m| m.account == account && m.id == before)
+                .map_or((i64::MAX, before), |m| (m.timestamp_ms, before)),
+        };
+        let mut timeline: Vec<&MessageRecord> = inner
             .messages
             .iter()
-            .rev()
             .filter(|m| m.account == account && m.peer == peer)
-            .filter(|m| before.is_none_or(|b| m.id < b))
-            .take(limit)
-            .cloned()
+            .filter(|m| (m.timestamp_ms, m.id) < bound)
             .collect();
-        page.reverse();
-        Ok(page)
+        timeline.sort_by_key(|m| (m.timestamp_ms, m.id));
+        let skip = timeline.len().saturating_sub(limit);
+        Ok(timeline.into_iter().skip(skip).cloned().collect())
+    }
+
+    fn message(&self, account: &str, id: i64) -> Result<Option<MessageRecord>> {
+        Ok(self
+            .lock()
+            .messages
+            .iter()
+            .find(|m| m.account == account && m.id == id)
+            .cloned())
     }
 
     fn count_messages(&self, account: &str, peer: &str) -> Result<u64> {

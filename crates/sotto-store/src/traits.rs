@@ -92,8 +92,13 @@ pub trait MessageStore {
         peer: &str,
         message_id: &str,
     ) -> Result<Option<MessageRecord>>;
-    /// The newest `limit` messages with `id < before` (or the newest overall),
-    /// by local id, returned oldest-first.
+    /// One message by its local id.
+    fn message(&self, account: &str, id: i64) -> Result<Option<MessageRecord>>;
+    /// A page of the conversation's timeline, ordered by (timestamp, id):
+    /// the newest `limit` messages before the message `before` (or the
+    /// newest overall), returned oldest-first. Ordering by time rather than
+    /// by local id keeps history fetched later from the archive in its
+    /// place. An unknown `before` id pages by id alone.
     fn history(
         &self,
         account: &str,

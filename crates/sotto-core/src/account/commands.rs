@@ -22,22 +22,17 @@ impl Account {
         match command {
             Command::SendMessage { to, body, .. } => self.send_message(&to, body),
             Command::RetryMessage { id, .. } => {
-                if let Err(e) = self
-                    .store
-                    .set_message_state(&self.jid, id, MessageState::Queued)
-                {
-                    return self.fail(format!("queueing message {id} again: {e}"));
+                let record = match self.store.message(&self.jid, id) {
+                    Ok(Some(record)) => record,
+                    Ok(None) => return self.fail(format!("there is no message {id}")),
+                    Err(e) => return self.fail(format!("reading message {id}: {e}")),
+                };
+                // Only a failed outgoing message can be retried; anything
+                // else would be sent twice.
+                if record.direction != Direction::Outgoing || record.state != MessageState::Failed {
+                    return self.fail(format!("message {id} has not failed; nothing to retry"));
                 }
-                if let Ok(outbox) = self.store.outbox(&self.jid)
-                    && let Some(record) = outbox.iter().find(|m| m.id == id)
-                {
-                    self.emit(Event::MessageStateChanged {
-                        account: self.jid.clone(),
-                        peer: record.peer.clone(),
-                        id,
-                        state: MessageState::Queued,
-                    });
-                }
+                self.set_state(id, &record.peer, MessageState::Queued);
                 self.flush_outbox();
             }
             Command::SendChatState { to, state, .. } => {

@@ -163,35 +163,39 @@ impl Account {
         let Ok(with) = convert::parse_contact_jid(&peer) else {
             return self.fail(format!("{peer:?} is not a valid JID"));
         };
-        let oldest_known = match self.store.history(&self.jid, &peer, None, usize::MAX) {
-            Ok(all) => all.into_iter().find_map(|m| m.stanza_id),
-            Err(_) => None,
-        };
+        // The oldest archive id we know in this conversation: the oldest
+        // stored message of this page, else the message we page back from.
+        let oldest_known = stored.iter().find_map(|m| m.stanza_id.clone()).or_else(|| {
+            self.store
+                .message(&self.jid, before)
+                .ok()
+                .flatten()
+                .and_then(|m| m.stanza_id)
+        });
         let page = match oldest_known {
             Some(id) => Page::Before(id),
             None => Page::Latest,
         };
-        // Archive messages get new local ids, so they are returned here
-        // directly rather than re-read by id.
-        let mut messages = stored;
         let mut has_more = false;
         if let Some(session) = &self.session {
             match session.archive_page(&page, Some(&with), limit).await {
                 Ok(fetched) => {
                     has_more = !fetched.complete;
-                    if let Some(new) = self.store_page(&own, &fetched, None) {
-                        messages.extend(new);
-                    }
+                    self.store_page(&own, &fetched, None);
                 }
                 Err(e) => self.fail(e.to_string()),
             }
         }
-        messages.sort_by_key(|m| (m.timestamp_ms, m.id));
-        self.emit(Event::HistoryPage {
-            account: self.jid.clone(),
-            peer,
-            messages,
-            has_more,
-        });
+        // The timeline is ordered by time, so what the archive gave us now
+        // sits right before `before`.
+        match self.store.history(&self.jid, &peer, Some(before), limit) {
+            Ok(messages) => self.emit(Event::HistoryPage {
+                account: self.jid.clone(),
+                peer,
+                messages,
+                has_more,
+            }),
+            Err(e) => self.fail(format!("reading history: {e}")),
+        }
     }
 }

@@ -38,7 +38,8 @@ pub fn insert_and_read_back<S: Store>(store: &S) {
     assert_eq!(a.encryption, Encryption::Plain);
     let b = insert_new(store, ALICE, incoming(BOB, "", -5));
     assert!(b.id > a.id);
-    assert_eq!(store.history(ALICE, BOB, None, 10).unwrap(), vec![a, b]);
+    // The timeline is ordered by time: the (odd) negative stamp comes first.
+    assert_eq!(store.history(ALICE, BOB, None, 10).unwrap(), vec![b, a]);
 }
 
 pub fn dedup_by_stanza_id<S: Store>(store: &S) {
@@ -279,6 +280,48 @@ pub fn history_paging<S: Store>(store: &S) {
         store.history(ALICE, BOB, None, usize::MAX).unwrap().len(),
         25
     );
+}
+
+pub fn history_follows_time_not_insertion<S: Store>(store: &S) {
+    setup(store);
+    // Live messages first, then older ones backfilled from an archive.
+    let live: Vec<_> = (10..15)
+        .map(|t| insert_new(store, ALICE, incoming(BOB, &format!("live{t}"), t * 1000)))
+        .collect();
+    for t in 0..5 {
+        insert_new(store, ALICE, incoming(BOB, &format!("old{t}"), t * 1000));
+    }
+    let newest = store.history(ALICE, BOB, None, 3).unwrap();
+    assert_eq!(bodies(&newest), ["live12", "live13", "live14"]);
+    let older = store.history(ALICE, BOB, Some(live[0].id), 3).unwrap();
+    assert_eq!(
+        bodies(&older),
+        ["old2", "old3", "old4"],
+        "backfill sits in time order"
+    );
+    let oldest = store.history(ALICE, BOB, Some(older[0].id), 10).unwrap();
+    assert_eq!(bodies(&oldest), ["old0", "old1"]);
+    // Equal timestamps fall back to insertion order.
+    let a = insert_new(store, ALICE, incoming(CAROL, "same-a", 7));
+    let b = insert_new(store, ALICE, incoming(CAROL, "same-b", 7));
+    assert_eq!(
+        bodies(&store.history(ALICE, CAROL, None, 10).unwrap()),
+        ["same-a", "same-b"]
+    );
+    assert_eq!(
+        bodies(&store.history(ALICE, CAROL, Some(b.id), 10).unwrap()),
+        ["same-a"]
+    );
+    assert_eq!(
+        store.message(ALICE, a.id).unwrap().map(|m| m.body),
+        Some("same-a".into())
+    );
+    assert_eq!(
+        store.message(BOB, a.id).unwrap(),
+        None,
+        "ids are per account"
+    );
+    assert_eq!(store.message(ALICE, i64::MAX).unwrap(), None);
 }
 
 pub fn count_messages<S: Store>(store: &S) {

@@ -226,17 +226,41 @@ impl MessageStore for SqlStore {
         before: Option<i64>,
         limit: usize,
     ) -> Result<Vec<MessageRecord>> {
+        let conn = self.lock();
+        let (stamp, id) = match before {
+            None => (i64::MAX, i64::MAX),
+            Some(before) => conn
+                .query_row(
+                    "SELECT timestamp_ms FROM messages WHERE account = ?1 AND id = ?2",
+                    params![account, before],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()
+                .ctx("reading message history")?
+                .map_or((i64::MAX, before), |stamp| (stamp, before)),
+        };
         let mut page = query(
-            &self.lock(),
+            &conn,
             "reading message history",
             &format!(
-                "SELECT {COLS} FROM messages m WHERE m.account = ?1 AND m.peer = ?2 AND m.id < ?3
-                 ORDER BY m.id DESC LIMIT ?4"
+                "SELECT {COLS} FROM messages m WHERE m.account = ?1 AND m.peer = ?2
+                 AND (m.timestamp_ms < ?3 OR (m.timestamp_ms = ?3 AND m.id < ?4))
+                 ORDER BY m.timestamp_ms DESC, m.id DESC LIMIT ?5"
             ),
-            params![account, peer, before.unwrap_or(i64::MAX), sql_limit(limit)],
+            params![account, peer, stamp, id, sql_limit(limit)],
         )?;
         page.reverse();
         Ok(page)
+    }
+
+    fn message(&self, account: &str, id: i64) -> Result<Option<MessageRecord>> {
+        let mut found = query(
+            &self.lock(),
+            "reading a message",
+            &format!("SELECT {COLS} FROM messages m WHERE m.account = ?1 AND m.id = ?2"),
+            params![account, id],
+        )?;
+        Ok(found.pop())
     }
 
     fn count_messages(&self, account: &str, peer: &str) -> Result<u64> {
