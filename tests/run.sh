@@ -19,10 +19,12 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sotto-target}"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 # Debian packages the build and the tests need. prosody: the real server the
-# integration tests start; procps: kill(1), used to stop it; the rest build the
+# integration tests start; tor: tor and tor-gencert for the private Tor test
+# network (the package's system service is never started or used); procps:
+# kill(1), used to stop Prosody and to nudge tor with SIGHUP; the rest build the
 # vendored OpenSSL and SQLCipher.
 APT_PACKAGES=(
-    prosody procps ca-certificates curl git
+    prosody tor strace procps ca-certificates curl git
     build-essential pkg-config make perl
 )
 

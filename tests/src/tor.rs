@@ -9,8 +9,11 @@
 //! the relays, starts every `tor` as a child process in one temporary
 //! directory, and returns once *every* router serves (from its DirPort) both
 //! consensus flavours, each listing every router as Running and Valid, an
-//! exit with the Exit flag and a router with Guard. It never uses the system tor: not port 9050, not `/var/lib/tor`,
-//! not `/etc/tor` (every tor gets an empty `--defaults-torrc`).
+//! exit with the Exit flag and a router with Guard (15–35 s here; voting
+//! every 10 s). It never uses the system tor: not port 9050, not
+//! `/var/lib/tor`, not `/etc/tor` (every tor gets an empty
+//! `--defaults-torrc`). Exits accept `*:*` but bind outgoing connections to
+//! 127.0.0.1, so they cannot reach beyond loopback; `docs/testing.md` says why.
 //!
 //! Identities are given as arti's configuration wants them: RSA fingerprints
 //! and v3 identities as uppercase hex (40 digits), ed25519 identities as
@@ -20,6 +23,7 @@ mod client;
 mod config;
 mod consensus;
 mod keys;
+mod plan;
 mod process;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -114,14 +118,6 @@ pub struct TorNetwork {
     /// Every tor we started, routers first.
     procs: Mutex<Vec<Proc>>,
     next_instance: AtomicUsize,
-}
-
-/// A router planned before anything runs.
-struct Plan {
-    nickname: String,
-    kind: Kind,
-    or_port: u16,
-    dir_port: u16,
 }
 
 impl TorNetwork {
@@ -249,8 +245,8 @@ impl TorNetwork {
         let dir = TestDir::new("tor")
             .context("creating the Tor test directory")
             .map_err(Died::Other)?;
-        let plans = plan(options);
-        let (authorities, relays) = generate_keys(&dir, &plans).map_err(Died::Other)?;
+        let plans = plan::plan(options);
+        let (authorities, relays) = plan::generate_keys(&dir, &plans).map_err(Died::Other)?;
         let network = Self {
             dir,
             options,
@@ -279,26 +275,30 @@ impl TorNetwork {
         };
         let (authorities, relays): (Vec<RelayInfo>, Vec<RelayInfo>) =
             self.relays.iter().cloned().partition(|r| r.is_authority);
+        let onion = self.options.onion_ready;
         let mut nudged: Option<Instant> = None;
         loop {
             for proc in self.lock_procs().iter() {
                 proc.check_alive()?;
             }
-            let mut why_not =
-                consensus::not_served_by(&authorities, &self.relays, self.options.onion_ready);
-            if why_not.is_none() {
-                // Relays too: they are directory caches (arti's fallbacks).
-                why_not = consensus::not_served_by(&relays, &self.relays, self.options.onion_ready);
-                // Relays asked for the consensus before it existed and backed
-                // off; a SIGHUP makes tor reset its download failures and fetch
-                // at once (about 20 s sooner).
-                if why_not.is_some() && nudged.is_none_or(|t| t.elapsed() > NUDGE_EVERY) {
-                    nudged = Some(Instant::now());
-                    for proc in self.lock_procs().iter().filter(|p| {
-                        relays.iter().any(|r| r.nickname == p.name)
-                    }) {
-                        proc.hup().map_err(Died::Other)?;
-                    }
+            // Relays too: they are directory caches (arti's fallbacks).
+            let why_not = consensus::not_served_by(&authorities, &self.relays, onion)
+                .or_else(|| consensus::not_served_by(&relays, &self.relays, onion));
+            // Relays publish their descriptor only once they hold a consensus
+            // (the first one lists the authorities alone), and they back off
+            // after each 404 before it exists. A SIGHUP makes tor reset its
+            // download failures and fetch at once.
+            if why_not.is_some()
+                && nudged.is_none_or(|t| t.elapsed() > NUDGE_EVERY)
+                && consensus::published(authorities[0].dir_port)
+            {
+                nudged = Some(Instant::now());
+                for proc in self
+                    .lock_procs()
+                    .iter()
+                    .filter(|p| relays.iter().any(|r| r.nickname == p.name))
+                {
+                    proc.hup().map_err(Died::Other)?;
                 }
             }
             let Some(why_not) = why_not else {
@@ -338,7 +338,7 @@ impl TorNetwork {
             }
         } else {
             Timing {
-                voting_interval: 20,
+                voting_interval: 10,
                 hsdir_interval: None,
             }
         };
@@ -371,100 +371,4 @@ impl Drop for TorNetwork {
             proc.kill();
         }
     }
-}
-
-/// Names, kinds and distinct free ports of every router.
-fn plan(options: TorOptions) -> Vec<Plan> {
-    let relays = if options.onion_ready {
-        options.relays.max(ONION_ROUTERS - AUTHORITIES)
-    } else {
-        options.relays
-    };
-    let exits = if relays >= 2 {
-        relays.div_ceil(2).max(2)
-    } else {
-        relays
-    };
-    let mut used = Vec::new();
-    let mut port = || loop {
-        let p = free_port();
-        if !used.contains(&p) {
-            used.push(p);
-            return p;
-        }
-    };
-    let mut plans = Vec::new();
-    for i in 0..AUTHORITIES + relays {
-        let (nickname, kind) = if i < AUTHORITIES {
-            (format!("auth{i}"), Kind::Authority)
-        } else if i < AUTHORITIES + exits {
-            (format!("exit{}", i - AUTHORITIES), Kind::Exit)
-        } else {
-            (format!("relay{}", i - AUTHORITIES - exits), Kind::Relay)
-        };
-        plans.push(Plan {
-            nickname,
-            kind,
-            or_port: port(),
-            dir_port: port(),
-        });
-    }
-    plans
-}
-
-/// Runs tor-gencert for the authorities and `tor --list-fingerprint` for
-/// every router, all in parallel.
-fn generate_keys(
-    dir: &TestDir,
-    plans: &[Plan],
-) -> anyhow::Result<(Vec<AuthorityInfo>, Vec<RelayInfo>)> {
-    let mut gencerts = Vec::new();
-    for plan in plans.iter().filter(|p| p.kind == Kind::Authority) {
-        gencerts.push(keys::spawn_gencert(
-            &dir.join(&plan.nickname),
-            plan.dir_port,
-        )?);
-    }
-    let mut identities = Vec::new();
-    for plan in plans {
-        identities.push(keys::spawn_identity(
-            &dir.join(&plan.nickname),
-            &plan.nickname,
-            plan.or_port,
-        )?);
-    }
-    let mut v3idents = Vec::new();
-    for (child, plan) in gencerts.into_iter().zip(plans) {
-        v3idents.push(
-            keys::finish_gencert(child, &dir.join(&plan.nickname))
-                .with_context(|| format!("creating {}'s authority keys", plan.nickname))?,
-        );
-    }
-    let mut relays = Vec::new();
-    for (child, plan) in identities.into_iter().zip(plans) {
-        let (rsa, ed) = keys::finish_identity(child, &dir.join(&plan.nickname))
-            .with_context(|| format!("creating {}'s identity keys", plan.nickname))?;
-        relays.push(RelayInfo {
-            nickname: plan.nickname.clone(),
-            rsa_fingerprint: rsa,
-            ed25519_identity: ed,
-            or_port: plan.or_port,
-            dir_port: plan.dir_port,
-            is_authority: plan.kind == Kind::Authority,
-            is_exit: plan.kind == Kind::Exit,
-        });
-    }
-    let authorities = relays
-        .iter()
-        .zip(v3idents)
-        .map(|(r, v3ident)| AuthorityInfo {
-            nickname: r.nickname.clone(),
-            v3ident,
-            rsa_fingerprint: r.rsa_fingerprint.clone(),
-            ed25519_identity: Some(r.ed25519_identity.clone()),
-            or_port: r.or_port,
-            dir_port: r.dir_port,
-        })
-        .collect();
-    Ok((authorities, relays))
 }

@@ -39,7 +39,11 @@ impl Router {
 
 /// Why one of `servers` does not yet serve both consensus flavours as usable
 /// for a network of `routers` (see [`not_ready`]), or `None` if all do.
-pub(super) fn not_served_by(servers: &[RelayInfo], routers: &[RelayInfo], hsdir: bool) -> Option<String> {
+pub(super) fn not_served_by(
+    servers: &[RelayInfo],
+    routers: &[RelayInfo],
+    hsdir: bool,
+) -> Option<String> {
     let expected: Vec<String> = routers.iter().map(|r| r.rsa_fingerprint.clone()).collect();
     let exits: Vec<String> = routers
         .iter()
@@ -47,13 +51,20 @@ pub(super) fn not_served_by(servers: &[RelayInfo], routers: &[RelayInfo], hsdir:
         .map(|r| r.rsa_fingerprint.clone())
         .collect();
     servers.iter().find_map(|server| {
-        [NS, MICRODESC].iter().find_map(|path| match fetch(server.dir_port, path) {
-            Ok(Some(text)) => not_ready(&parse(&text), &expected, &exits, hsdir)
-                .map(|why| format!("{}{path}: {why}", server.nickname)),
-            Ok(None) => Some(format!("{} has no {path} yet", server.nickname)),
-            Err(e) => Some(format!("fetching {path} from {}: {e}", server.nickname)),
-        })
+        [NS, MICRODESC]
+            .iter()
+            .find_map(|path| match fetch(server.dir_port, path) {
+                Ok(Some(text)) => not_ready(&parse(&text), &expected, &exits, hsdir)
+                    .map(|why| format!("{}{path}: {why}", server.nickname)),
+                Ok(None) => Some(format!("{} has no {path} yet", server.nickname)),
+                Err(e) => Some(format!("fetching {path} from {}: {e}", server.nickname)),
+            })
     })
+}
+
+/// Whether the DirPort serves any microdescriptor consensus at all.
+pub(super) fn published(dir_port: u16) -> bool {
+    matches!(fetch(dir_port, MICRODESC), Ok(Some(_)))
 }
 
 /// `GET path` over plain HTTP/1.0 from 127.0.0.1:`dir_port`. `Ok(None)` for
@@ -189,11 +200,14 @@ mod tests {
     fn readiness_needs_every_router_an_exit_and_a_guard() {
         let routers = parse(NS);
         let auth = "BC25CE54B8371F52E0F6AA2853BC7AFC487129B3".to_owned();
-        let exit = "0".repeat(40);
-        let both = [auth.clone(), exit.clone()];
-        assert_eq!(not_ready(&routers, &both, &[exit.clone()], false), None);
-        assert!(not_ready(&routers, &both, &[auth.clone()], false).is_some());
-        assert!(not_ready(&routers, &[auth, "1".repeat(40)], &[exit.clone()], false).is_some());
-        assert!(not_ready(&routers, &both, &[exit], true).is_some());
+        let both = [auth.clone(), "0".repeat(40)];
+        assert_eq!(not_ready(&routers, &both, &both[1..], false), None);
+        // The only "exit" lacks the Exit flag.
+        assert!(not_ready(&routers, &both, &both[..1], false).is_some());
+        // A router missing from the consensus.
+        let unknown = [auth, "1".repeat(40)];
+        assert!(not_ready(&routers, &unknown, &both[1..], false).is_some());
+        // Not every router has HSDir.
+        assert!(not_ready(&routers, &both, &both[1..], true).is_some());
     }
 }
