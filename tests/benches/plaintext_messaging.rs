@@ -7,10 +7,11 @@
 //! recipient's encrypted store and announced as `MessageAdded`).
 //!
 //! Run with `cargo bench -p sotto-tests --bench plaintext_messaging`.
-//! Two runs: a burst (every message handed to the core at once: throughput,
-//! and latency under load) and a paced run at a steady rate (latency of
-//! ordinary chat traffic). Encrypted messaging will be measured against
-//! these figures.
+//! Three runs: a burst (every message handed to the core at once: throughput,
+//! and latency under load), a paced run offering 200 messages/s, and 300
+//! messages one at a time (each sent once the previous one is stored: latency
+//! without queueing). Encrypted messaging will be measured against these
+//! figures.
 
 #![allow(clippy::unwrap_used)]
 
@@ -104,6 +105,30 @@ async fn run(
     }
 }
 
+/// Latency without queueing: each message is sent only once the previous
+/// one is stored at the recipient.
+async fn one_at_a_time(alice: &mut Profile, bob: &mut Profile) -> Report {
+    const SINGLE: usize = 300;
+    alice.forget();
+    bob.forget();
+    let start = Instant::now();
+    let mut latencies = Vec::with_capacity(SINGLE);
+    for i in 0..SINGLE {
+        let body = format!("single {i:05}");
+        let sent = Instant::now();
+        alice.send_message(ALICE, BOB, &body);
+        bob.expect_message(&body).await;
+        latencies.push(sent.elapsed());
+        alice.forget();
+        bob.forget();
+    }
+    Report {
+        name: "single",
+        total: start.elapsed(),
+        latencies,
+    }
+}
+
 fn record(event: Event, sent_at: &mut HashMap<String, Instant>, latencies: &mut Vec<Duration>) {
     if let Event::MessageAdded { message, .. } = event
         && let Some(at) = sent_at.remove(&message.body)
@@ -131,6 +156,7 @@ fn main() {
         run("paced", &mut alice, &mut bob, Some(Duration::from_millis(5)))
             .await
             .print();
+        one_at_a_time(&mut alice, &mut bob).await.print();
         alice.shutdown().await;
         bob.shutdown().await;
     });

@@ -27,10 +27,21 @@ pub struct Profile {
 
 impl Profile {
     pub fn new(name: &str) -> Profile {
+        Self::with_tor_network(name, None)
+    }
+
+    /// A new profile whose core uses this private Tor network for Tor accounts.
+    pub fn with_tor_network(name: &str, network: Option<sotto_core::CustomNetwork>) -> Profile {
         let dir = TestDir::new(name).expect("creating the profile directory");
         let key = ProfileKey::Passphrase(Password::new(PASSPHRASE.into()));
         let store = SqlStore::create(&dir.join("profile"), &key).expect("creating the profile");
-        let core = sotto_core::start(Arc::new(store.clone()));
+        let core = sotto_core::start_with_options(
+            Arc::new(store.clone()),
+            sotto_core::CoreOptions {
+                profile_dir: Some(dir.join("profile")),
+                tor_network: network,
+            },
+        );
         Profile {
             dir,
             store,
