@@ -46,6 +46,17 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub keyring: bool,
 
+    /// Use the private Tor network described in this JSON file instead of
+    /// the public Tor network (for tests; see docs/cli.md).
+    #[arg(
+        long,
+        global = true,
+        env = "SOTTO_TOR_NETWORK",
+        value_name = "FILE",
+        hide = true
+    )]
+    pub tor_network: Option<PathBuf>,
+
     /// Log more to stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -110,6 +121,16 @@ pub enum Command {
         json: bool,
     },
 
+    /// Route every account through the built-in Tor, or stop doing so.
+    Tor {
+        /// `on`, `off`, or `status`.
+        #[arg(value_enum)]
+        action: TorAction,
+        /// Print JSON instead of text (for `status`).
+        #[arg(long)]
+        json: bool,
+    },
+
     /// Stay online with every account; commands as JSON lines on stdin,
     /// events as JSON lines on stdout (see docs/cli.md).
     Run,
@@ -142,6 +163,13 @@ pub enum AccountCommand {
         /// Create the account on the server first (in-band registration).
         #[arg(long)]
         register: bool,
+        /// Connect only through the built-in Tor (never directly).
+        #[arg(long, conflicts_with = "proxy")]
+        tor: bool,
+        /// Connect through this SOCKS5 proxy (socks5://HOST:PORT; the proxy
+        /// resolves the server's name).
+        #[arg(long, value_name = "URL", value_parser = parse_proxy)]
+        proxy: Option<String>,
         #[command(flatten)]
         wait: WaitArgs,
     },
@@ -198,6 +226,33 @@ pub enum AccountCommand {
         #[command(flatten)]
         wait: WaitArgs,
     },
+}
+
+/// `sotto tor …`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TorAction {
+    /// Every account connects only through the built-in Tor.
+    On,
+    /// Each account uses its own setting.
+    Off,
+    /// Show whether Tor-for-everything is on.
+    Status,
+}
+
+/// A SOCKS5 proxy URL.
+pub fn parse_proxy(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("socks5://")
+        .or_else(|| s.strip_prefix("socks5h://"))
+        .ok_or_else(|| format!("{s:?} is not a SOCKS5 URL (socks5://HOST:PORT)"))?;
+    let (host, port) = rest
+        .trim_end_matches('/')
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{s:?} has no port (socks5://HOST:PORT)"))?;
+    if host.is_empty() || port.parse::<u16>().is_err() {
+        return Err(format!("{s:?} is not a SOCKS5 URL (socks5://HOST:PORT)"));
+    }
+    Ok(s.to_owned())
 }
 
 /// How long to wait for the network.

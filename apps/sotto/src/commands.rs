@@ -10,6 +10,7 @@ mod account;
 mod read;
 mod run;
 mod send;
+mod tor;
 
 use std::future::Future;
 use std::time::Duration;
@@ -39,6 +40,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             account,
             wait,
         } => send::run(&profile, &to, &text, account.as_deref(), wait),
+        Command::Tor { action, json } => tor::run(&profile, action, json),
         Command::Run => run::run(&profile),
     }
 }

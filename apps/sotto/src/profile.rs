@@ -33,6 +33,8 @@ pub struct Profile {
     /// The directory holding the encrypted database.
     pub dir: PathBuf,
     unlock: Unlock,
+    /// A private Tor network to use instead of the public one (tests).
+    tor_network: Option<sotto_core::CustomNetwork>,
 }
 
 impl Profile {
@@ -58,7 +60,30 @@ impl Profile {
                 env_var: args.passphrase_env.clone(),
             }
         };
-        Ok(Self { dir, unlock })
+        let tor_network = match &args.tor_network {
+            None => None,
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    anyhow::anyhow!("reading the Tor network file {}: {e}", path.display())
+                })?;
+                Some(serde_json::from_str(&text).map_err(|e| {
+                    anyhow::anyhow!("the Tor network file {} is invalid: {e}", path.display())
+                })?)
+            }
+        };
+        Ok(Self {
+            dir,
+            unlock,
+            tor_network,
+        })
+    }
+
+    /// Options for the core: Arti keeps its state inside the profile.
+    pub fn core_options(&self) -> sotto_core::CoreOptions {
+        sotto_core::CoreOptions {
+            profile_dir: Some(self.dir.clone()),
+            tor_network: self.tor_network.clone(),
+        }
     }
 
     /// Whether a profile exists in the directory.

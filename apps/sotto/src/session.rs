@@ -44,12 +44,12 @@ pub struct Core {
 
 impl Core {
     /// Starts the core on the profile; it brings every enabled account online.
-    pub fn start(store: SqlStore) -> Self {
+    pub fn start(store: SqlStore, options: sotto_core::CoreOptions) -> Self {
         let interrupt = Arc::new(Notify::new());
         let notify = Arc::clone(&interrupt);
         tokio::spawn(forward_interrupts(notify));
         Self {
-            handle: sotto_core::start(Arc::new(store)),
+            handle: sotto_core::start_with_options(Arc::new(store), options),
             interrupt,
         }
     }

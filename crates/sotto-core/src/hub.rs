@@ -22,8 +22,8 @@ struct Hub {
     transports: Transports,
 }
 
-/// Settings key of the "Tor for everything" switch.
-const TOR_EVERYWHERE: &str = "tor.everywhere";
+/// Settings key of the "Tor for everything" switch ("true" / "false").
+pub const TOR_EVERYWHERE: &str = "tor.everywhere";
 
 pub(crate) async fn run(
     store: Arc<dyn Store>,

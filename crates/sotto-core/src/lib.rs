@@ -22,6 +22,7 @@ mod transports;
 use std::sync::Arc;
 
 pub use api::{Availability, ChatState, Command, ConnectionState, Event, Secret, ServerOptions};
+pub use hub::TOR_EVERYWHERE;
 use sotto_store::Store;
 pub use sotto_tor::{CustomAuthority, CustomFallback, CustomNetwork};
 use tokio::sync::mpsc;

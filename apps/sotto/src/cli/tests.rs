@@ -50,6 +50,8 @@ fn account_add_with_every_option() {
         pin_cert,
         register,
         wait,
+        tor,
+        proxy,
     }) = cli.command
     else {
         panic!("wrong command {:?}", cli.command);
@@ -59,6 +61,7 @@ fn account_add_with_every_option() {
     assert_eq!(host.as_deref(), Some("127.0.0.1"));
     assert_eq!(port, Some(5223));
     assert!(direct_tls && register);
+    assert!(!tor && proxy.is_none());
     assert_eq!(
         pin_cert.as_deref(),
         Some(&*FP.replace(':', "").to_lowercase())
@@ -163,4 +166,68 @@ fn jid_and_fingerprint_parsers() {
     assert_eq!(parse_sha256(&hex.to_uppercase()), Ok(hex.clone()));
     assert!(parse_sha256(&hex[..62]).is_err());
     assert!(parse_sha256(&format!("{}zz", &hex[..62])).is_err());
+}
+
+#[test]
+fn tor_and_proxy_options() {
+    let parse = |args: &[&str]| Cli::try_parse_from(args.iter().copied());
+    let cli = parse(&["sotto", "account", "add", "a@b.c", "--tor"]).expect("parses");
+    assert!(matches!(
+        cli.command,
+        Command::Account(AccountCommand::Add { tor: true, .. })
+    ));
+    let cli = parse(&[
+        "sotto",
+        "account",
+        "add",
+        "a@b.c",
+        "--proxy",
+        "socks5://127.0.0.1:9050",
+    ])
+    .expect("parses");
+    assert!(matches!(
+        cli.command,
+        Command::Account(AccountCommand::Add {
+            proxy: Some(_),
+            tor: false,
+            ..
+        })
+    ));
+    let both = parse(&[
+        "sotto",
+        "account",
+        "add",
+        "a@b.c",
+        "--tor",
+        "--proxy",
+        "socks5://h:1",
+    ]);
+    assert_eq!(both.map(|_| ()).map_err(|e| e.exit_code()), Err(2));
+    for bad in [
+        "http://h:1",
+        "socks5://h",
+        "socks5://:1",
+        "socks5://h:notaport",
+    ] {
+        let result = parse(&["sotto", "account", "add", "a@b.c", "--proxy", bad]);
+        assert_eq!(
+            result.map(|_| ()).map_err(|e| e.exit_code()),
+            Err(2),
+            "{bad}"
+        );
+    }
+    for (arg, action) in [
+        ("on", TorAction::On),
+        ("off", TorAction::Off),
+        ("status", TorAction::Status),
+    ] {
+        let cli = parse(&["sotto", "tor", arg]).expect("parses");
+        assert!(matches!(cli.command, Command::Tor { action: a, .. } if a == action));
+    }
+    assert!(parse(&["sotto", "tor", "maybe"]).is_err());
+    let cli = parse(&["sotto", "--tor-network", "/tmp/net.json", "run"]).expect("parses");
+    assert_eq!(
+        cli.global.tor_network.as_deref(),
+        Some("/tmp/net.json".as_ref())
+    );
 }

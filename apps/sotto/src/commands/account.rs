@@ -27,6 +27,8 @@ pub fn run(profile: &Profile, cmd: AccountCommand) -> anyhow::Result<()> {
             direct_tls,
             pin_cert,
             register,
+            tor,
+            proxy,
             wait,
         } => {
             let server = ServerOptions {
@@ -34,7 +36,8 @@ pub fn run(profile: &Profile, cmd: AccountCommand) -> anyhow::Result<()> {
                 port,
                 direct_tls,
                 pinned_cert_sha256: pin_cert,
-                ..ServerOptions::default()
+                tor,
+                proxy,
             };
             add(
                 profile,
@@ -95,7 +98,7 @@ fn add(
     drop(password);
 
     let outcome = block_on(async {
-        let mut core = Core::start(store.clone());
+        let mut core = Core::start(store.clone(), profile.core_options());
         let mut waiter = ConnectWaiter::new(jid);
         let result = match core.send(command) {
             Ok(()) => core.wait_for(wait.duration(), &mut waiter).await,
@@ -133,7 +136,7 @@ fn pin(profile: &Profile, jid: &str, sha256: &str, wait: WaitArgs) -> anyhow::Re
         sha256: sha256.to_owned(),
     };
     let result = block_on(async {
-        let mut core = Core::start(store);
+        let mut core = Core::start(store, profile.core_options());
         let mut waiter = ConnectWaiter::after_pin(&jid, sha256);
         let result = match core.send(command) {
             Ok(()) => core.wait_for(wait.duration(), &mut waiter).await,
@@ -210,7 +213,7 @@ fn password(
     };
     drop(new_password);
     let result = block_on(async {
-        let mut core = Core::start(store);
+        let mut core = Core::start(store, profile.core_options());
         let result = async {
             match core
                 .wait_for(wait.duration(), &mut ConnectWaiter::new(&jid))

@@ -18,11 +18,11 @@ use crate::session::{Core, Next};
 /// the core down, writes the remaining events up to `stopped`, exits 0.
 pub fn run(profile: &Profile) -> anyhow::Result<()> {
     let store = profile.open()?;
-    block_on(bridge(store))
+    block_on(bridge(store, profile.core_options()))
 }
 
-async fn bridge(store: SqlStore) -> anyhow::Result<()> {
-    let mut core = Core::start(store);
+async fn bridge(store: SqlStore, options: sotto_core::CoreOptions) -> anyhow::Result<()> {
+    let mut core = Core::start(store, options);
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
     let mut stdout = tokio::io::stdout();
     let mut line_no: u64 = 0;

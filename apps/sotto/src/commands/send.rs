@@ -36,7 +36,7 @@ pub fn run(
         body: text.to_owned(),
     };
     let outcome = block_on(async {
-        let mut core = Core::start(store);
+        let mut core = Core::start(store, profile.core_options());
         let result: anyhow::Result<Result<MessageState, Failure>> = async {
             if let Err(e) = core
                 .wait_for(wait.duration(), &mut ConnectWaiter::new(&account))
