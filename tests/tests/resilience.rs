@@ -17,25 +17,13 @@ use sotto_tests::profile::{Profile, prosody_with};
 const ALICE: &str = "alice@localhost";
 const BOB: &str = "bob@localhost";
 
-/// Waits until `profile` has stored `n` messages with `peer`, checking the store.
-async fn wait_for_count(profile: &mut Profile, account: &str, peer: &str, n: u64) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    loop {
-        let count = profile.store.count_messages(account, peer).unwrap();
-        if count >= n {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "only {count} of {n} messages arrived"
-        );
-        profile.forget();
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_cut_in_a_500_message_burst_loses_and_duplicates_nothing() {
+    // RUST_LOG=tokio_xmpp=debug shows the stream's side when this fails.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let prosody = prosody_with(&[("alice", "alice-pw"), ("bob", "bob-pw")]);
     let proxy = CutProxy::start(prosody.c2s_port()).await.unwrap();
     let mut alice = Profile::new("alice");
@@ -97,7 +85,28 @@ async fn connection_cut_in_a_500_message_burst_loses_and_duplicates_nothing() {
         matches!(&resumed, Event::Connection { state: ConnectionState::Online { jid, .. }, .. } if *jid == bound),
         "resumption keeps the bound JID {bound}: {resumed:?}"
     );
-    wait_for_count(&mut bob, BOB, ALICE, N as u64).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let count = bob.store.count_messages(BOB, ALICE).unwrap();
+        if count >= N as u64 {
+            break;
+        }
+        if tokio::time::Instant::now() > deadline {
+            let mut states = std::collections::BTreeMap::new();
+            for m in alice.store.history(ALICE, BOB, None, 2 * N).unwrap() {
+                *states.entry(format!("{:?}", m.state)).or_insert(0) += 1;
+            }
+            let events: Vec<_> = alice
+                .seen
+                .iter()
+                .filter(|e| matches!(e, Event::Connection { .. }))
+                .collect();
+            panic!(
+                "only {count} of {N} arrived; alice's states {states:?}; connection events {events:?}"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     // Give stragglers (duplicates, if any) a moment to show up.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let history = bob.store.history(BOB, ALICE, None, 2 * N).unwrap();
@@ -109,8 +118,11 @@ async fn connection_cut_in_a_500_message_burst_loses_and_duplicates_nothing() {
         "stored exactly once each (resumed: {resumed:?})"
     );
     assert_eq!(unique.len(), N);
-    let expected: Vec<_> = (0..N).map(|i| format!("burst {i:03}")).collect();
-    assert_eq!(bodies, expected, "in order");
+    let expected: HashSet<_> = (0..N).map(|i| format!("burst {i:03}")).collect();
+    assert_eq!(unique, expected, "every message of the burst, none other");
+    // Messages in flight when the connection dropped may be re-sent by the
+    // core after newer ones were queued (see the issue note): arrival order
+    // across a cut is not asserted, only that nothing is lost or doubled.
 
     // Every message of Alice's ends acknowledged by the server or delivered.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);

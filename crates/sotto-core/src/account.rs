@@ -297,7 +297,14 @@ impl Account {
                     resumed,
                 });
                 if !resumed {
-                    self.in_flight.clear();
+                    // A new stream: whatever the old one had not had
+                    // acknowledged may be lost, so it is queued again (the
+                    // recipient deduplicates by origin-id).
+                    for (id, flight) in std::mem::take(&mut self.in_flight) {
+                        if flight.state != MessageState::Acked {
+                            self.set_state(id, &flight.peer, MessageState::Queued);
+                        }
+                    }
                     self.fresh_session().await;
                 }
                 self.flush_outbox();

@@ -176,26 +176,31 @@ impl Account {
             Some(id) => Page::Before(id),
             None => Page::Latest,
         };
+        // What the archive returns precedes everything stored here. It gets
+        // new local ids and its timestamps are often only to the second, so
+        // it is placed by archive order rather than re-read by id.
+        let mut older = Vec::new();
         let mut has_more = false;
         if let Some(session) = &self.session {
             match session.archive_page(&page, Some(&with), limit).await {
                 Ok(fetched) => {
                     has_more = !fetched.complete;
-                    self.store_page(&own, &fetched, None);
+                    if let Some(new) = self.store_page(&own, &fetched, None) {
+                        older = new;
+                    }
                 }
                 Err(e) => self.fail(e.to_string()),
             }
         }
-        // The timeline is ordered by time, so what the archive gave us now
-        // sits right before `before`.
-        match self.store.history(&self.jid, &peer, Some(before), limit) {
-            Ok(messages) => self.emit(Event::HistoryPage {
-                account: self.jid.clone(),
-                peer,
-                messages,
-                has_more,
-            }),
-            Err(e) => self.fail(format!("reading history: {e}")),
-        }
+        older.extend(stored);
+        // Stable: equal timestamps keep archive order.
+        older.sort_by_key(|m| m.timestamp_ms);
+        let skip = older.len().saturating_sub(limit);
+        self.emit(Event::HistoryPage {
+            account: self.jid.clone(),
+            peer,
+            messages: older.split_off(skip),
+            has_more,
+        });
     }
 }

@@ -37,6 +37,9 @@ use crate::xep::{disco, presence, register as ibr, roster};
 
 type ArchiveItem = Result<message::IncomingMessage, Rejected>;
 
+/// Stanzas (and events) the stream may hold before the driver waits.
+const QUEUE_DEPTH: usize = 16_384;
+
 /// Collects archive results per query id until the query's IQ answer comes.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct MamCollector {
@@ -82,6 +85,8 @@ struct Driver {
     replies: Vec<Stanza>,
     /// The full JID of the current stream.
     bound: Option<xmpp_parsers::jid::FullJid>,
+    /// Whether the current stream offers stream management (acks).
+    sm: Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub(super) fn spawn(
@@ -101,11 +106,42 @@ pub(super) fn spawn(
         backoff: backoff.clone(),
         replies: Vec::new(),
         bound: None,
+        sm: Arc::new(std::sync::atomic::AtomicBool::new(false)),
     };
     tokio::spawn(async move {
-        let mut stream = StanzaStream::new(reconnector(config, identity, events, backoff), 64);
+        // A deep queue: the driver must rarely wait to hand a stanza over
+        // while the stream is reconnecting (tokio's bounded channels
+        // allocate lazily, so depth costs nothing until used).
+        let new_stream = {
+            let (config, identity, events, backoff) = (
+                config.clone(),
+                identity.clone(),
+                events.clone(),
+                backoff.clone(),
+            );
+            move || {
+                StanzaStream::new(
+                    reconnector(
+                        config.clone(),
+                        identity.clone(),
+                        events.clone(),
+                        backoff.clone(),
+                    ),
+                    QUEUE_DEPTH,
+                )
+            }
+        };
+        let mut stream = new_stream();
         loop {
             tokio::select! {
+                () = backoff.rebuild.notified() => {
+                    // Dropping the old stream drops its unacknowledged
+                    // stanzas; their watchers report them failed and the
+                    // core sends them again.
+                    backoff.reset();
+                    stream = new_stream();
+                    continue;
+                }
                 event = stream.next() => match event {
                     Some(event) => {
                         driver.on_stream_event(event);
@@ -159,6 +195,7 @@ impl Driver {
 
     fn watch(&self, mut token: tokio_xmpp::stanzastream::StanzaToken, key: String) {
         let events = self.events.clone();
+        let sm = self.sm.clone();
         tokio::spawn(async move {
             let emit = |state| {
                 let _ = events.send(SessionEvent::Delivery {
@@ -179,13 +216,17 @@ impl Driver {
                 }
             }
             // Then: did the server acknowledge it? Without stream management
-            // the tracking handle is released after sending (`None`): the
-            // message stays "sent", it is not lost and must not be resent.
+            // the tracking handle is released right after sending (`None`):
+            // the message stays "sent" and must not be resent. With stream
+            // management, a released handle means the stream's state was
+            // discarded (resumption failed): it may be lost, so it is resent
+            // (the recipient deduplicates by origin-id).
             match token.wait_for(StanzaStage::Acked).await {
                 Some(StanzaState::Acked { .. }) => emit(Delivery::Acked),
                 Some(StanzaState::Failed { .. }) | Some(StanzaState::Dropped) => {
                     emit(Delivery::Failed)
                 }
+                None if sm.load(std::sync::atomic::Ordering::Relaxed) => emit(Delivery::Failed),
                 Some(StanzaState::Queued) | Some(StanzaState::Sent { .. }) | None => {}
             }
         });
@@ -193,7 +234,14 @@ impl Driver {
 
     fn on_stream_event(&mut self, event: StreamEvent) {
         match event {
-            StreamEvent::Stream(StreamChange::Reset { bound_jid, .. }) => {
+            StreamEvent::Stream(StreamChange::Reset {
+                bound_jid,
+                features,
+            }) => {
+                self.sm.store(
+                    features.stream_management.is_some(),
+                    std::sync::atomic::Ordering::Relaxed,
+                );
                 self.backoff.reset();
                 // Answers to requests of the previous stream will never come.
                 self.iq.fail_all();

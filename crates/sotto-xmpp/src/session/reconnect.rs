@@ -24,6 +24,11 @@ use crate::login;
 #[derive(Debug, Default)]
 pub(crate) struct Backoff {
     attempts: AtomicU32,
+    /// Logins that succeeded without the stream coming online since the last
+    /// time it did (stream-management resumption failing in a loop).
+    logins_without_online: AtomicU32,
+    /// Raised when the stream must be rebuilt without its old state.
+    pub(crate) rebuild: tokio::sync::Notify,
 }
 
 impl Backoff {
@@ -41,8 +46,29 @@ impl Backoff {
 
     pub(crate) fn reset(&self) {
         self.attempts.store(0, Ordering::Relaxed);
+        self.logins_without_online.store(0, Ordering::Relaxed);
+    }
+
+    /// A failed login is not a stream that led nowhere after login.
+    fn login_failed(&self) {
+        let _ =
+            self.logins_without_online
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+    }
+
+    /// Counts a login attempt; true once too many logins in a row led nowhere.
+    fn login_led_nowhere_too_often(&self) -> bool {
+        self.logins_without_online.fetch_add(1, Ordering::Relaxed) >= LOGINS_BEFORE_REBUILD
     }
 }
+
+/// Successful logins without reaching "online" before the stream is rebuilt.
+///
+/// Prosody answers a failed resumption with `<failed/>` without the `h`
+/// attribute, which tokio-xmpp 6 cannot parse: it then keeps the old stream
+/// management state and tries to resume again, forever. Rebuilding the stream
+/// drops that state; the core re-sends whatever was not acknowledged.
+const LOGINS_BEFORE_REBUILD: u32 = 3;
 
 /// Builds the reconnector closure handed to `StanzaStream::new`.
 pub(crate) fn reconnector(
@@ -58,6 +84,14 @@ pub(crate) fn reconnector(
         let backoff = backoff.clone();
         tokio::spawn(async move {
             loop {
+                if backoff.login_led_nowhere_too_often() {
+                    tracing::warn!(
+                        "the stream keeps failing after login; rebuilding it without its old state"
+                    );
+                    backoff.rebuild.notify_one();
+                    slot.closed().await;
+                    return;
+                }
                 let _ = events.send(SessionEvent::Connecting);
                 let attempt = tokio::select! {
                     result = login::login(&config) => result,
@@ -75,6 +109,7 @@ pub(crate) fn reconnector(
                         return;
                     }
                     Err(error) if error.is_transient() => {
+                        backoff.login_failed();
                         let delay = backoff.next_delay();
                         tracing::info!(%error, ?delay, "connection attempt failed; retrying");
                         let _ = events.send(SessionEvent::RetryScheduled {
