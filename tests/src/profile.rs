@@ -186,3 +186,35 @@ pub fn prosody_with(users: &[(&str, &str)]) -> Prosody {
     }
     prosody
 }
+
+/// A bare `sotto_xmpp::Session` logged in to `prosody` as `user` (pinned to
+/// its certificate), for tests that need to send raw stanzas — a forger, a
+/// peer probing our disco. Its events are drained in the background.
+pub async fn raw_session(prosody: &Prosody, user: &str, password: &str) -> sotto_xmpp::Session {
+    use sotto_xmpp::{
+        CertFingerprint, DirectTransport, Session, SessionConfig, SessionEvent, Target,
+    };
+    let (session, mut events) = Session::start(SessionConfig {
+        jid: prosody.jid(user).parse().expect("a valid JID"),
+        resource: "raw".into(),
+        password: sotto_xmpp::Password::new(password),
+        target: Target {
+            domain: prosody.domain().into(),
+            host: Some("127.0.0.1".into()),
+            port: Some(prosody.c2s_port()),
+            direct_tls: false,
+        },
+        pinned_cert: CertFingerprint::parse(&prosody.cert_sha256()),
+        transport: Arc::new(DirectTransport),
+    })
+    .expect("a valid session configuration");
+    loop {
+        match events.recv().await.expect("session alive") {
+            SessionEvent::Online { .. } => break,
+            SessionEvent::Stopped { error } => panic!("{user} could not log in: {error}"),
+            _ => {}
+        }
+    }
+    tokio::spawn(async move { while events.recv().await.is_some() {} });
+    session
+}

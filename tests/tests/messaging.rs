@@ -8,15 +8,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
-
 use sotto_core::{Command, Event};
 use sotto_store::{Direction, MessageState, MessageStore, RosterStore, Subscription};
-use sotto_tests::profile::{PASSPHRASE, Profile, prosody_with};
-use sotto_tests::{Prosody, scan_for_plaintext};
-use sotto_xmpp::{
-    CertFingerprint, DirectTransport, Password, Session, SessionConfig, SessionEvent, Target,
-};
+use sotto_tests::profile::{PASSPHRASE, Profile, prosody_with, raw_session};
+use sotto_tests::scan_for_plaintext;
 use xmpp_parsers::minidom::Element;
 
 const ALICE: &str = "alice@localhost";
@@ -238,40 +233,12 @@ async fn messages_to_an_offline_peer_arrive_once_when_it_logs_in() {
     bob.shutdown().await;
 }
 
-async fn attacker(
-    prosody: &Prosody,
-    user: &str,
-    password: &str,
-) -> (Session, tokio::sync::mpsc::UnboundedReceiver<SessionEvent>) {
-    let (session, mut events) = Session::start(SessionConfig {
-        jid: prosody.jid(user).parse().unwrap(),
-        resource: "evil".into(),
-        password: Password::new(password),
-        target: Target {
-            domain: prosody.domain().into(),
-            host: Some("127.0.0.1".into()),
-            port: Some(prosody.c2s_port()),
-            direct_tls: false,
-        },
-        pinned_cert: CertFingerprint::parse(&prosody.cert_sha256()),
-        transport: Arc::new(DirectTransport),
-    })
-    .unwrap();
-    loop {
-        match events.recv().await.unwrap() {
-            SessionEvent::Online { .. } => return (session, events),
-            SessionEvent::Stopped { error } => panic!("attacker could not log in: {error}"),
-            _ => {}
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_carbons_and_roster_pushes_are_rejected() {
     let prosody = prosody_with(&[("alice", "alice-pw"), ("mallory", "mallory-pw")]);
     let mut alice = Profile::new("alice");
     let alice_full = alice.login(&prosody, "alice", "alice-pw").await;
-    let (mallory, _events) = attacker(&prosody, "mallory", "mallory-pw").await;
+    let mallory = raw_session(&prosody, "mallory", "mallory-pw").await;
 
     let forged_carbon: Element = format!(
         "<message xmlns='jabber:client' to='{alice_full}' type='chat'>\

@@ -13,12 +13,8 @@ use std::sync::{Arc, Mutex};
 
 use sotto_core::{Command, Event};
 use sotto_store::MessageStore;
-use sotto_tests::Prosody;
-use sotto_tests::profile::{Profile, prosody_with};
-use sotto_xmpp::{
-    CertFingerprint, DirectTransport, IqPayloadKind, Jid, Password, Session, SessionConfig,
-    SessionEvent, Target,
-};
+use sotto_tests::profile::{Profile, prosody_with, raw_session};
+use sotto_xmpp::{IqPayloadKind, Jid};
 use xmpp_parsers::disco::{DiscoInfoQuery, DiscoInfoResult};
 use xmpp_parsers::minidom::Element;
 
@@ -39,33 +35,6 @@ impl Write for Captured {
     }
 }
 
-async fn raw_client(prosody: &Prosody, user: &str, password: &str) -> Session {
-    let (session, mut events) = Session::start(SessionConfig {
-        jid: prosody.jid(user).parse().unwrap(),
-        resource: "raw".into(),
-        password: Password::new(password),
-        target: Target {
-            domain: prosody.domain().into(),
-            host: Some("127.0.0.1".into()),
-            port: Some(prosody.c2s_port()),
-            direct_tls: false,
-        },
-        pinned_cert: CertFingerprint::parse(&prosody.cert_sha256()),
-        transport: Arc::new(DirectTransport),
-    })
-    .unwrap();
-    loop {
-        match events.recv().await.unwrap() {
-            SessionEvent::Online { .. } => break,
-            SessionEvent::Stopped { error } => panic!("raw client could not log in: {error}"),
-            _ => {}
-        }
-    }
-    // Keep draining its events so the channel never grows without bound.
-    tokio::spawn(async move { while events.recv().await.is_some() {} });
-    session
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_disco_and_ping_refuses_unknown_and_ignores_malformed_without_logging_content() {
     let logs = Captured::default();
@@ -84,7 +53,7 @@ async fn answers_disco_and_ping_refuses_unknown_and_ignores_malformed_without_lo
         .await
         .parse()
         .unwrap();
-    let mallory = raw_client(&prosody, "mallory", "mallory-pw").await;
+    let mallory = raw_session(&prosody, "mallory", "mallory-pw").await;
 
     let info = mallory
         .request(
