@@ -126,7 +126,7 @@ pub enum Command {
         /// `on`, `off`, or `status`.
         #[arg(value_enum)]
         action: TorAction,
-        /// Print JSON instead of text (for `status`).
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -239,18 +239,38 @@ pub enum TorAction {
     Status,
 }
 
-/// A SOCKS5 proxy URL.
+/// Accepts a SOCKS5 proxy URL, `socks5://HOST:PORT` (or `socks5h://`), as
+/// the core will read it. Credentials in the URL are refused: the core sets
+/// its own per account (a Tor SOCKS port isolates circuits by them), so a
+/// user's would be dropped silently, and `account list` would print them.
 pub fn parse_proxy(s: &str) -> Result<String, String> {
+    let shape = || format!("`{s}` is not a SOCKS5 proxy URL like socks5://127.0.0.1:9050");
     let rest = s
         .strip_prefix("socks5://")
         .or_else(|| s.strip_prefix("socks5h://"))
-        .ok_or_else(|| format!("{s:?} is not a SOCKS5 URL (socks5://HOST:PORT)"))?;
-    let (host, port) = rest
-        .trim_end_matches('/')
-        .rsplit_once(':')
-        .ok_or_else(|| format!("{s:?} has no port (socks5://HOST:PORT)"))?;
-    if host.is_empty() || port.parse::<u16>().is_err() {
-        return Err(format!("{s:?} is not a SOCKS5 URL (socks5://HOST:PORT)"));
+        .ok_or_else(shape)?
+        .trim_end_matches('/');
+    if rest.contains('@') {
+        return Err(
+            "credentials in the proxy URL are not supported (sotto sets its own per account)"
+                .into(),
+        );
+    }
+    if rest
+        .chars()
+        .any(|c| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c.is_control())
+    {
+        return Err(shape());
+    }
+    let (host, port) = rest.rsplit_once(':').ok_or_else(shape)?;
+    let host_ok = match host.strip_prefix('[') {
+        Some(v6) => v6
+            .strip_suffix(']')
+            .is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok()),
+        None => !host.is_empty() && !host.contains([':', '[', ']']),
+    };
+    if !host_ok || !matches!(port.parse::<u16>(), Ok(p) if p != 0) {
+        return Err(shape());
     }
     Ok(s.to_owned())
 }

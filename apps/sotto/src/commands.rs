@@ -15,7 +15,7 @@ mod tor;
 use std::future::Future;
 use std::time::Duration;
 
-use sotto_store::{AccountStore as _, SqlStore};
+use sotto_store::{AccountStore as _, SettingsStore as _, SqlStore};
 
 use crate::cli::{Cli, Command};
 use crate::exit::{Code, fail};
@@ -88,4 +88,24 @@ fn choose_account(store: &SqlStore, given: Option<&str>) -> anyhow::Result<Strin
             ))
         }
     }
+}
+
+/// Whether "Tor for everything" is on in the profile.
+fn tor_everywhere(store: &SqlStore) -> anyhow::Result<bool> {
+    let value = store
+        .setting(sotto_core::TOR_EVERYWHERE)
+        .map_err(|e| anyhow::anyhow!("reading the Tor setting: {e}"))?;
+    Ok(value.as_deref() == Some("true"))
+}
+
+/// Whether the stored account `jid` goes only through the built-in Tor:
+/// its own setting, or "Tor for everything".
+fn goes_through_tor(store: &SqlStore, jid: &str) -> anyhow::Result<bool> {
+    if tor_everywhere(store)? {
+        return Ok(true);
+    }
+    let record = store
+        .account(jid)
+        .map_err(|e| anyhow::anyhow!("reading the account {jid}: {e}"))?;
+    Ok(record.is_some_and(|r| r.settings.tor))
 }

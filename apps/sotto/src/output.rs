@@ -66,6 +66,12 @@ pub fn accounts(accounts: &[AccountSettings]) -> String {
         if let Some(pin) = &a.pinned_cert_sha256 {
             let _ = write!(out, "  pinned {}", sanitize(pin));
         }
+        if a.tor {
+            out.push_str("  tor");
+        }
+        if let Some(proxy) = &a.proxy {
+            let _ = write!(out, "  proxy {}", sanitize(proxy));
+        }
         out.push('\n');
     }
     out
@@ -334,8 +340,19 @@ mod tests {
         a.pinned_cert_sha256 = None;
         a.enabled = false;
         assert_eq!(
-            accounts(&[a]),
+            accounts(std::slice::from_ref(&a)),
             "alice@example.org  disabled  (SRV lookup)  STARTTLS\n"
+        );
+        a.tor = true;
+        assert_eq!(
+            accounts(std::slice::from_ref(&a)),
+            "alice@example.org  disabled  (SRV lookup)  STARTTLS  tor\n"
+        );
+        a.tor = false;
+        a.proxy = Some("socks5://127.0.0.1:9050".into());
+        assert_eq!(
+            accounts(&[a]),
+            "alice@example.org  disabled  (SRV lookup)  STARTTLS  proxy socks5://127.0.0.1:9050\n"
         );
         assert!(accounts(&[]).contains("sotto account add"));
 

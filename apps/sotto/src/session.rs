@@ -43,7 +43,9 @@ pub struct Core {
 }
 
 impl Core {
-    /// Starts the core on the profile; it brings every enabled account online.
+    /// Starts the core on the profile; it brings every enabled account
+    /// online. `options` name the profile directory (Arti's state lives in
+    /// it) and, in tests, a private Tor network.
     pub fn start(store: SqlStore, options: sotto_core::CoreOptions) -> Self {
         let interrupt = Arc::new(Notify::new());
         let notify = Arc::clone(&interrupt);
@@ -77,8 +79,9 @@ impl Core {
         }
     }
 
-    /// Feeds events to `waiter` until it is done or `timeout` passes.
-    /// Ctrl-C and a vanished core are errors.
+    /// Feeds events to `waiter` until it is done or `timeout` passes,
+    /// printing its progress lines to stderr. Ctrl-C and a vanished core are
+    /// errors.
     pub async fn wait_for<W: Waiter>(
         &mut self,
         timeout: Duration,
@@ -89,7 +92,11 @@ impl Core {
             match self.next(Some(deadline)).await {
                 Next::Event(event) => {
                     tracing::debug!(event = event_name(&event), "core event");
-                    match waiter.on_event(&event) {
+                    let step = waiter.on_event(&event);
+                    if let Some(line) = waiter.progress() {
+                        eprintln!("{line}");
+                    }
+                    match step {
                         Step::Pending => {}
                         Step::Settling => deadline = deadline.min(Instant::now() + SETTLE),
                         Step::Done(result) => return Ok(result),

@@ -11,6 +11,9 @@ use sotto_store::{Direction, MessageState};
 
 use crate::exit::{Code, Failure};
 
+mod tor;
+pub use tor::{TorSwitchWaiter, TorWatch};
+
 /// How an attempt to bring an account online ended badly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectError {
@@ -42,6 +45,12 @@ pub enum ConnectError {
     Offline {
         /// Why.
         reason: String,
+    },
+    /// The account goes only through the built-in Tor, which did not become
+    /// ready; nothing was tried directly.
+    TorNotReady {
+        /// Tor's last status or failure.
+        status: String,
     },
     /// Online, but the server did not answer in time.
     Unconfirmed {
@@ -96,6 +105,13 @@ impl ConnectError {
                 Code::Network,
                 format!("{jid} could not go online: {reason}"),
             ),
+            Self::TorNotReady { status } => (
+                Code::Network,
+                format!(
+                    "{jid}: Tor is not ready: {status}; the account stays offline, \
+                     nothing was sent directly"
+                ),
+            ),
             Self::Unconfirmed { after_secs } => (
                 Code::Network,
                 format!("the server did not answer for {jid} within {after_secs} s"),
@@ -132,6 +148,10 @@ pub trait Waiter {
     fn on_event(&mut self, event: &Event) -> Step<Self::Output, Self::Error>;
     /// How the wait ends when time is up (or the settling moment passed).
     fn give_up(&self, after_secs: u64) -> Self::Error;
+    /// A progress line for the user (stderr), after an event.
+    fn progress(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// The result of feeding one event to a waiter.
@@ -156,6 +176,8 @@ pub struct ConnectWaiter {
     new_pin: Option<String>,
     last_reason: Option<String>,
     stalled: Option<String>,
+    /// Set when the account goes only through the built-in Tor.
+    tor: Option<TorWatch>,
     /// Set when the core reported in-band registration of the account.
     pub registered: bool,
 }
@@ -168,8 +190,17 @@ impl ConnectWaiter {
             new_pin: None,
             last_reason: None,
             stalled: None,
+            tor: None,
             registered: false,
         }
+    }
+
+    /// For an account that goes only through the built-in Tor (its own
+    /// setting or "Tor for everything"): show Tor's progress, and blame Tor
+    /// when it is not ready at the end.
+    pub fn through_tor(mut self, tor: bool) -> Self {
+        self.tor = tor.then(TorWatch::default);
+        self
     }
 
     /// Waits for `account` to come online after pinning `sha256`.
@@ -191,6 +222,9 @@ impl Waiter for ConnectWaiter {
     type Error = ConnectError;
 
     fn on_event(&mut self, event: &Event) -> Step<String, ConnectError> {
+        if let Some(tor) = &mut self.tor {
+            tor.on_event(event);
+        }
         let pin = self.new_pin.as_deref();
         match event {
             Event::Connection { account, state } if self.is_ours(account) => match state {
@@ -258,6 +292,11 @@ impl Waiter for ConnectWaiter {
     }
 
     fn give_up(&self, after_secs: u64) -> ConnectError {
+        if let Some(tor) = self.tor.as_ref().filter(|t| !t.ready()) {
+            return ConnectError::TorNotReady {
+                status: tor.reason(self.last_reason.as_deref()),
+            };
+        }
         match &self.stalled {
             Some(reason) => ConnectError::Offline {
                 reason: reason.clone(),
@@ -267,6 +306,10 @@ impl Waiter for ConnectWaiter {
                 after_secs,
             },
         }
+    }
+
+    fn progress(&mut self) -> Option<String> {
+        self.tor.as_mut().and_then(TorWatch::take_line)
     }
 }
 

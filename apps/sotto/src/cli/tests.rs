@@ -203,11 +203,26 @@ fn tor_and_proxy_options() {
         "socks5://h:1",
     ]);
     assert_eq!(both.map(|_| ()).map_err(|e| e.exit_code()), Err(2));
+    for good in [
+        "socks5://localhost:1080",
+        "socks5h://[::1]:9050/",
+        "socks5://10.0.0.1:65535",
+    ] {
+        assert_eq!(parse_proxy(good).as_deref(), Ok(good));
+    }
     for bad in [
         "http://h:1",
+        "127.0.0.1:9050",
         "socks5://h",
         "socks5://:1",
         "socks5://h:notaport",
+        "socks5://h:0",
+        "socks5://h:70000",
+        "socks5://::1:9050",
+        "socks5://[nope]:9050",
+        "socks5://user:secret@h:1",
+        "socks5://h:1/path",
+        "socks5://h :1",
     ] {
         let result = parse(&["sotto", "account", "add", "a@b.c", "--proxy", bad]);
         assert_eq!(
@@ -225,6 +240,26 @@ fn tor_and_proxy_options() {
         assert!(matches!(cli.command, Command::Tor { action: a, .. } if a == action));
     }
     assert!(parse(&["sotto", "tor", "maybe"]).is_err());
+    assert!(parse(&["sotto", "tor"]).is_err());
+    let cli = parse(&["sotto", "tor", "status", "--json"]).expect("parses");
+    assert!(matches!(
+        cli.command,
+        Command::Tor {
+            action: TorAction::Status,
+            json: true
+        }
+    ));
+    let err = parse(&[
+        "sotto",
+        "account",
+        "add",
+        "a@b.c",
+        "--proxy",
+        "socks5://u:pw@h:1",
+    ])
+    .map(|_| ())
+    .expect_err("credentials are refused");
+    assert!(err.to_string().contains("credentials"), "{err}");
     let cli = parse(&["sotto", "--tor-network", "/tmp/net.json", "run"]).expect("parses");
     assert_eq!(
         cli.global.tor_network.as_deref(),

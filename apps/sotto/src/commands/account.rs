@@ -8,7 +8,7 @@
 use sotto_core::{Command, Secret, ServerOptions};
 use sotto_store::{AccountRecord, AccountStore as _, SqlStore};
 
-use super::block_on;
+use super::{block_on, goes_through_tor, tor_everywhere};
 use crate::cli::{AccountCommand, WaitArgs};
 use crate::exit::{Code, fail};
 use crate::output::{self, emit};
@@ -89,6 +89,7 @@ fn add(
     };
     // Registration sets the password, so it is asked twice like any new one.
     let password = read_secret(password_env, &prompt, register)?;
+    let via_tor = server.tor || tor_everywhere(&store)?;
     let command = Command::AddAccount {
         jid: jid.to_owned(),
         password: Secret::new(password.as_str()),
@@ -99,7 +100,7 @@ fn add(
 
     let outcome = block_on(async {
         let mut core = Core::start(store.clone(), profile.core_options());
-        let mut waiter = ConnectWaiter::new(jid);
+        let mut waiter = ConnectWaiter::new(jid).through_tor(via_tor);
         let result = match core.send(command) {
             Ok(()) => core.wait_for(wait.duration(), &mut waiter).await,
             Err(e) => Err(e),
@@ -131,13 +132,14 @@ fn add(
 fn pin(profile: &Profile, jid: &str, sha256: &str, wait: WaitArgs) -> anyhow::Result<()> {
     let store = profile.open()?;
     let jid = require(&store, jid)?.settings.jid;
+    let via_tor = goes_through_tor(&store, &jid)?;
     let command = Command::PinCertificate {
         account: jid.clone(),
         sha256: sha256.to_owned(),
     };
     let result = block_on(async {
         let mut core = Core::start(store, profile.core_options());
-        let mut waiter = ConnectWaiter::after_pin(&jid, sha256);
+        let mut waiter = ConnectWaiter::after_pin(&jid, sha256).through_tor(via_tor);
         let result = match core.send(command) {
             Ok(()) => core.wait_for(wait.duration(), &mut waiter).await,
             Err(e) => Err(e),
@@ -206,6 +208,7 @@ fn password(
             format!("{jid} is disabled; enable it with `sotto account enable {jid}` first"),
         ));
     }
+    let via_tor = goes_through_tor(&store, &jid)?;
     let new_password = read_secret(password_env, &format!("New password for {jid}: "), true)?;
     let command = Command::ChangePassword {
         account: jid.clone(),
@@ -216,7 +219,10 @@ fn password(
         let mut core = Core::start(store, profile.core_options());
         let result = async {
             match core
-                .wait_for(wait.duration(), &mut ConnectWaiter::new(&jid))
+                .wait_for(
+                    wait.duration(),
+                    &mut ConnectWaiter::new(&jid).through_tor(via_tor),
+                )
                 .await?
             {
                 Ok(_) => {}

@@ -7,7 +7,7 @@
 use sotto_core::Command;
 use sotto_store::MessageState;
 
-use super::{block_on, choose_account};
+use super::{block_on, choose_account, goes_through_tor};
 use crate::cli::WaitArgs;
 use crate::exit::{Code, Failure, fail};
 use crate::output::emit;
@@ -30,6 +30,7 @@ pub fn run(
     }
     let store = profile.open()?;
     let account = choose_account(&store, account)?;
+    let via_tor = goes_through_tor(&store, &account)?;
     let command = Command::SendMessage {
         account: account.clone(),
         to: to.to_owned(),
@@ -39,7 +40,10 @@ pub fn run(
         let mut core = Core::start(store, profile.core_options());
         let result: anyhow::Result<Result<MessageState, Failure>> = async {
             if let Err(e) = core
-                .wait_for(wait.duration(), &mut ConnectWaiter::new(&account))
+                .wait_for(
+                    wait.duration(),
+                    &mut ConnectWaiter::new(&account).through_tor(via_tor),
+                )
                 .await?
             {
                 return Ok(Err(e.into_failure(&account, "Nothing was sent.")));

@@ -245,3 +245,65 @@ fn send_failures() {
         Step::Done(Ok(MessageState::Delivered))
     );
 }
+
+#[test]
+fn tor_account_blames_tor_when_it_is_not_ready() {
+    let tor = |percent: u8, ready: bool| Event::TorStatus {
+        percent,
+        ready,
+        summary: format!("{percent}%: fetching a consensus"),
+        blocked: None,
+    };
+    let mut w = ConnectWaiter::new(A).through_tor(true);
+    assert_eq!(w.on_event(&tor(10, false)), Step::Pending);
+    assert_eq!(
+        w.progress().as_deref(),
+        Some("Tor: 10% fetching a consensus")
+    );
+    assert_eq!(w.progress(), None);
+    w.on_event(&tor(10, false));
+    assert_eq!(w.progress(), None, "only a new percentage is shown");
+    // The account gave up on its own: Tor's state is still the reason.
+    assert_eq!(
+        w.on_event(&offline("through Tor: timed out", None)),
+        Step::Settling
+    );
+    let e = w.give_up(3);
+    assert_eq!(
+        e,
+        ConnectError::TorNotReady {
+            status: "10% fetching a consensus".into()
+        }
+    );
+    let f = e.into_failure(A, "");
+    assert_eq!(f.code, Code::Network);
+    assert_eq!(
+        f.message,
+        format!(
+            "{A}: Tor is not ready: 10% fetching a consensus; the account stays offline, \
+             nothing was sent directly"
+        )
+    );
+
+    // Without any Tor status, the account's last reason says why.
+    let mut w = ConnectWaiter::new(A).through_tor(true);
+    w.on_event(&offline("starting Tor: no state directory", Some(1000)));
+    assert_eq!(
+        w.give_up(3),
+        ConnectError::TorNotReady {
+            status: "starting Tor: no state directory".into()
+        }
+    );
+
+    // Tor ready, server unreachable: the usual timeout.
+    let mut w = ConnectWaiter::new(A).through_tor(true);
+    w.on_event(&tor(100, true));
+    w.on_event(&offline("connection refused", Some(1000)));
+    assert!(matches!(w.give_up(3), ConnectError::TimedOut { .. }));
+
+    // An account that does not use Tor ignores it.
+    let mut w = ConnectWaiter::new(A);
+    w.on_event(&tor(10, false));
+    assert_eq!(w.progress(), None);
+    assert!(matches!(w.give_up(3), ConnectError::TimedOut { .. }));
+}
