@@ -148,6 +148,7 @@ impl Profile {
             account: account.into(),
             to: to.into(),
             body: body.into(),
+            encryption: None,
         });
     }
 

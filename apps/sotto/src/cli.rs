@@ -86,6 +86,10 @@ pub enum Command {
         to: String,
         /// The message text.
         text: String,
+        /// End-to-end encryption: `otr` (makes an OTR session first and never
+        /// sends in plaintext) or `none`.
+        #[arg(long, value_enum, default_value_t = EncryptionArg::None)]
+        encryption: EncryptionArg,
         /// Send from this account (needed when the profile has several).
         #[arg(long, value_name = "JID", value_parser = parse_bare_jid)]
         account: Option<String>,
@@ -120,6 +124,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+
+    /// Off-the-Record: fingerprints, Pidgin import, sessions and SMP.
+    #[command(subcommand)]
+    Otr(OtrCommand),
 
     /// Route every account through the built-in Tor, or stop doing so.
     Tor {
@@ -223,6 +231,71 @@ pub enum AccountCommand {
         /// prompting.
         #[arg(long, value_name = "VAR")]
         password_env: Option<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+}
+
+/// `--encryption` of `sotto send`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EncryptionArg {
+    /// Off-the-Record.
+    Otr,
+    /// No end-to-end encryption.
+    None,
+}
+
+/// `sotto otr …`
+#[derive(Debug, Subcommand)]
+pub enum OtrCommand {
+    /// Show the account's OTR fingerprint and the known ones of contacts
+    /// (creates the account's OTR key on first use).
+    Fingerprint {
+        /// Which account (needed when the profile has several).
+        #[arg(long, value_name = "JID", value_parser = parse_bare_jid)]
+        account: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import the OTR key and known fingerprints of a Pidgin/libotr profile
+    /// (the directory holding otr.private_key, e.g. ~/.purple).
+    Import {
+        /// The directory.
+        dir: PathBuf,
+        /// Which account (needed when the profile has several).
+        #[arg(long, value_name = "JID", value_parser = parse_bare_jid)]
+        account: Option<String>,
+    },
+    /// Go online, make an OTR session with a contact, show its fingerprint,
+    /// and end the session.
+    Start {
+        /// The contact (bare JID, or full JID for one client).
+        jid: String,
+        /// Which account (needed when the profile has several).
+        #[arg(long, value_name = "JID", value_parser = parse_bare_jid)]
+        account: Option<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// End an OTR session (only `sotto run` keeps sessions; see docs/cli.md).
+    End {
+        /// The contact.
+        jid: String,
+    },
+    /// Verify a contact with a secret you both know (Socialist
+    /// Millionaires' Protocol) over a fresh OTR session.
+    Smp {
+        /// The contact (bare JID, or full JID for one client).
+        jid: String,
+        /// The shared secret.
+        secret: String,
+        /// A question only the contact can answer, shown to them.
+        #[arg(long)]
+        question: Option<String>,
+        /// Which account (needed when the profile has several).
+        #[arg(long, value_name = "JID", value_parser = parse_bare_jid)]
+        account: Option<String>,
         #[command(flatten)]
         wait: WaitArgs,
     },

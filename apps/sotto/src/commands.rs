@@ -7,6 +7,7 @@
 //! they need the network.
 
 mod account;
+mod otr;
 mod read;
 mod run;
 mod send;
@@ -37,9 +38,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Send {
             to,
             text,
+            encryption,
             account,
             wait,
-        } => send::run(&profile, &to, &text, account.as_deref(), wait),
+        } => send::run(&profile, &to, &text, encryption, account.as_deref(), wait),
+        Command::Otr(cmd) => otr::run(&profile, cmd),
         Command::Tor { action, json } => tor::run(&profile, action, json),
         Command::Run => run::run(&profile),
     }

@@ -18,6 +18,7 @@ use crate::convert;
 
 mod commands;
 mod incoming;
+mod otr;
 mod sync;
 
 /// What the hub sends an account task.
@@ -61,7 +62,15 @@ pub(crate) fn target_account(command: &Command) -> Option<&str> {
         | Command::RemoveContact { account, .. }
         | Command::RenameContact { account, .. }
         | Command::AnswerSubscription { account, .. }
-        | Command::LoadOlder { account, .. } => Some(account),
+        | Command::LoadOlder { account, .. }
+        | Command::OtrStart { account, .. }
+        | Command::OtrEnd { account, .. }
+        | Command::OtrSmp { account, .. }
+        | Command::OtrSmpRespond { account, .. }
+        | Command::OtrSmpAbort { account, .. }
+        | Command::GetOtrFingerprints { account }
+        | Command::SetOtrTrust { account, .. }
+        | Command::ImportOtr { account, .. } => Some(account),
         _ => None,
     }
 }
@@ -85,6 +94,7 @@ pub(crate) fn spawn(
             in_flight: HashMap::new(),
             generation: 0,
             presence: (Availability::Available, None),
+            otr: otr::OtrSessions::default(),
         };
         account.run(transport, register, commands_rx).await;
     });
@@ -107,6 +117,8 @@ pub(crate) struct Account {
     pub(crate) generation: u64,
     /// The presence the user chose, re-announced on every fresh session.
     pub(crate) presence: (Availability, Option<String>),
+    /// OTR sessions with contacts' clients (in memory only).
+    pub(crate) otr: otr::OtrSessions,
 }
 
 /// A message handed to the live stream.
@@ -309,7 +321,7 @@ impl Account {
                 }
                 self.flush_outbox();
             }
-            SessionEvent::Message(message) => self.on_message(*message),
+            SessionEvent::Message(message) => self.on_message(*message).await,
             SessionEvent::Presence(update) => self.on_presence(update),
             SessionEvent::RosterPush {
                 contact,

@@ -19,6 +19,11 @@ use serde::{Deserialize, Serialize};
 use sotto_store::{AccountSettings, MessageRecord, MessageState, RosterItem};
 use zeroize::Zeroizing;
 
+pub(crate) mod otr;
+
+pub use otr::{Encryption, OtrContactFingerprint, OtrSessionState, SmpProgress};
+pub use sotto_store::OtrTrust;
+
 /// A secret crossing the boundary (a password). Its `Debug` never shows it.
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
@@ -153,6 +158,12 @@ pub enum Command {
         to: String,
         /// Text.
         body: String,
+        /// End-to-end encryption. Absent: OTR while an OTR session with the
+        /// contact is encrypted, none otherwise. `otr` when no session is
+        /// encrypted yet starts one and holds the message back until it is;
+        /// it is never sent in plaintext.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        encryption: Option<Encryption>,
     },
     /// Sends a failed message again.
     RetryMessage {
@@ -249,6 +260,80 @@ pub enum Command {
         text: String,
         /// Maximum results.
         limit: usize,
+    },
+    /// Starts (or refreshes) an OTR session with a contact: with a full JID,
+    /// that client; with a bare JID, whichever of the contact's clients
+    /// answers. Progress arrives as `otr_state`.
+    OtrStart {
+        /// Bare JID of the account.
+        account: String,
+        /// The contact, bare or full JID.
+        jid: String,
+    },
+    /// Ends the OTR session with a contact (tells the contact's client).
+    OtrEnd {
+        /// Bare JID of the account.
+        account: String,
+        /// The contact, bare or full JID.
+        jid: String,
+    },
+    /// Starts the Socialist Millionaires' Protocol: verifies the contact by a
+    /// secret both know, optionally asking `question`. Needs an encrypted
+    /// session; the outcome arrives as `otr_smp`.
+    OtrSmp {
+        /// Bare JID of the account.
+        account: String,
+        /// The contact, bare or full JID.
+        jid: String,
+        /// The shared secret.
+        secret: Secret,
+        /// A question only the contact can answer, shown to them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        question: Option<String>,
+    },
+    /// Answers the contact's SMP request (`otr_smp` with step `requested`).
+    OtrSmpRespond {
+        /// Bare JID of the account.
+        account: String,
+        /// The contact, bare or full JID.
+        jid: String,
+        /// The shared secret.
+        secret: Secret,
+    },
+    /// Aborts a running SMP exchange.
+    OtrSmpAbort {
+        /// Bare JID of the account.
+        account: String,
+        /// The contact, bare or full JID.
+        jid: String,
+    },
+    /// Asks for the account's own OTR fingerprint and the known ones of its
+    /// contacts (answered by `otr_fingerprints`). Creates the account's OTR
+    /// key on first use.
+    GetOtrFingerprints {
+        /// Bare JID of the account.
+        account: String,
+    },
+    /// Records the user's decision about a contact's OTR fingerprint (after
+    /// comparing it over another channel).
+    SetOtrTrust {
+        /// Bare JID of the account.
+        account: String,
+        /// The contact's bare JID.
+        contact: String,
+        /// The fingerprint (40 hex digits, spaces allowed).
+        fingerprint: String,
+        /// Verified or not.
+        verified: bool,
+    },
+    /// Imports an OTR identity from a Pidgin/libotr directory
+    /// (`otr.private_key`, and `otr.fingerprints` if present), so contacts
+    /// who verified it keep recognising it. Replaces the account's OTR key.
+    ImportOtr {
+        /// Bare JID of the account.
+        account: String,
+        /// The directory (e.g. `~/.purple`).
+        dir: String,
     },
     /// Routes every account through the built-in Tor ("Tor for everything").
     SetTorEverywhere {
@@ -472,6 +557,52 @@ pub enum Event {
         /// On or off.
         enabled: bool,
     },
+    /// The OTR state of a conversation with one of a contact's clients.
+    OtrState {
+        /// Bare JID.
+        account: String,
+        /// The contact's full JID (OTR runs per client).
+        jid: String,
+        /// The state.
+        state: OtrSessionState,
+    },
+    /// A step of an SMP verification.
+    OtrSmp {
+        /// Bare JID.
+        account: String,
+        /// The contact's full JID.
+        jid: String,
+        /// What happened.
+        progress: SmpProgress,
+    },
+    /// An OTR message from a contact could not be read. Nothing was stored;
+    /// the contact's client was told (as OTR clients do).
+    OtrUnreadable {
+        /// Bare JID.
+        account: String,
+        /// The contact's full JID.
+        jid: String,
+        /// Why, in words a person can act on.
+        reason: String,
+    },
+    /// The account's OTR fingerprint and the known fingerprints of contacts.
+    OtrFingerprints {
+        /// Bare JID.
+        account: String,
+        /// Our own fingerprint, in libotr's form (five groups of eight hex).
+        own: String,
+        /// Contacts' fingerprints with trust.
+        contacts: Vec<OtrContactFingerprint>,
+    },
+    /// An OTR identity was imported.
+    OtrImported {
+        /// Bare JID.
+        account: String,
+        /// The imported key's fingerprint, in libotr's form.
+        fingerprint: String,
+        /// How many contact fingerprints were imported.
+        contacts: usize,
+    },
     /// A command could not be carried out.
     CommandFailed {
         /// The account concerned, if any.
@@ -494,6 +625,7 @@ mod tests {
             account: "a@example.org".into(),
             to: "b@example.org".into(),
             body: "hi".into(),
+            encryption: None,
         };
         let json = serde_json::to_string(&cmd).expect("serialize");
         assert_eq!(

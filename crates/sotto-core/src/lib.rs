@@ -21,7 +21,10 @@ mod transports;
 
 use std::sync::Arc;
 
-pub use api::{Availability, ChatState, Command, ConnectionState, Event, Secret, ServerOptions};
+pub use api::{
+    Availability, ChatState, Command, ConnectionState, Encryption, Event, OtrContactFingerprint,
+    OtrSessionState, OtrTrust, Secret, ServerOptions, SmpProgress,
+};
 pub use hub::TOR_EVERYWHERE;
 use sotto_store::Store;
 pub use sotto_tor::{CustomAuthority, CustomFallback, CustomNetwork};

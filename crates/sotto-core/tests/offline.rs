@@ -111,6 +111,7 @@ async fn offline_account_queues_messages_and_answers_queries() {
             account: "alice@sotto.test".into(),
             to: "bob@sotto.test".into(),
             body: "queued while offline".into(),
+            encryption: None,
         })
         .unwrap();
     let added = next_matching(&mut core.events, |e| {
@@ -128,6 +129,7 @@ async fn offline_account_queues_messages_and_answers_queries() {
             account: "alice@sotto.test".into(),
             to: "bad jid@@".into(),
             body: "x".into(),
+            encryption: None,
         })
         .unwrap();
     next_matching(&mut core.events, |e| {
@@ -213,6 +215,7 @@ async fn bad_pin_and_unknown_account_are_refused_clearly() {
             account: "nobody@sotto.test".into(),
             to: "bob@sotto.test".into(),
             body: "x".into(),
+            encryption: None,
         })
         .unwrap();
     let failed = next_matching(&mut core.events, |e| {

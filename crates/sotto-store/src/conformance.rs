@@ -20,10 +20,12 @@
 
 mod accounts;
 mod messages;
+mod otr;
 mod queries;
 
 pub use accounts::*;
 pub use messages::*;
+pub use otr::*;
 pub use queries::*;
 
 use crate::{
@@ -62,6 +64,8 @@ macro_rules! store_conformance_tests {
             set_state_and_stanza_id,
             find_outgoing,
             conversations,
+            otr_identity_round_trip,
+            otr_fingerprints_trust_and_order,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

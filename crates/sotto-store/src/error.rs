@@ -50,6 +50,9 @@ pub enum StoreError {
     /// The record the operation refers to does not exist.
     #[error("not found: {0}")]
     NotFound(String),
+    /// The caller passed a value the store does not accept.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
     /// Stored data that this build cannot make sense of.
     #[error("corrupt profile data: {0}")]
     Corrupt(String),

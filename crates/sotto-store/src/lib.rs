@@ -10,7 +10,7 @@
 //! and every operation is small; the core calls it from async code.
 //!
 //! Storage sits behind narrow traits ([`AccountStore`], [`RosterStore`],
-//! [`MessageStore`], [`SettingsStore`], together [`Store`]) with two
+//! [`MessageStore`], [`SettingsStore`], [`OtrStore`], together [`Store`]) with two
 //! implementations of identical semantics: [`SqlStore`] (the real one) and
 //! [`MemoryStore`] (for tests of the layers above). One conformance suite,
 //! run against both, pins those semantics down.
@@ -32,6 +32,7 @@ mod error;
 pub mod keyring_key;
 mod memory;
 mod model;
+mod otr;
 mod search;
 mod secret;
 mod sql;
@@ -47,6 +48,7 @@ pub use model::{
     AccountRecord, AccountSettings, Direction, Encryption, Inserted, MessageRecord, MessageState,
     NewMessage, RosterItem, Subscription,
 };
+pub use otr::{OtrFingerprint, OtrIdentity, OtrTrust, normalize_fingerprint};
 pub use secret::{Password, ProfileKey};
 pub use sql::SqlStore;
-pub use traits::{AccountStore, MessageStore, RosterStore, SettingsStore, Store};
+pub use traits::{AccountStore, MessageStore, OtrStore, RosterStore, SettingsStore, Store};

@@ -10,10 +10,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use crate::traits::{AccountStore, MessageStore, RosterStore, SettingsStore};
+use crate::traits::{AccountStore, MessageStore, OtrStore, RosterStore, SettingsStore};
 use crate::{
-    AccountRecord, Direction, Inserted, MessageRecord, MessageState, NewMessage, Result,
-    RosterItem, StoreError, dedup, search,
+    AccountRecord, Direction, Inserted, MessageRecord, MessageState, NewMessage, OtrFingerprint,
+    OtrIdentity, Result, RosterItem, StoreError, dedup, normalize_fingerprint, search,
 };
 
 #[derive(Default)]
@@ -27,6 +27,9 @@ struct Inner {
     messages: Vec<MessageRecord>,
     last_id: i64,
     settings: HashMap<String, String>,
+    otr_identities: HashMap<String, OtrIdentity>,
+    /// Per account, keyed by (contact, fingerprint).
+    otr_fingerprints: HashMap<String, BTreeMap<(String, String), OtrFingerprint>>,
 }
 
 impl Inner {
@@ -109,6 +112,8 @@ impl AccountStore for MemoryStore {
         inner.rosters.remove(jid);
         inner.cursors.remove(jid);
         inner.messages.retain(|m| m.account != jid);
+        inner.otr_identities.remove(jid);
+        inner.otr_fingerprints.remove(jid);
         Ok(())
     }
 }
@@ -346,6 +351,71 @@ impl SettingsStore for MemoryStore {
         self.lock()
             .settings
             .insert(key.to_owned(), value.to_owned());
+        Ok(())
+    }
+}
+
+impl OtrStore for MemoryStore {
+    fn otr_identity(&self, account: &str) -> Result<Option<OtrIdentity>> {
+        Ok(self.lock().otr_identities.get(account).cloned())
+    }
+
+    fn set_otr_identity(&self, account: &str, identity: &OtrIdentity) -> Result<()> {
+        let mut inner = self.lock();
+        inner.require_account(account)?;
+        inner
+            .otr_identities
+            .insert(account.to_owned(), identity.clone());
+        Ok(())
+    }
+
+    fn otr_fingerprints(&self, account: &str, contact: &str) -> Result<Vec<OtrFingerprint>> {
+        let mut out: Vec<_> = self
+            .all_otr_fingerprints(account)?
+            .into_iter()
+            .filter(|f| f.contact == contact)
+            .collect();
+        out.sort_by(|a, b| {
+            (a.first_seen_ms, &a.fingerprint).cmp(&(b.first_seen_ms, &b.fingerprint))
+        });
+        Ok(out)
+    }
+
+    fn all_otr_fingerprints(&self, account: &str) -> Result<Vec<OtrFingerprint>> {
+        let inner = self.lock();
+        let mut out: Vec<_> = inner
+            .otr_fingerprints
+            .get(account)
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default();
+        out.sort_by(|a, b| {
+            (&a.contact, a.first_seen_ms, &a.fingerprint).cmp(&(
+                &b.contact,
+                b.first_seen_ms,
+                &b.fingerprint,
+            ))
+        });
+        Ok(out)
+    }
+
+    fn put_otr_fingerprint(&self, account: &str, fingerprint: &OtrFingerprint) -> Result<()> {
+        if normalize_fingerprint(&fingerprint.fingerprint).as_deref()
+            != Some(fingerprint.fingerprint.as_str())
+        {
+            return Err(StoreError::InvalidInput(
+                "an OTR fingerprint must be 40 lowercase hex digits".into(),
+            ));
+        }
+        let mut inner = self.lock();
+        inner.require_account(account)?;
+        let key = (fingerprint.contact.clone(), fingerprint.fingerprint.clone());
+        let entry = inner
+            .otr_fingerprints
+            .entry(account.to_owned())
+            .or_default()
+            .entry(key)
+            .or_insert_with(|| fingerprint.clone());
+        entry.trust = fingerprint.trust;
         Ok(())
     }
 }

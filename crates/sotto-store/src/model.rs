@@ -106,6 +106,10 @@ pub enum MessageState {
 pub enum Encryption {
     /// No end-to-end encryption.
     Plain,
+    /// Off-the-Record messaging (v2 or v3).
+    Otr,
+    /// OMEMO (either namespace).
+    Omemo,
 }
 
 /// A message to be stored.

@@ -8,6 +8,7 @@ mod accounts;
 mod codec;
 mod messages;
 mod migrate;
+mod otr;
 #[cfg(test)]
 mod tests;
 

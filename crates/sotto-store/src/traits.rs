@@ -6,7 +6,10 @@
 //! implement all of them with identical semantics, checked by one shared
 //! conformance suite.
 
-use crate::{AccountRecord, Inserted, MessageRecord, MessageState, NewMessage, Result, RosterItem};
+use crate::{
+    AccountRecord, Inserted, MessageRecord, MessageState, NewMessage, OtrFingerprint, OtrIdentity,
+    Result, RosterItem,
+};
 
 /// Accounts of the profile, keyed by bare JID, listed in the order they were
 /// first added.
@@ -130,13 +133,48 @@ pub trait SettingsStore {
     fn set_setting(&self, key: &str, value: &str) -> Result<()>;
 }
 
+/// OTR state that outlives sessions: each account's long-term identity and
+/// the fingerprints of its contacts' keys with the user's trust decisions.
+///
+/// Writes to an account that is not stored fail with `NotFound`; reads of one
+/// return nothing. Removing the account removes all of it.
+pub trait OtrStore {
+    /// The account's OTR identity, if one was created or imported.
+    fn otr_identity(&self, account: &str) -> Result<Option<OtrIdentity>>;
+    /// Stores the account's identity, replacing any previous one.
+    fn set_otr_identity(&self, account: &str, identity: &OtrIdentity) -> Result<()>;
+    /// Known fingerprints of one contact, oldest first (then by fingerprint).
+    fn otr_fingerprints(&self, account: &str, contact: &str) -> Result<Vec<OtrFingerprint>>;
+    /// Every known fingerprint of the account, ordered by contact, then as
+    /// [`OtrStore::otr_fingerprints`].
+    fn all_otr_fingerprints(&self, account: &str) -> Result<Vec<OtrFingerprint>>;
+    /// Records a fingerprint. A new one is stored as given; for a known one
+    /// only the trust changes (its first-seen time stays). The fingerprint
+    /// must be 40 lowercase hex digits (`InvalidInput` otherwise).
+    fn put_otr_fingerprint(&self, account: &str, fingerprint: &OtrFingerprint) -> Result<()>;
+}
+
 /// Everything the core needs from a store.
 pub trait Store:
-    AccountStore + RosterStore + MessageStore + SettingsStore + Send + Sync + std::fmt::Debug
+    AccountStore
+    + RosterStore
+    + MessageStore
+    + SettingsStore
+    + OtrStore
+    + Send
+    + Sync
+    + std::fmt::Debug
 {
 }
 
 impl<T> Store for T where
-    T: AccountStore + RosterStore + MessageStore + SettingsStore + Send + Sync + std::fmt::Debug
+    T: AccountStore
+        + RosterStore
+        + MessageStore
+        + SettingsStore
+        + OtrStore
+        + Send
+        + Sync
+        + std::fmt::Debug
 {
 }

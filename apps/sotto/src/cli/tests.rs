@@ -75,6 +75,7 @@ fn defaults() {
     let Command::Send {
         to,
         text,
+        encryption,
         account,
         wait,
     } = cli.command
@@ -85,6 +86,7 @@ fn defaults() {
         (to.as_str(), text.as_str()),
         ("bob@example.org", "hello there")
     );
+    assert_eq!(encryption, crate::cli::EncryptionArg::None);
     assert_eq!(account, None);
     assert_eq!(wait.timeout, 30);
     assert!(!cli.global.keyring);
@@ -265,4 +267,34 @@ fn tor_and_proxy_options() {
         cli.global.tor_network.as_deref(),
         Some("/tmp/net.json".as_ref())
     );
+}
+
+#[test]
+fn otr_commands_parse() {
+    let cli = parse(&["send", "--encryption", "otr", "bob@example.org", "hi"]).expect("parses");
+    assert!(matches!(
+        cli.command,
+        Command::Send {
+            encryption: crate::cli::EncryptionArg::Otr,
+            ..
+        }
+    ));
+    let cli = parse(&["otr", "smp", "bob@example.org", "s3cret", "--question", "Where?"])
+        .expect("parses");
+    let Command::Otr(crate::cli::OtrCommand::Smp {
+        jid,
+        secret,
+        question,
+        ..
+    }) = cli.command
+    else {
+        panic!("wrong command");
+    };
+    assert_eq!(
+        (jid.as_str(), secret.as_str(), question.as_deref()),
+        ("bob@example.org", "s3cret", Some("Where?"))
+    );
+    assert!(parse(&["otr", "import", "/home/u/.purple"]).is_ok());
+    assert!(parse(&["otr", "fingerprint", "--json"]).is_ok());
+    assert!(parse(&["send", "--encryption", "rot13", "bob@example.org", "hi"]).is_err());
 }

@@ -4,11 +4,11 @@
 
 //! `sotto send TO TEXT`: go online, send, wait until the server has it.
 
-use sotto_core::Command;
+use sotto_core::{Command, Encryption};
 use sotto_store::MessageState;
 
 use super::{block_on, choose_account, goes_through_tor};
-use crate::cli::WaitArgs;
+use crate::cli::{EncryptionArg, WaitArgs};
 use crate::exit::{Code, Failure, fail};
 use crate::output::emit;
 use crate::profile::Profile;
@@ -22,6 +22,7 @@ pub fn run(
     profile: &Profile,
     to: &str,
     text: &str,
+    encryption: EncryptionArg,
     account: Option<&str>,
     wait: WaitArgs,
 ) -> anyhow::Result<()> {
@@ -35,6 +36,10 @@ pub fn run(
         account: account.clone(),
         to: to.to_owned(),
         body: text.to_owned(),
+        encryption: Some(match encryption {
+            EncryptionArg::Otr => Encryption::Otr,
+            EncryptionArg::None => Encryption::Plain,
+        }),
     };
     let outcome = block_on(async {
         let mut core = Core::start(store, profile.core_options());
@@ -51,6 +56,14 @@ pub fn run(
             core.send(command)?;
             let mut waiter = SendWaiter::new(&account, to, text);
             let result = core.wait_for(wait.duration(), &mut waiter).await?;
+            if encryption == EncryptionArg::Otr {
+                // The session lives only as long as this process: end it.
+                core.send(Command::OtrEnd {
+                    account: account.clone(),
+                    jid: to.to_owned(),
+                })?;
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            }
             Ok(result.map_err(|e| send_failure(e, to)))
         }
         .await;

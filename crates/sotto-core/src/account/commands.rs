@@ -20,7 +20,32 @@ fn now_ms() -> i64 {
 impl Account {
     pub(crate) async fn on_command(&mut self, command: Command) {
         match command {
-            Command::SendMessage { to, body, .. } => self.send_message(&to, body),
+            Command::SendMessage {
+                to,
+                body,
+                encryption,
+                ..
+            } => self.send_message(&to, body, encryption).await,
+            Command::OtrStart { jid, .. } => self.otr_start(&jid).await,
+            Command::OtrEnd { jid, .. } => self.otr_end(&jid),
+            Command::OtrSmp {
+                jid,
+                secret,
+                question,
+                ..
+            } => self.otr_smp(&jid, secret.expose(), question.as_deref(), false),
+            Command::OtrSmpRespond { jid, secret, .. } => {
+                self.otr_smp(&jid, secret.expose(), None, true)
+            }
+            Command::OtrSmpAbort { jid, .. } => self.otr_smp_abort(&jid),
+            Command::GetOtrFingerprints { .. } => self.otr_fingerprints().await,
+            Command::SetOtrTrust {
+                contact,
+                fingerprint,
+                verified,
+                ..
+            } => self.otr_set_trust(&contact, &fingerprint, verified),
+            Command::ImportOtr { dir, .. } => self.otr_import(&dir),
             Command::RetryMessage { id, .. } => {
                 let record = match self.store.message(&self.jid, id) {
                     Ok(Some(record)) => record,
@@ -159,7 +184,7 @@ impl Account {
     }
 
     /// The session, when online; otherwise reports that the command needs it.
-    fn live(&self) -> Option<&sotto_xmpp::Session> {
+    pub(crate) fn live(&self) -> Option<&sotto_xmpp::Session> {
         match (&self.session, self.online) {
             (Some(session), true) => Some(session),
             _ => {
@@ -172,11 +197,32 @@ impl Account {
         }
     }
 
-    fn send_message(&mut self, to: &str, body: String) {
+    async fn send_message(
+        &mut self,
+        to: &str,
+        body: String,
+        choice: Option<crate::api::Encryption>,
+    ) {
         let peer = match convert::parse_contact_jid(to) {
             Ok(peer) => peer,
             Err(reason) => return self.fail(reason),
         };
+        let in_otr = self.otr_encrypted(peer.as_str());
+        let encryption = match choice {
+            Some(crate::api::Encryption::Otr) => Encryption::Otr,
+            None if in_otr => Encryption::Otr,
+            Some(crate::api::Encryption::Plain) if in_otr => {
+                return self.fail(format!(
+                    "an OTR session with {peer} is encrypted; end it before sending unencrypted"
+                ));
+            }
+            _ => Encryption::Plain,
+        };
+        if encryption == Encryption::Otr
+            && let Err(reason) = self.otr_identity().await
+        {
+            return self.fail(reason);
+        }
         let id = uuid::Uuid::new_v4().to_string();
         let new = NewMessage {
             peer: peer.to_string(),
@@ -187,7 +233,7 @@ impl Account {
             origin_id: Some(id),
             stanza_id: None,
             state: MessageState::Queued,
-            encryption: Encryption::Plain,
+            encryption,
         };
         if self
             .store_messages(std::slice::from_ref(&new), None)
@@ -210,7 +256,11 @@ impl Account {
             if self.in_flight.contains_key(&record.id) {
                 continue;
             }
-            self.hand_over(record);
+            if record.encryption == Encryption::Otr {
+                self.otr_hand_over(record);
+            } else {
+                self.hand_over(record);
+            }
         }
     }
 

@@ -66,7 +66,7 @@ impl Account {
         }
     }
 
-    pub(crate) fn on_message(&mut self, message: IncomingMessage) {
+    pub(crate) async fn on_message(&mut self, message: IncomingMessage) {
         let Some(own) = self.own_bare() else { return };
         let Some(peer) = message.peer(&own) else {
             return;
@@ -89,6 +89,19 @@ impl Account {
                 from: peer.clone(),
                 state: convert::chat_state_in(state),
             });
+        }
+        if !outgoing && self.otr_incoming(&message).await {
+            return;
+        }
+        if outgoing
+            && message
+                .body
+                .as_deref()
+                .is_some_and(super::otr::looks_like_otr)
+        {
+            // Our own OTR traffic seen again (another client's, or from the
+            // archive): ciphertext or protocol, never stored.
+            return;
         }
         let Some(new) = convert::new_message(&own, &message) else {
             return;

@@ -51,12 +51,16 @@ pub(crate) fn parse_state(s: &str) -> Result<MessageState> {
 pub(crate) fn encryption(e: Encryption) -> &'static str {
     match e {
         Encryption::Plain => "plain",
+        Encryption::Otr => "otr",
+        Encryption::Omemo => "omemo",
     }
 }
 
 pub(crate) fn parse_encryption(s: &str) -> Result<Encryption> {
     match s {
         "plain" => Ok(Encryption::Plain),
+        "otr" => Ok(Encryption::Otr),
+        "omemo" => Ok(Encryption::Omemo),
         _ => Err(corrupt("message encryption", s)),
     }
 }
@@ -111,10 +115,10 @@ mod tests {
             assert_eq!(serde_json::to_value(s).unwrap(), subscription(s));
             assert_eq!(parse_subscription(subscription(s)).unwrap(), s);
         }
-        assert_eq!(
-            serde_json::to_value(Encryption::Plain).unwrap(),
-            encryption(Encryption::Plain)
-        );
+        for e in [Encryption::Plain, Encryption::Otr, Encryption::Omemo] {
+            assert_eq!(serde_json::to_value(e).unwrap(), encryption(e));
+            assert_eq!(parse_encryption(encryption(e)).unwrap(), e);
+        }
         assert!(parse_state("bogus").is_err());
     }
 }

@@ -12,7 +12,10 @@ use crate::{Result, StoreError};
 
 /// Migration `i` (0-based) takes the schema from version `i` to `i + 1`.
 /// Never edit a migration that has shipped; add a new one.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_init.sql"),
+    include_str!("../../migrations/0002_otr.sql"),
+];
 
 /// The schema version this build writes.
 pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -11,9 +11,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use xmpp_parsers::carbons;
 use xmpp_parsers::chatstates::ChatState;
 use xmpp_parsers::delay::Delay;
+use xmpp_parsers::eme::ExplicitMessageEncryption;
 use xmpp_parsers::jid::{BareJid, Jid};
 use xmpp_parsers::mam;
 use xmpp_parsers::message::{Id, Lang, Message, MessageType};
+use xmpp_parsers::minidom::Element;
 use xmpp_parsers::receipts;
 use xmpp_parsers::stanza_id::{OriginId, StanzaId};
 
@@ -232,6 +234,37 @@ pub fn chat(to: Jid, id: &str, body: &str) -> Message {
         .with_payload(OriginId { id: id.to_owned() })
         .with_payload(receipts::Request)
         .with_payload(ChatState::Active)
+}
+
+/// The namespace XEP-0380 names OTR by.
+pub const EME_OTR: &str = "urn:xmpp:otr:0";
+const HINTS: &str = "urn:xmpp:hints";
+
+/// A chat message whose body is OTR (ciphertext or an OTR protocol message).
+///
+/// Like other OTR clients it asks the server not to copy it to our other
+/// resources (XEP-0280 `private`, XEP-0334 `no-copy`), which could not decrypt
+/// it, and not to store it (`no-permanent-store`, `no-store`): an OTR message
+/// is useless later, its keys are gone. The EME hint (XEP-0380) tells clients
+/// without OTR what they are looking at. A receipt is asked for when
+/// `receipt` (the last piece of a user message).
+pub fn otr_chat(to: Jid, id: &str, body: &str, receipt: bool) -> Message {
+    let mut message = Message::chat(to).with_body(Lang::new(), body.to_owned());
+    message.id = Some(Id(id.to_owned()));
+    let mut message = message
+        .with_payload(OriginId { id: id.to_owned() })
+        .with_payload(carbons::Private)
+        .with_payload(ExplicitMessageEncryption {
+            namespace: EME_OTR.to_owned(),
+            name: None,
+        });
+    for hint in ["no-copy", "no-permanent-store", "no-store"] {
+        message.payloads.push(Element::builder(hint, HINTS).build());
+    }
+    if receipt {
+        message = message.with_payload(receipts::Request);
+    }
+    message
 }
 
 /// A delivery receipt for message `id`.

@@ -161,3 +161,29 @@ fn outgoing_chat_carries_ids_and_receipt_request() {
     assert!(xml.contains("urn:xmpp:receipts"), "{xml}");
     assert!(xml.contains("hi &lt;there&gt;"), "{xml}");
 }
+
+#[test]
+fn otr_messages_stay_out_of_carbons_and_archives() {
+    let to: Jid = "peer@example.org/laptop".parse().expect("valid");
+    let element = Element::from(otr_chat(to, "m7", "?OTR:AAMD", true));
+    let xml = String::from(&element);
+    for needle in [
+        "<private xmlns=\"urn:xmpp:carbons:2\"/>",
+        "<no-copy xmlns=\"urn:xmpp:hints\"/>",
+        "<no-permanent-store xmlns=\"urn:xmpp:hints\"/>",
+        "<no-store xmlns=\"urn:xmpp:hints\"/>",
+        "namespace=\"urn:xmpp:otr:0\"",
+        "<request xmlns=\"urn:xmpp:receipts\"/>",
+        "<origin-id xmlns=\"urn:xmpp:sid:0\" id=\"m7\"/>",
+        "<body>?OTR:AAMD</body>",
+    ] {
+        assert!(xml.contains(needle), "{needle} missing in {xml}");
+    }
+    let without = String::from(&Element::from(otr_chat(
+        "peer@example.org/laptop".parse().expect("valid"),
+        "m8",
+        "?OTR:AAMD",
+        false,
+    )));
+    assert!(!without.contains("urn:xmpp:receipts"));
+}

@@ -1,0 +1,11 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! Two engines talking to each other.
+
+#![allow(clippy::unwrap_used)]
+
+mod harness;
+mod props;
+mod scenarios;

@@ -1,0 +1,68 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+use crate::testutil::{keys, rng};
+
+#[test]
+fn generated_key_has_libotr_sizes_and_signs() {
+    let k = &keys()[0];
+    assert_eq!(k.public.p.bits(), 1024);
+    assert_eq!(k.public.q.bits(), 160);
+    let hash = [7u8; 32];
+    let sig = k.sign(&hash, &mut rng(9));
+    assert_eq!(sig.len(), 40);
+    k.public_key().verify(&hash, &sig).unwrap();
+    // Only the first 20 bytes of the hash count (libotr truncates).
+    let mut other = hash;
+    other[31] ^= 1;
+    k.public_key().verify(&other, &sig).unwrap();
+    other[0] ^= 1;
+    assert_eq!(k.public_key().verify(&other, &sig), Err(Error::BadSignature));
+    assert!(keys()[1].public_key().verify(&hash, &sig).is_err());
+}
+
+#[test]
+fn storage_round_trip_keeps_fingerprint() {
+    let k = &keys()[0];
+    let bytes = k.to_bytes();
+    let back = PrivateKey::from_bytes(&bytes).unwrap();
+    assert_eq!(back.fingerprint(), k.fingerprint());
+    assert!(PrivateKey::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+    let mut bad = bytes.to_vec();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    assert!(PrivateKey::from_bytes(&bad).is_err());
+    assert!(PrivateKey::from_bytes(&[]).is_err());
+}
+
+#[test]
+fn public_key_encoding_and_fingerprint() {
+    let pk = keys()[1].public_key();
+    let enc = pk.to_otr_bytes();
+    assert_eq!(&enc[..2], &[0, 0]);
+    assert_eq!(PublicKey::from_otr_bytes(&enc).unwrap(), *pk);
+    // Fingerprint hashes the encoding without the type field.
+    assert_eq!(pk.fingerprint().0, <[u8; 20]>::from(Sha1::digest(&enc[2..])));
+    assert!(PublicKey::from_otr_bytes(&enc[..enc.len() - 3]).is_err());
+}
+
+#[test]
+fn fingerprint_human_form() {
+    let f = Fingerprint([
+        0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+    ]);
+    assert_eq!(
+        f.to_string(),
+        "12345678 9ABCDEF0 00010203 04050607 08090A0B"
+    );
+    assert_eq!(f.to_hex(), "123456789abcdef0000102030405060708090a0b");
+    assert_eq!(Fingerprint::from_hex(&f.to_string()).unwrap(), f);
+    assert_eq!(f.to_hex().parse::<Fingerprint>().unwrap(), f);
+    assert!(Fingerprint::from_hex("1234").is_err());
+    assert!(Fingerprint::from_hex(&"zz".repeat(20)).is_err());
+    assert!(!format!("{:?}", keys()[0]).contains("x:"));
+}
