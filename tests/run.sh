@@ -17,15 +17,20 @@ cd "$ROOT" || exit 1
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sotto-target}"
 export PATH="$HOME/.cargo/bin:$PATH"
+# The desktop app's headless GUI tests (iced_test) render with the software
+# renderer: no GPU or display needed.
+export ICED_TEST_BACKEND=tiny-skia
 
 # Debian packages the build and the tests need. prosody: the real server the
 # integration tests start; tor: tor and tor-gencert for the private Tor test
 # network (the package's system service is never started or used); procps:
-# kill(1), used to stop Prosody and to nudge tor with SIGHUP; the rest build the
-# vendored OpenSSL and SQLCipher.
+# kill(1), used to stop Prosody and to nudge tor with SIGHUP; libotr5-dev: C
+# libotr 4.1.1, the reference OTR peer the harness compiles (tests/libotr-peer);
+# python3, python3-venv: the venv of the python-omemo peer (tests/omemo-peer);
+# the rest build the vendored OpenSSL and SQLCipher.
 APT_PACKAGES=(
     prosody tor strace procps ca-certificates curl git
-    build-essential pkg-config make perl
+    build-essential pkg-config make perl libotr5-dev python3 python3-venv
 )
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
@@ -78,6 +83,18 @@ command -v cargo-deny >/dev/null || {
     say "Installing cargo-deny"
     cargo install --locked cargo-deny || die "installing cargo-deny"
 }
+
+# The python-omemo peer of the OMEMO interop tests (tests/omemo-peer/peer.py):
+# pinned packages in a venv outside the tree. tests/src/omemo_peer.rs finds it
+# at the same path. Keep the pins in step with PEER_PACKAGES there.
+export SOTTO_VENV="${SOTTO_VENV:-$HOME/.cache/sotto-venv}"
+OMEMO_PEER_PACKAGES=(omemo==2.1.0 oldmemo==2.1.0 twomemo==2.1.0 xmlschema==4.3.2)
+if ! "$SOTTO_VENV/bin/python" -c 'import omemo, oldmemo.etree, twomemo.etree' 2>/dev/null; then
+    say "python-omemo peer venv: installing ${OMEMO_PEER_PACKAGES[*]} into $SOTTO_VENV"
+    python3 -m venv "$SOTTO_VENV" || die "python-omemo peer venv: python3 -m venv $SOTTO_VENV"
+    "$SOTTO_VENV/bin/pip" install -q "${OMEMO_PEER_PACKAGES[@]}" ||
+        die "python-omemo peer venv: pip install ${OMEMO_PEER_PACKAGES[*]}"
+fi
 
 # --- Checks -----------------------------------------------------------------
 

@@ -11,13 +11,19 @@
 //! - [`CutProxy`]: a TCP proxy that can drop every live connection at once, refuse
 //!   new ones, or stall traffic, to simulate a network that goes away.
 //! - [`scan_for_plaintext`]: proof that a profile directory holds no plaintext.
+//! - [`libotr::LibotrPeer`]: C libotr 4.1.1 as a reference OTR peer, driven over
+//!   pipes (compiled from `tests/libotr-peer/peer.c` on first use).
+//! - [`omemo_peer::PythonPeer`]: python-omemo (`oldmemo`, `twomemo`) as a reference
+//!   OMEMO peer in both namespaces, driven over pipes (`tests/omemo-peer/peer.py`).
 //!
 //! What this crate must never do: touch anything outside `127.0.0.1` and its own
 //! temporary directories, read `/etc/prosody`, or kill a process it did not start.
 //! A missing tool (Prosody, prosodyctl) is an error, never a silent skip.
 
 mod fs;
+pub mod libotr;
 mod net;
+pub mod omemo_peer;
 pub mod profile;
 mod prosody;
 mod proxy;
