@@ -40,10 +40,19 @@ fn header(domain: &str) -> StreamHeader<'_> {
     }
 }
 
+/// Liveness of the stream: after `read_timeout` of silence the stream asks
+/// the server for an ack (XEP-0198 `<r/>`, or a whitespace ping), and a
+/// server that stays silent for `response_timeout` more is taken for gone,
+/// so the session reconnects (and resumes). A stream can die without any
+/// TCP error: a NAT that dropped its mapping, or a server-side session that
+/// stopped answering (one test run against Prosody 0.12 saw a stream resume
+/// after a cut mid-burst and then nothing acknowledged for 90 s; the server
+/// side of that is not understood). The only sign is silence, and two
+/// minutes of it left queued messages waiting far too long.
 fn timeouts() -> Timeouts {
     Timeouts {
-        read_timeout: Duration::new(120, 0),
-        response_timeout: Duration::new(30, 0),
+        read_timeout: Duration::new(40, 0),
+        response_timeout: Duration::new(20, 0),
     }
 }
 

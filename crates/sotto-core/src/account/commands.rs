@@ -207,13 +207,13 @@ impl Account {
             Ok(peer) => peer,
             Err(reason) => return self.fail(reason),
         };
-        let in_otr = self.otr_encrypted(peer.as_str());
+        let in_otr = self.otr_in_use(peer.as_str());
         let encryption = match choice {
             Some(crate::api::Encryption::Otr) => Encryption::Otr,
             None if in_otr => Encryption::Otr,
             Some(crate::api::Encryption::Plain) if in_otr => {
                 return self.fail(format!(
-                    "an OTR session with {peer} is encrypted; end it before sending unencrypted"
+                    "an OTR session with {peer} is in use; end it before sending unencrypted"
                 ));
             }
             _ => Encryption::Plain,

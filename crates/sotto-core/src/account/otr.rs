@@ -142,13 +142,15 @@ impl Account {
         self.otr.active.get(jid).cloned()
     }
 
-    /// Whether the contact's current OTR session is encrypted.
-    pub(crate) fn otr_encrypted(&self, contact: &str) -> bool {
+    /// Whether messages to the contact go with OTR by default: its current
+    /// session is encrypted, or was ended by the contact (`Finished`: then
+    /// messages wait rather than fall back to plaintext).
+    pub(crate) fn otr_in_use(&self, contact: &str) -> bool {
         self.otr
             .active
             .get(contact)
             .and_then(|full| self.otr.conversations.get(full))
-            .is_some_and(|c| c.state() == State::Encrypted)
+            .is_some_and(|c| matches!(c.state(), State::Encrypted | State::Finished))
     }
 
     /// Sends one OTR body (not tracked).
