@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use sotto_core::{Command, Encryption, Event, OtrSessionState};
 use sotto_store::Encryption as Stored;
+use sotto_tests::Prosody;
 use sotto_tests::libotr::{LibotrPeer, PeerEvent, Versions};
 use sotto_tests::profile::{Profile, prosody_with};
-use sotto_tests::Prosody;
 use sotto_xmpp::xep::{message, presence};
 use sotto_xmpp::{
     CertFingerprint, DirectTransport, Jid, Session, SessionConfig, SessionEvent, Target,
@@ -66,7 +66,9 @@ async fn relay_until(
     loop {
         let event = tokio::time::timeout_at(deadline, events.recv())
             .await
-            .unwrap_or_else(|_| panic!("libotr never saw {want:?} / {until_event:?}; events {seen:?}"))
+            .unwrap_or_else(|_| {
+                panic!("libotr never saw {want:?} / {until_event:?}; events {seen:?}")
+            })
             .unwrap();
         let SessionEvent::Message(m) = event else {
             continue;
@@ -130,11 +132,12 @@ async fn sotto_and_libotr_chat_over_prosody_both_ways() {
         .expect("OTR with Carol", encrypted_with("carol@localhost/".into()))
         .await;
     let Event::OtrState {
-        state: OtrSessionState::Encrypted {
-            fingerprint,
-            version,
-            ..
-        },
+        state:
+            OtrSessionState::Encrypted {
+                fingerprint,
+                version,
+                ..
+            },
         ..
     } = state
     else {
@@ -147,7 +150,9 @@ async fn sotto_and_libotr_chat_over_prosody_both_ways() {
         account: ALICE.into(),
     });
     let own = match alice
-        .expect("fingerprints", |e| matches!(e, Event::OtrFingerprints { .. }))
+        .expect("fingerprints", |e| {
+            matches!(e, Event::OtrFingerprints { .. })
+        })
         .await
     {
         Event::OtrFingerprints { own, .. } => own,
@@ -157,10 +162,7 @@ async fn sotto_and_libotr_chat_over_prosody_both_ways() {
 
     // libotr answers, a burst of 3 before Sotto says anything.
     for i in 0..3 {
-        for wire in carol
-            .send(ALICE, &format!("from libotr {i}"))
-            .unwrap()
-        {
+        for wire in carol.send(ALICE, &format!("from libotr {i}")).unwrap() {
             carol_session.send(message::chat(
                 ALICE.parse::<Jid>().unwrap(),
                 &uuid_like(),

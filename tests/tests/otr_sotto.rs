@@ -109,10 +109,7 @@ async fn two_profiles_chat_in_otr_verify_by_smp_and_leave_no_plaintext() {
     // A long message goes in fragments and arrives whole.
     let long = format!("OtrCanary long {}", "0123456789abcdef".repeat(4096));
     alice.send_message(ALICE, BOB, &long);
-    assert_eq!(
-        bob.expect_message(&long).await.encryption,
-        Stored::Otr
-    );
+    assert_eq!(bob.expect_message(&long).await.encryption, Stored::Otr);
 
     // SMP with a question: right secret.
     alice.send(Command::OtrSmp {
@@ -122,7 +119,10 @@ async fn two_profiles_chat_in_otr_verify_by_smp_and_leave_no_plaintext() {
         question: Some("Name of our first cat?".into()),
     });
     let asked = bob
-        .expect("SMP request", smp(|p| matches!(p, SmpProgress::Requested { .. })))
+        .expect(
+            "SMP request",
+            smp(|p| matches!(p, SmpProgress::Requested { .. })),
+        )
         .await;
     let Event::OtrSmp {
         jid: alice_client,
@@ -155,7 +155,10 @@ async fn two_profiles_chat_in_otr_verify_by_smp_and_leave_no_plaintext() {
         question: None,
     });
     alice
-        .expect("SMP request", smp(|p| matches!(p, SmpProgress::Requested { question: None })))
+        .expect(
+            "SMP request",
+            smp(|p| matches!(p, SmpProgress::Requested { question: None })),
+        )
         .await;
     alice.send(Command::OtrSmpRespond {
         account: ALICE.into(),
@@ -199,8 +202,11 @@ async fn two_profiles_chat_in_otr_verify_by_smp_and_leave_no_plaintext() {
         body: "plain on purpose".into(),
         encryption: Some(Encryption::Plain),
     });
-    bob.expect("refusal", |e| matches!(e, Event::CommandFailed { reason, .. } if reason.contains("OTR")))
-        .await;
+    bob.expect(
+        "refusal",
+        |e| matches!(e, Event::CommandFailed { reason, .. } if reason.contains("OTR")),
+    )
+    .await;
 
     // Nothing readable on the server or in the profiles.
     let canaries: &[&[u8]] = &[b"OtrCanary", b"our first cat", b"Name of our first cat"];

@@ -156,14 +156,7 @@ pub trait OtrStore {
 
 /// Everything the core needs from a store.
 pub trait Store:
-    AccountStore
-    + RosterStore
-    + MessageStore
-    + SettingsStore
-    + OtrStore
-    + Send
-    + Sync
-    + std::fmt::Debug
+    AccountStore + RosterStore + MessageStore + SettingsStore + OtrStore + Send + Sync + std::fmt::Debug
 {
 }
 

@@ -279,8 +279,15 @@ fn otr_commands_parse() {
             ..
         }
     ));
-    let cli = parse(&["otr", "smp", "bob@example.org", "s3cret", "--question", "Where?"])
-        .expect("parses");
+    let cli = parse(&[
+        "otr",
+        "smp",
+        "bob@example.org",
+        "s3cret",
+        "--question",
+        "Where?",
+    ])
+    .expect("parses");
     let Command::Otr(crate::cli::OtrCommand::Smp {
         jid,
         secret,

@@ -122,7 +122,11 @@ impl Account {
         Ok(identity)
     }
 
-    fn conversation(&mut self, identity: &Arc<sotto_otr::Account>, full: &str) -> &mut Conversation {
+    fn conversation(
+        &mut self,
+        identity: &Arc<sotto_otr::Account>,
+        full: &str,
+    ) -> &mut Conversation {
         self.otr
             .conversations
             .entry(full.to_owned())
@@ -205,7 +209,13 @@ impl Account {
         }
     }
 
-    pub(crate) fn otr_smp(&mut self, jid: &str, secret: &str, question: Option<&str>, respond: bool) {
+    pub(crate) fn otr_smp(
+        &mut self,
+        jid: &str,
+        secret: &str,
+        question: Option<&str>,
+        respond: bool,
+    ) {
         let Some(full) = self.otr_client(jid) else {
             return self.fail(format!("no OTR session with {jid}: start one first"));
         };
@@ -409,7 +419,9 @@ impl Account {
             }
         };
         let mut rng = rand::rng();
-        let result = self.conversation(&identity, &full).receive(body, now(), &mut rng);
+        let result = self
+            .conversation(&identity, &full)
+            .receive(body, now(), &mut rng);
         match result {
             Ok(actions) => self.otr_actions(&full, actions, Some(message)),
             Err(error) => {
@@ -458,7 +470,13 @@ impl Account {
         }
     }
 
-    fn store_otr_message(&mut self, message: &IncomingMessage, bare: &str, text: String, encrypted: bool) {
+    fn store_otr_message(
+        &mut self,
+        message: &IncomingMessage,
+        bare: &str,
+        text: String,
+        encrypted: bool,
+    ) {
         if text.is_empty() {
             return;
         }
@@ -471,9 +489,16 @@ impl Account {
             origin_id: message.origin_id.clone(),
             stanza_id: message.stanza_id.clone(),
             state: MessageState::Received,
-            encryption: if encrypted { Stored::Otr } else { Stored::Plain },
+            encryption: if encrypted {
+                Stored::Otr
+            } else {
+                Stored::Plain
+            },
         };
-        if self.store_messages(std::slice::from_ref(&new), None).is_none() {
+        if self
+            .store_messages(std::slice::from_ref(&new), None)
+            .is_none()
+        {
             return;
         }
         if message.wants_receipt
