@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sotto_core::{Command, Encryption, Event, OtrSessionState};
+use sotto_core::{Command, Encryption, Event, OtrSessionState, OtrTrust};
 use sotto_store::Encryption as Stored;
 use sotto_tests::Prosody;
 use sotto_tests::libotr::{LibotrPeer, PeerEvent, Versions};
@@ -108,12 +108,66 @@ async fn sotto_and_libotr_chat_over_prosody_both_ways() {
     ]);
     let mut alice = Profile::new("alice");
     alice.login(&prosody, "alice", "alice-pw").await;
-
-    // Carol: libotr with v3 and v2. Sotto starts: the message waits for
-    // the session, then reaches libotr decrypted.
     let (carol_session, mut carol_events) = xmpp_peer(&prosody, "carol").await;
-    let mut carol = LibotrPeer::spawn("carol@localhost", Versions::Both).unwrap();
+
+    // Alice used Pidgin before: her libotr key file and her verified
+    // fingerprint of Carol are imported. Carol (libotr) had verified that key.
+    let pidgin = sotto_tests::TestDir::new("pidgin").unwrap();
+    let old_alice_fingerprint = {
+        let mut old = LibotrPeer::spawn_in(ALICE, Versions::Both, pidgin.path()).unwrap();
+        old.fingerprint().unwrap()
+    };
+    let hex = |human: &str| -> String {
+        human
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_lowercase()
+    };
+    let carol_dir = sotto_tests::TestDir::new("carol-otr").unwrap();
+    std::fs::write(
+        carol_dir.join("otr.fingerprints"),
+        format!(
+            "{ALICE}\tcarol@localhost\t{}\t{}\tverified\n",
+            sotto_tests::libotr::PROTOCOL,
+            hex(&old_alice_fingerprint)
+        ),
+    )
+    .unwrap();
+    let mut carol =
+        LibotrPeer::spawn_in("carol@localhost", Versions::Both, carol_dir.path()).unwrap();
     let carol_fingerprint = carol.fingerprint().unwrap();
+    std::fs::write(
+        pidgin.join("otr.fingerprints"),
+        format!(
+            "carol@localhost\t{ALICE}\tprpl-jabber\t{}\tverified\n",
+            hex(&carol_fingerprint)
+        ),
+    )
+    .unwrap();
+    alice.send(Command::ImportOtr {
+        account: ALICE.into(),
+        dir: pidgin.path().display().to_string(),
+    });
+    match alice
+        .expect("import", |e| {
+            matches!(e, Event::OtrImported { .. } | Event::CommandFailed { .. })
+        })
+        .await
+    {
+        Event::OtrImported {
+            fingerprint,
+            contacts,
+            ..
+        } => {
+            assert_eq!(fingerprint, old_alice_fingerprint, "the Pidgin identity");
+            assert_eq!(contacts, 1);
+        }
+        other => panic!("import failed: {other:?}"),
+    }
+
+    // Sotto starts with Carol (libotr, v3 and v2): the message waits for
+    // the session, then reaches libotr decrypted.
     alice.send(Command::SendMessage {
         account: ALICE.into(),
         to: "carol@localhost".into(),
@@ -136,6 +190,7 @@ async fn sotto_and_libotr_chat_over_prosody_both_ways() {
             OtrSessionState::Encrypted {
                 fingerprint,
                 version,
+                trust,
                 ..
             },
         ..
@@ -145,7 +200,13 @@ async fn sotto_and_libotr_chat_over_prosody_both_ways() {
     };
     assert_eq!(fingerprint, carol_fingerprint, "Sotto sees libotr's key");
     assert_eq!(version, 3);
-    let (alice_seen_by_carol, _) = carol.peer_fingerprint(ALICE).unwrap().unwrap();
+    assert_eq!(trust, OtrTrust::Fingerprint, "verified in Pidgin, imported");
+    let (alice_seen_by_carol, trusted) = carol.peer_fingerprint(ALICE).unwrap().unwrap();
+    assert_eq!(alice_seen_by_carol, old_alice_fingerprint);
+    assert!(
+        trusted,
+        "Carol recognises the imported key as the one she verified"
+    );
     alice.send(Command::GetOtrFingerprints {
         account: ALICE.into(),
     });
