@@ -89,7 +89,15 @@ command -v cargo-deny >/dev/null || {
 # at the same path. Keep the pins in step with PEER_PACKAGES there.
 export SOTTO_VENV="${SOTTO_VENV:-$HOME/.cache/sotto-venv}"
 OMEMO_PEER_PACKAGES=(omemo==2.1.0 oldmemo==2.1.0 twomemo==2.1.0 xmlschema==4.3.2)
-if ! "$SOTTO_VENV/bin/python" -c 'import omemo, oldmemo.etree, twomemo.etree' 2>/dev/null; then
+omemo_peer_ready() {
+    "$SOTTO_VENV/bin/python" - "${OMEMO_PEER_PACKAGES[@]}" 2>/dev/null <<'PY'
+import sys
+from importlib.metadata import version
+import omemo, oldmemo.etree, twomemo.etree  # noqa: F401
+sys.exit(any(version(name) != pin for name, pin in (p.split("==") for p in sys.argv[1:])))
+PY
+}
+if ! omemo_peer_ready; then
     say "python-omemo peer venv: installing ${OMEMO_PEER_PACKAGES[*]} into $SOTTO_VENV"
     python3 -m venv "$SOTTO_VENV" || die "python-omemo peer venv: python3 -m venv $SOTTO_VENV"
     "$SOTTO_VENV/bin/pip" install -q "${OMEMO_PEER_PACKAGES[@]}" ||

@@ -192,6 +192,21 @@ pub fn prosody_with(users: &[(&str, &str)]) -> Prosody {
 /// its certificate), for tests that need to send raw stanzas — a forger, a
 /// peer probing our disco. Its events are drained in the background.
 pub async fn raw_session(prosody: &Prosody, user: &str, password: &str) -> sotto_xmpp::Session {
+    let (session, mut events) = raw_session_with_events(prosody, user, password).await;
+    tokio::spawn(async move { while events.recv().await.is_some() {} });
+    session
+}
+
+/// Like [`raw_session`], but the caller keeps the session's events (those
+/// after `Online`).
+pub async fn raw_session_with_events(
+    prosody: &Prosody,
+    user: &str,
+    password: &str,
+) -> (
+    sotto_xmpp::Session,
+    tokio::sync::mpsc::UnboundedReceiver<sotto_xmpp::SessionEvent>,
+) {
     use sotto_xmpp::{
         CertFingerprint, DirectTransport, Session, SessionConfig, SessionEvent, Target,
     };
@@ -216,6 +231,5 @@ pub async fn raw_session(prosody: &Prosody, user: &str, password: &str) -> sotto
             _ => {}
         }
     }
-    tokio::spawn(async move { while events.recv().await.is_some() {} });
-    session
+    (session, events)
 }

@@ -343,3 +343,57 @@ async fn profile_directories_hold_no_plaintext() {
         assert!(hits.is_empty(), "{} leaks: {hits:?}", dir.display());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_omemo_message_is_shown_as_not_readable_yet_and_empty_ones_not_at_all() {
+    use sotto_xmpp::xep::omemo::{self, Encrypted, KeyEntry, Namespace};
+    let prosody = prosody_with(&[("alice", "alice-pw"), ("dave", "dave-pw")]);
+    let mut alice = Profile::new("alice");
+    alice.login(&prosody, "alice", "alice-pw").await;
+    let dave = raw_session(&prosody, "dave", "dave-pw").await;
+    let to: sotto_xmpp::Jid = ALICE.parse().unwrap();
+    let key = KeyEntry {
+        jid: None,
+        rid: 7,
+        data: vec![1; 40],
+        prekey: false,
+    };
+    let empty = Encrypted {
+        namespace: Namespace::Legacy,
+        sid: 42,
+        keys: vec![key.clone()],
+        iv: Some(vec![0; 12]),
+        payload: None,
+    };
+    dave.send(omemo::message(to.clone(), "omemo-empty", &empty).unwrap());
+    let full = Encrypted {
+        payload: Some(vec![9; 16]),
+        ..empty
+    };
+    dave.send(omemo::message(to, "omemo-1", &full).unwrap());
+    let shown = match alice
+        .expect("the OMEMO message", |e| {
+            matches!(e, Event::MessageAdded { .. })
+        })
+        .await
+    {
+        Event::MessageAdded { message, .. } => message,
+        _ => unreachable!(),
+    };
+    assert_eq!(
+        shown.message_id.as_deref(),
+        Some("omemo-1"),
+        "the empty one is not shown"
+    );
+    assert!(
+        shown.body.contains("cannot decrypt OMEMO"),
+        "{}",
+        shown.body
+    );
+    assert!(
+        !shown.body.contains("doesn't seem to support"),
+        "not the fallback text"
+    );
+    assert_eq!(shown.encryption, sotto_store::Encryption::Omemo);
+    alice.shutdown().await;
+}

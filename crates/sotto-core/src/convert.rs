@@ -77,8 +77,21 @@ pub(crate) fn roster_item(contact: Contact) -> RosterItem {
 
 /// The stored form of a 1:1 message with a body; `None` for anything else
 /// (groupchat, errors, headlines, body-less notifications).
+/// What is stored for an OMEMO message until the core decrypts OMEMO:
+/// something a person can act on, instead of the sender's fallback text or
+/// nothing at all.
+pub(crate) const OMEMO_UNREADABLE: &str = "[OMEMO-encrypted message: Sotto cannot decrypt OMEMO yet. \
+     Ask the sender to use OTR, or to send without encryption.]";
+
 pub(crate) fn new_message(own: &BareJid, message: &IncomingMessage) -> Option<NewMessage> {
-    let body = message.body.clone()?;
+    let (body, encryption) = match (&message.encrypted, &message.body) {
+        // Key-transport (empty) OMEMO messages carry no payload: nothing to show.
+        (Some(encrypted), _) if encrypted.payload.is_some() => {
+            (OMEMO_UNREADABLE.to_owned(), Encryption::Omemo)
+        }
+        (Some(_), _) => return None,
+        (None, body) => (body.clone()?, Encryption::Plain),
+    };
     if !matches!(message.kind, MessageType::Chat | MessageType::Normal) {
         return None;
     }
@@ -103,7 +116,7 @@ pub(crate) fn new_message(own: &BareJid, message: &IncomingMessage) -> Option<Ne
             (true, Route::Archive) => MessageState::Acked,
             (true, _) => MessageState::Sent,
         },
-        encryption: Encryption::Plain,
+        encryption,
     })
 }
 

@@ -86,7 +86,7 @@ impl std::fmt::Debug for AkeKeys {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 enum State {
     #[default]
     None,
@@ -111,10 +111,26 @@ enum State {
 
 /// One AKE state machine (per remote instance, plus the one for commits we
 /// send before knowing the peer's instance).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Ake {
     version: u16,
     state: State,
+}
+
+impl std::fmt::Debug for Ake {
+    // The state holds the commitment key r: print only where we are.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match self.state {
+            State::None => "None",
+            State::AwaitingDhKey { .. } => "AwaitingDhKey",
+            State::AwaitingRevealSig { .. } => "AwaitingRevealSig",
+            State::AwaitingSig { .. } => "AwaitingSig",
+        };
+        f.debug_struct("Ake")
+            .field("version", &self.version)
+            .field("state", &state)
+            .finish()
+    }
 }
 
 /// The result of handling an AKE message.
@@ -371,7 +387,12 @@ fn signed_identity<R: CryptoRng + ?Sized>(
     let keyid = AKE_KEYID.to_be_bytes();
     let mac = hmac_sha256(
         m,
-        &[&mpi_encoded(our_dh), &mpi_encoded(their_dh), &pubkey, &keyid],
+        &[
+            &mpi_encoded(our_dh),
+            &mpi_encoded(their_dh),
+            &pubkey,
+            &keyid,
+        ],
     );
     let sig = key.sign(&mac, rng);
     let mut w = Writer::new();

@@ -131,7 +131,7 @@ impl std::fmt::Debug for DataKeys {
 }
 
 /// A decrypted data message: its text, then (after a NUL) TLV records.
-#[derive(Debug)]
+/// No `Debug`: it holds plaintext.
 pub(crate) struct Decrypted {
     pub(crate) plaintext: Zeroizing<Vec<u8>>,
 }
@@ -174,9 +174,8 @@ impl DataKeys {
         let next_dh = self.ours[0].pair.public.clone();
         let old_macs = std::mem::take(&mut *self.old_mac_keys);
         let old_macs = Zeroizing::new(old_macs);
-        let pair = self.pair[1][0].get_or_insert_with(|| {
-            PairKeys::derive(&self.ours[1].pair, &theirs.public)
-        });
+        let pair = self.pair[1][0]
+            .get_or_insert_with(|| PairKeys::derive(&self.ours[1].pair, &theirs.public));
         pair.send_ctr += 1;
         let ctr = pair.send_ctr.to_be_bytes();
         let mut enc = plaintext.to_vec();
@@ -218,7 +217,10 @@ impl DataKeys {
         if j == 0 {
             check_element(&msg.next_dh, "the peer's next D-H key")?;
         }
-        let theirs_pub = self.theirs[j].as_ref().map(|t| t.public.clone()).ok_or(Error::UnknownKeyId)?;
+        let theirs_pub = self.theirs[j]
+            .as_ref()
+            .map(|t| t.public.clone())
+            .ok_or(Error::UnknownKeyId)?;
         let pair = self.pair[i][j]
             .get_or_insert_with(|| PairKeys::derive(&self.ours[i].pair, &theirs_pub));
         let mac = hmac_sha1(&pair.recv_mac, &[&msg.authenticated]);

@@ -100,9 +100,9 @@ impl Error {
     /// encrypted message, so that the peer can restart the session).
     pub fn reply_to_peer(&self) -> Option<String> {
         match self {
-            Error::NoSession | Error::UnknownKeyId | Error::BadMac { .. } => Some(
-                "?OTR Error: You transmitted an unreadable encrypted message.".to_owned(),
-            ),
+            Error::NoSession | Error::UnknownKeyId | Error::BadMac { .. } => {
+                Some("?OTR Error: You transmitted an unreadable encrypted message.".to_owned())
+            }
             _ => None,
         }
     }

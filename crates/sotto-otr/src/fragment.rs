@@ -26,7 +26,10 @@ pub(crate) fn fragment(
         return Ok(vec![msg.to_owned()]);
     }
     let overhead = if instances.is_some() { 36 } else { 18 };
-    let piece_len = max.checked_sub(overhead).filter(|&l| l > 0).ok_or(Error::FragmentSize(max))?;
+    let piece_len = max
+        .checked_sub(overhead)
+        .filter(|&l| l > 0)
+        .ok_or(Error::FragmentSize(max))?;
     // Encoded messages are ASCII; keep char boundaries anyway.
     let mut pieces = Vec::new();
     let mut rest = msg;
@@ -176,7 +179,10 @@ mod tests {
         round_trip(&msg, 19, None);
         round_trip(&msg, 140, None);
         round_trip(&msg, 100_000, None);
-        assert_eq!(fragment(&msg, 36, Some((1, 2))), Err(Error::FragmentSize(36)));
+        assert_eq!(
+            fragment(&msg, 36, Some((1, 2))),
+            Err(Error::FragmentSize(36))
+        );
         assert_eq!(fragment(&msg, 0, None), Err(Error::FragmentSize(0)));
     }
 

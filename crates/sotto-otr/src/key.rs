@@ -6,8 +6,9 @@
 //! fingerprints and the signatures of the AKE.
 //!
 //! DSA is written here over `num-bigint` because libotr's keys are DSA with a
-//! 1024-bit p and 160-bit q, and OTR signs a 32-byte MAC truncated to the
-//! size of q, which generic DSA crates do not do.
+//! 1024-bit p and 160-bit q, and OTR signs a 32-byte MAC, longer than q,
+//! that libgcrypt takes whole, mod q (see `hash_number`); generic DSA
+//! crates truncate it instead.
 
 mod prime;
 
@@ -103,7 +104,7 @@ impl PublicKey {
     }
 
     /// Verifies an OTR DSA signature (r ‖ s, each as long as q) over `hash`
-    /// (truncated to the size of q, as libotr does).
+    /// (the whole hash, mod q, as libgcrypt does for libotr).
     pub(crate) fn verify(&self, hash: &[u8], sig: &[u8]) -> Result<(), Error> {
         let n = self.q_len();
         if sig.len() != 2 * n {
@@ -114,7 +115,7 @@ impl PublicKey {
         if r.is_zero() || s.is_zero() || r >= self.q || s >= self.q {
             return Err(Error::BadSignature);
         }
-        let h = truncated_hash(hash, n);
+        let h = hash_number(hash, &self.q);
         let w = s.modinv(&self.q).ok_or(Error::BadSignature)?;
         let u1 = (&h * &w) % &self.q;
         let u2 = (&r * &w) % &self.q;
@@ -133,8 +134,12 @@ impl fmt::Debug for PublicKey {
     }
 }
 
-fn truncated_hash(hash: &[u8], n: usize) -> BigUint {
-    BigUint::from_bytes_be(&hash[..hash.len().min(n)])
+/// The number DSA signs for `hash`, as libgcrypt computes it for libotr:
+/// the whole hash read as an unsigned integer, reduced mod q (libotr hands
+/// libgcrypt a plain MPI, which it does not truncate). Checked against
+/// signatures made by libotr 4.1.1 with libgcrypt 1.10.
+fn hash_number(hash: &[u8], q: &BigUint) -> BigUint {
+    BigUint::from_bytes_be(hash) % q
 }
 
 /// A long-term DSA private key (with its public key).
@@ -229,11 +234,11 @@ impl PrivateKey {
         self.public.fingerprint()
     }
 
-    /// Signs `hash` (truncated to the size of q) the way libotr does: r ‖ s.
+    /// Signs `hash` (the whole hash, mod q) the way libotr does: r ‖ s.
     pub(crate) fn sign<R: CryptoRng + ?Sized>(&self, hash: &[u8], rng: &mut R) -> Vec<u8> {
         let pk = &self.public;
         let n = pk.q_len();
-        let h = truncated_hash(hash, n);
+        let h = hash_number(hash, &pk.q);
         loop {
             let k = SecretNum::new(random_number(rng, n + 8) % &pk.q);
             if k.get().is_zero() {

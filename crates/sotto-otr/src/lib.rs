@@ -51,7 +51,20 @@
 //! ([`SmpEvent::Succeeded`]) may be stored as [`Trust::VerifiedSmp`].
 //!
 //! Existing Pidgin/libotr identities import with [`parse_private_keys`]
-//! (`otr.private_key`) and [`parse_fingerprints`] (`otr.fingerprints`).
+//! (`otr.private_key`; read it as bytes, libgcrypt sometimes writes raw
+//! non-UTF-8 bytes into it) and [`parse_fingerprints`] (`otr.fingerprints`).
+//!
+//! # Interoperability notes
+//!
+//! - Tested against C libotr 4.1.1 (`tests/tests/otr_libotr.rs`): v3 and v2,
+//!   either side starting, fragments, SMP, session end, imported keys.
+//! - DSA signs the whole 32-byte AKE MAC reduced mod q, as libgcrypt does for
+//!   libotr (not truncated to 20 bytes).
+//! - Data-message counters may arrive out of order within a window of 64 per
+//!   key pair (libotr requires strictly increasing counters; being lenient
+//!   here loses nothing and still rejects replays).
+//! - One session per remote v3 instance; outgoing messages go to the instance
+//!   that most recently completed an AKE or sent us a data message.
 
 mod account;
 mod ake;

@@ -38,10 +38,7 @@ pub(crate) enum Incoming {
     /// `?OTRv..?` / `?OTR?...`.
     Query(Offered),
     /// Anything else; `tag` is set when a whitespace tag was found (and removed).
-    Plain {
-        text: String,
-        tag: Option<Offered>,
-    },
+    Plain { text: String, tag: Option<Offered> },
 }
 
 /// Classifies a received body.
@@ -157,10 +154,28 @@ mod tests {
     #[test]
     fn queries() {
         assert_eq!(q("?OTRv23?"), Some(Offered { v2: true, v3: true }));
-        assert_eq!(q("?OTRv2?"), Some(Offered { v2: true, v3: false }));
-        assert_eq!(q("?OTR?v2?"), Some(Offered { v2: true, v3: false }));
+        assert_eq!(
+            q("?OTRv2?"),
+            Some(Offered {
+                v2: true,
+                v3: false
+            })
+        );
+        assert_eq!(
+            q("?OTR?v2?"),
+            Some(Offered {
+                v2: true,
+                v3: false
+            })
+        );
         assert_eq!(q("?OTR?"), Some(Offered::default()));
-        assert_eq!(q("?OTRv3? hello"), Some(Offered { v2: false, v3: true }));
+        assert_eq!(
+            q("?OTRv3? hello"),
+            Some(Offered {
+                v2: false,
+                v3: true
+            })
+        );
         assert_eq!(q("?OTRv234?\nblah"), Some(Offered { v2: true, v3: true }));
         assert_eq!(q("hello ?OTR"), None);
         assert_eq!(q(&query(true, true)), Some(Offered { v2: true, v3: true }));
@@ -181,7 +196,10 @@ mod tests {
             classify(&t).unwrap(),
             Incoming::Plain {
                 text: String::new(),
-                tag: Some(Offered { v2: true, v3: false })
+                tag: Some(Offered {
+                    v2: true,
+                    v3: false
+                })
             }
         );
         assert_eq!(

@@ -46,11 +46,15 @@ pub struct KnownFingerprint {
     pub trust: Trust,
 }
 
-/// Parses `otr.private_key`: every account's DSA key.
-pub fn parse_private_keys(text: &str) -> Result<Vec<ImportedKey>, Error> {
+/// Parses `otr.private_key`: every account's DSA key. Takes bytes (a `&str`
+/// works too): libgcrypt may write parts of a key as strings of raw bytes,
+/// so the file is not always valid UTF-8; read it with `std::fs::read`.
+pub fn parse_private_keys(data: impl AsRef<[u8]>) -> Result<Vec<ImportedKey>, Error> {
     let mut out = Vec::new();
-    for top in sexp::parse(text)? {
-        let accounts = top.tagged("privkeys").ok_or(err(top.line(), "expected (privkeys ...)"))?;
+    for top in sexp::parse(data.as_ref())? {
+        let accounts = top
+            .tagged("privkeys")
+            .ok_or(err(top.line(), "expected (privkeys ...)"))?;
         for account in accounts {
             out.push(parse_account(account)?);
         }
@@ -68,7 +72,9 @@ fn err(line: usize, what: &'static str) -> Error {
 
 fn parse_account(account: &Sexp) -> Result<ImportedKey, Error> {
     let line = account.line();
-    let items = account.tagged("account").ok_or(err(line, "expected (account ...)"))?;
+    let items = account
+        .tagged("account")
+        .ok_or(err(line, "expected (account ...)"))?;
     let text = |name: &str, what: &'static str| -> Result<String, Error> {
         match Sexp::find(items, name) {
             Some([Sexp::Atom(a)]) => Ok(String::from_utf8_lossy(a).into_owned()),

@@ -67,10 +67,7 @@ enum Step {
     #[default]
     Expect1,
     /// We got SMP1 and wait for the user's secret.
-    Answer {
-        g2a: BigUint,
-        g3a: BigUint,
-    },
+    Answer { g2a: BigUint, g3a: BigUint },
     Expect2 {
         x: SecretNum,
         a2: SecretNum,
@@ -236,14 +233,22 @@ impl Smp {
         }
     }
 
-    fn step_once<R: CryptoRng + ?Sized>(&mut self, t: &Tlv, rng: &mut R) -> Result<SmpOutput, Error> {
+    fn step_once<R: CryptoRng + ?Sized>(
+        &mut self,
+        t: &Tlv,
+        rng: &mut R,
+    ) -> Result<SmpOutput, Error> {
         let p = &group().p;
         match (t.kind, &self.step) {
             (tlv::SMP1 | tlv::SMP1Q, Step::Expect1) => {
                 let (question, body) = if t.kind == tlv::SMP1Q {
-                    let nul = t.value.iter().position(|&b| b == 0).ok_or(Error::Malformed {
-                        what: "an SMP question",
-                    })?;
+                    let nul = t
+                        .value
+                        .iter()
+                        .position(|&b| b == 0)
+                        .ok_or(Error::Malformed {
+                            what: "an SMP question",
+                        })?;
                     let q = String::from_utf8_lossy(&t.value[..nul]).into_owned();
                     (Some(q), &t.value[nul + 1..])
                 } else {
@@ -272,9 +277,16 @@ impl Smp {
             (tlv::SMP2, Step::Expect2 { x, a2, a3 }) => {
                 let v = read_mpis(&t.value, 11)?;
                 let [g2b, c2, d2, g3b, c3, d3, pb, qb, cp, d5, d6] = &v[..] else {
-                    return Err(Error::Malformed { what: "SMP message 2" });
+                    return Err(Error::Malformed {
+                        what: "SMP message 2",
+                    });
                 };
-                for (e, w) in [(g2b, "SMP g2b"), (g3b, "SMP g3b"), (pb, "SMP Pb"), (qb, "SMP Qb")] {
+                for (e, w) in [
+                    (g2b, "SMP g2b"),
+                    (g3b, "SMP g3b"),
+                    (pb, "SMP Pb"),
+                    (qb, "SMP Qb"),
+                ] {
                     check_element(e, w)?;
                 }
                 for d in [d2, d3, d5, d6] {
@@ -287,7 +299,9 @@ impl Smp {
                 let lhs1 = (pow(&g3, d5) * pow(pb, cp)) % p;
                 let lhs2 = (pow_g(d5) * pow(&g2, d6) % p * pow(qb, cp)) % p;
                 if &hash2(5, &lhs1, &lhs2) != cp {
-                    return Err(Error::OutOfRange { what: "SMP proof 5" });
+                    return Err(Error::OutOfRange {
+                        what: "SMP proof 5",
+                    });
                 }
                 let r4 = random_exponent(rng);
                 let r5 = random_exponent(rng);
@@ -310,7 +324,9 @@ impl Smp {
                 let mut w = Writer::new();
                 mpis(&mut w, &[&pa, &qa, &cp2, &d5a, &d6a, &ra, &cr, &d7]);
                 let Step::Expect2 { a3, .. } = std::mem::take(&mut self.step) else {
-                    return Err(Error::SmpState { what: "SMP message 2" });
+                    return Err(Error::SmpState {
+                        what: "SMP message 2",
+                    });
                 };
                 self.step = Step::Expect4 {
                     g3b: g3b.clone(),
@@ -323,10 +339,22 @@ impl Smp {
                     events: vec![SmpEvent::Progress { percent: 60 }],
                 })
             }
-            (tlv::SMP3, Step::Expect3 { g3a, g2, g3, b3, pb, qb }) => {
+            (
+                tlv::SMP3,
+                Step::Expect3 {
+                    g3a,
+                    g2,
+                    g3,
+                    b3,
+                    pb,
+                    qb,
+                },
+            ) => {
                 let v = read_mpis(&t.value, 8)?;
                 let [pa, qa, cp, d5, d6, ra, cr, d7] = &v[..] else {
-                    return Err(Error::Malformed { what: "SMP message 3" });
+                    return Err(Error::Malformed {
+                        what: "SMP message 3",
+                    });
                 };
                 for (e, w) in [(pa, "SMP Pa"), (qa, "SMP Qa"), (ra, "SMP Ra")] {
                     check_element(e, w)?;
@@ -337,13 +365,17 @@ impl Smp {
                 let lhs1 = (pow(g3, d5) * pow(pa, cp)) % p;
                 let lhs2 = (pow_g(d5) * pow(g2, d6) % p * pow(qa, cp)) % p;
                 if &hash2(6, &lhs1, &lhs2) != cp {
-                    return Err(Error::OutOfRange { what: "SMP proof 6" });
+                    return Err(Error::OutOfRange {
+                        what: "SMP proof 6",
+                    });
                 }
                 let qa_qb = math::div(qa, qb)?;
                 let lhs1 = (pow_g(d7) * pow(g3a, cr)) % p;
                 let lhs2 = (pow(&qa_qb, d7) * pow(ra, cr)) % p;
                 if &hash2(7, &lhs1, &lhs2) != cr {
-                    return Err(Error::OutOfRange { what: "SMP proof 7" });
+                    return Err(Error::OutOfRange {
+                        what: "SMP proof 7",
+                    });
                 }
                 let r7 = random_exponent(rng);
                 let rb = pow(&qa_qb, b3.get());
@@ -355,17 +387,29 @@ impl Smp {
                 mpis(&mut w, &[&rb, &cr2, &d7b]);
                 Ok(self.finish(ok, vec![Tlv::new(tlv::SMP4, w.finish())]))
             }
-            (tlv::SMP4, Step::Expect4 { g3b, pa_pb, qa_qb, a3 }) => {
+            (
+                tlv::SMP4,
+                Step::Expect4 {
+                    g3b,
+                    pa_pb,
+                    qa_qb,
+                    a3,
+                },
+            ) => {
                 let v = read_mpis(&t.value, 3)?;
                 let [rb, cr, d7] = &v[..] else {
-                    return Err(Error::Malformed { what: "SMP message 4" });
+                    return Err(Error::Malformed {
+                        what: "SMP message 4",
+                    });
                 };
                 check_element(rb, "SMP Rb")?;
                 check_exponent(d7)?;
                 let lhs1 = (pow_g(d7) * pow(g3b, cr)) % p;
                 let lhs2 = (pow(qa_qb, d7) * pow(rb, cr)) % p;
                 if &hash2(8, &lhs1, &lhs2) != cr {
-                    return Err(Error::OutOfRange { what: "SMP proof 8" });
+                    return Err(Error::OutOfRange {
+                        what: "SMP proof 8",
+                    });
                 }
                 let ok = &pow(rb, a3.get()) == pa_pb;
                 Ok(self.finish(ok, Vec::new()))
@@ -421,7 +465,9 @@ fn read_mpis(bytes: &[u8], count: u32) -> Result<Vec<BigUint>, Error> {
     if r.int(WHAT)? != count {
         return Err(Error::Malformed { what: WHAT });
     }
-    let v = (0..count).map(|_| r.mpi(WHAT)).collect::<Result<Vec<_>, _>>()?;
+    let v = (0..count)
+        .map(|_| r.mpi(WHAT))
+        .collect::<Result<Vec<_>, _>>()?;
     r.end(WHAT)?;
     Ok(v)
 }

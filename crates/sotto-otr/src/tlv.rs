@@ -67,7 +67,10 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let tlvs = vec![Tlv::new(DISCONNECTED, vec![]), Tlv::new(SMP1, vec![1, 2, 3])];
+        let tlvs = vec![
+            Tlv::new(DISCONNECTED, vec![]),
+            Tlv::new(SMP1, vec![1, 2, 3]),
+        ];
         let p = join(b"hi", &tlvs);
         let (m, t) = split(&p).unwrap();
         assert_eq!(m, b"hi");

@@ -62,10 +62,7 @@ pub enum FingerprintCheck {
 
 /// Compares the fingerprint seen in a session against the stored ones for
 /// the peer (a peer may have several keys, e.g. several clients).
-pub fn check_fingerprint(
-    stored: &[(Fingerprint, Trust)],
-    seen: &Fingerprint,
-) -> FingerprintCheck {
+pub fn check_fingerprint(stored: &[(Fingerprint, Trust)], seen: &Fingerprint) -> FingerprintCheck {
     if let Some((_, t)) = stored.iter().find(|(f, _)| f == seen) {
         return FingerprintCheck::Known(*t);
     }
@@ -97,7 +94,10 @@ mod tests {
                 previous: Trust::VerifiedSmp
             }
         );
-        assert_eq!(Trust::from_libotr_word("verified"), Trust::VerifiedFingerprint);
+        assert_eq!(
+            Trust::from_libotr_word("verified"),
+            Trust::VerifiedFingerprint
+        );
         assert_eq!(Trust::from_libotr_word(""), Trust::Unverified);
     }
 }

@@ -107,6 +107,58 @@ pub enum IqError {
     },
 }
 
+/// Why a PEP request about OMEMO keys failed.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PepError {
+    /// The contact's server refuses non-contacts (node not published with
+    /// open access). Shown to the user as its own reason.
+    #[error(
+        "bundle not readable: the contact's server only shares keys with contacts ({jid}, device {device_id})"
+    )]
+    BundleForbidden {
+        /// Whose bundle.
+        jid: xmpp_parsers::jid::BareJid,
+        /// Which device.
+        device_id: u32,
+    },
+    /// The device has no bundle published.
+    #[error("{jid} has published no OMEMO bundle for device {device_id}")]
+    BundleNotFound {
+        /// Whose bundle.
+        jid: xmpp_parsers::jid::BareJid,
+        /// Which device.
+        device_id: u32,
+    },
+    /// The contact's device list is only shared with contacts.
+    #[error("device list not readable: the contact's server only shares it with contacts ({0})")]
+    DeviceListForbidden(xmpp_parsers::jid::BareJid),
+    /// The server refused for another reason.
+    #[error("{doing} was refused: {condition}")]
+    Refused {
+        /// What was being done.
+        doing: String,
+        /// The defined condition, e.g. `not-acceptable`.
+        condition: String,
+    },
+    /// No answer (timeout, disconnection).
+    #[error("{doing}: {source}")]
+    Request {
+        /// What was being done.
+        doing: String,
+        /// The underlying failure.
+        source: IqError,
+    },
+    /// The answer did not parse.
+    #[error("{doing} got a malformed answer: {detail}")]
+    Malformed {
+        /// What was being done.
+        doing: String,
+        /// What was wrong (no key material).
+        detail: String,
+    },
+}
+
 /// The XML name of a defined condition (`item-not-found`), from its Rust
 /// variant name (`ItemNotFound`).
 pub(crate) fn condition_name(condition: &impl std::fmt::Debug) -> String {

@@ -25,7 +25,7 @@ pub mod tls;
 pub mod transport;
 pub mod xep;
 
-pub use error::{ConnectError, IqError};
+pub use error::{ConnectError, IqError, PepError};
 pub use session::{
     Delivery, IqPayloadKind, Password, Session, SessionConfig, SessionEvent, register_account,
 };

@@ -36,7 +36,10 @@ use crate::xep::register;
 use crate::xep::roster::{self, Contact, RosterResult};
 
 mod driver;
+mod omemo;
 mod reconnect;
+
+pub use omemo::PublishOutcome;
 
 pub(crate) use driver::MamCollector;
 
@@ -141,6 +144,16 @@ pub enum SessionEvent {
         /// Progress.
         state: Delivery,
     },
+    /// A contact (or our own account) published its OMEMO device list (PEP
+    /// notification, accepted only from the publisher's bare JID).
+    OmemoDeviceList {
+        /// Whose list.
+        from: BareJid,
+        /// Which OMEMO.
+        namespace: crate::xep::omemo::Namespace,
+        /// The devices.
+        list: crate::xep::omemo::DeviceList,
+    },
     /// A stanza was refused for security reasons (already logged, without content).
     Rejected {
         /// Why.
@@ -231,6 +244,22 @@ impl Session {
         payload: IqPayloadKind,
         what: &'static str,
     ) -> Result<Option<Element>, IqError> {
+        let answer = self.request_outcome(to, payload, what).await?;
+        answer.map_err(|error| IqError::Refused {
+            what,
+            condition: crate::error::condition_name(&error.defined_condition),
+            text: error.texts.values().next().map(|t| t.to_string()),
+        })
+    }
+
+    /// Sends an IQ request and waits for the answer, keeping an error
+    /// answer whole (for callers that look at application conditions).
+    pub(crate) async fn request_outcome(
+        &self,
+        to: Option<Jid>,
+        payload: IqPayloadKind,
+        what: &'static str,
+    ) -> Result<crate::iq::IqOutcome, IqError> {
         let id = uuid::Uuid::new_v4().to_string();
         let rx = self.iq.register(id.clone(), to.clone(), what);
         let iq = match payload {
@@ -251,19 +280,14 @@ impl Session {
             self.iq.forget(&id);
             return Err(IqError::Disconnected(what));
         }
-        let answer = match tokio::time::timeout(IQ_TIMEOUT, rx).await {
+        match tokio::time::timeout(IQ_TIMEOUT, rx).await {
             Ok(Ok(answer)) => answer,
             Ok(Err(_)) => Err(IqError::Disconnected(what)),
             Err(_) => {
                 self.iq.forget(&id);
                 Err(IqError::Timeout(what))
             }
-        }?;
-        answer.map_err(|error| IqError::Refused {
-            what,
-            condition: crate::error::condition_name(&error.defined_condition),
-            text: error.texts.values().next().map(|t| t.to_string()),
-        })
+        }
     }
 
     /// Fetches the roster, announcing the version we have.

@@ -8,6 +8,8 @@
 pub mod disco;
 pub mod mam;
 pub mod message;
+pub mod omemo;
+pub mod pep;
 pub mod presence;
 pub mod register;
 pub mod roster;

@@ -333,7 +333,9 @@ impl Account {
 
     fn try_import(&mut self, dir: &std::path::Path) -> Result<(String, usize), String> {
         let read = |name: &str| std::fs::read_to_string(dir.join(name));
-        let keys = read("otr.private_key")
+        // Not `read_to_string`: libgcrypt sometimes writes a key number as a
+        // quoted string of raw bytes, so real key files are not always UTF-8.
+        let keys = std::fs::read(dir.join("otr.private_key"))
             .map_err(|e| format!("reading {}: {e}", dir.join("otr.private_key").display()))?;
         let keys = sotto_otr::parse_private_keys(&keys)
             .map_err(|e| format!("reading the Pidgin OTR key file: {e}"))?;

@@ -81,7 +81,13 @@ impl Conversation {
 
     /// Validates v3 instance tags. `receiver` 0 is allowed only for a D-H
     /// Commit (the sender does not know our tag yet).
-    fn check_instances(&self, version: u16, sender: u32, receiver: u32, zero_ok: bool) -> Result<(), Error> {
+    fn check_instances(
+        &self,
+        version: u16,
+        sender: u32,
+        receiver: u32,
+        zero_ok: bool,
+    ) -> Result<(), Error> {
         if !self.version_enabled(version) {
             return Err(Error::UnsupportedVersion(version));
         }
@@ -107,11 +113,22 @@ impl Conversation {
         let Some(version) = self.pick_version(offered) else {
             return Ok(());
         };
-        let commit = self.sessions.entry(MASTER).or_default().ake.start(version, rng);
+        let commit = self
+            .sessions
+            .entry(MASTER)
+            .or_default()
+            .ake
+            .start(version, rng);
         self.send_ake(MASTER, version, &commit, out)
     }
 
-    fn send_ake(&self, key: u32, version: u16, body: &Body, out: &mut Vec<Action>) -> Result<(), Error> {
+    fn send_ake(
+        &self,
+        key: u32,
+        version: u16,
+        body: &Body,
+        out: &mut Vec<Action>,
+    ) -> Result<(), Error> {
         let header = Header {
             version,
             kind: body.kind(),
@@ -230,7 +247,11 @@ impl Conversation {
         let (text, tlvs) = match tlv::split(&dec.plaintext) {
             Ok((m, t)) => (m, t),
             Err(_) => {
-                let nul = dec.plaintext.iter().position(|&b| b == 0).unwrap_or(dec.plaintext.len());
+                let nul = dec
+                    .plaintext
+                    .iter()
+                    .position(|&b| b == 0)
+                    .unwrap_or(dec.plaintext.len());
                 (&dec.plaintext[..nul], Vec::new())
             }
         };

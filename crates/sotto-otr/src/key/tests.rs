@@ -16,12 +16,13 @@ fn generated_key_has_libotr_sizes_and_signs() {
     let sig = k.sign(&hash, &mut rng(9));
     assert_eq!(sig.len(), 40);
     k.public_key().verify(&hash, &sig).unwrap();
-    // Only the first 20 bytes of the hash count (libotr truncates).
+    // Every bit of the 32-byte hash counts (libgcrypt takes it mod q).
     let mut other = hash;
     other[31] ^= 1;
-    k.public_key().verify(&other, &sig).unwrap();
-    other[0] ^= 1;
-    assert_eq!(k.public_key().verify(&other, &sig), Err(Error::BadSignature));
+    assert_eq!(
+        k.public_key().verify(&other, &sig),
+        Err(Error::BadSignature)
+    );
     assert!(keys()[1].public_key().verify(&hash, &sig).is_err());
 }
 
@@ -46,7 +47,10 @@ fn public_key_encoding_and_fingerprint() {
     assert_eq!(&enc[..2], &[0, 0]);
     assert_eq!(PublicKey::from_otr_bytes(&enc).unwrap(), *pk);
     // Fingerprint hashes the encoding without the type field.
-    assert_eq!(pk.fingerprint().0, <[u8; 20]>::from(Sha1::digest(&enc[2..])));
+    assert_eq!(
+        pk.fingerprint().0,
+        <[u8; 20]>::from(Sha1::digest(&enc[2..]))
+    );
     assert!(PublicKey::from_otr_bytes(&enc[..enc.len() - 3]).is_err());
 }
 
@@ -65,4 +69,29 @@ fn fingerprint_human_form() {
     assert!(Fingerprint::from_hex("1234").is_err());
     assert!(Fingerprint::from_hex(&"zz".repeat(20)).is_err());
     assert!(!format!("{:?}", keys()[0]).contains("x:"));
+}
+
+/// Signatures made by libotr 4.1.1 (`otrl_privkey_sign` over 32 bytes of
+/// 0x3f and of 0xc5) with the first key of `pidgin/testdata/otr.private_key`.
+#[test]
+fn verifies_libotr_signatures() {
+    let text = include_str!("../pidgin/testdata/otr.private_key");
+    let keys = crate::parse_private_keys(text).unwrap();
+    let pk = keys[0].key.public_key();
+    for (byte, sig) in [
+        (
+            0x3f,
+            "53caf7a5578a6a3bcda4886c26a722c2de44862604904ce08216fe49373c1403145bb39bf697667f",
+        ),
+        (
+            0xc5,
+            "803d0e9dede805aa05c987b100f2bdfcbd3a0f12269e826900f4b8cc3d50df46f3b06901bcb9c970",
+        ),
+    ] {
+        let sig: Vec<u8> = (0..40)
+            .map(|i| u8::from_str_radix(&sig[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        pk.verify(&[byte; 32], &sig).unwrap();
+        assert!(pk.verify(&[byte ^ 1; 32], &sig).is_err());
+    }
 }

@@ -13,8 +13,7 @@ use crate::Error;
 
 const FILE: &str = "otr.private_key";
 
-/// An S-expression.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An S-expression. No `Debug`: atoms hold key material.
 pub(super) enum Sexp {
     Atom(Vec<u8>),
     List(Vec<Sexp>, usize),
@@ -59,10 +58,11 @@ fn err(line: usize, what: &'static str) -> Error {
     }
 }
 
-/// Parses all top-level expressions of `text`.
-pub(super) fn parse(text: &str) -> Result<Vec<Sexp>, Error> {
+/// Parses all top-level expressions of `data` (bytes: libgcrypt writes
+/// "quoted strings" with raw bytes 0xa1..0xff, so the file need not be UTF-8).
+pub(super) fn parse(data: &[u8]) -> Result<Vec<Sexp>, Error> {
     let mut p = Parser {
-        s: text.as_bytes(),
+        s: data,
         pos: 0,
         line: 1,
     };
@@ -118,8 +118,12 @@ impl Parser<'_> {
             b'"' => self.quoted(),
             b'#' => {
                 let body = self.delimited(b'#')?;
-                let digits: Vec<u8> = body.iter().copied().filter(|c| !c.is_ascii_whitespace()).collect();
-                if digits.len() % 2 != 0 {
+                let digits: Vec<u8> = body
+                    .iter()
+                    .copied()
+                    .filter(|c| !c.is_ascii_whitespace())
+                    .collect();
+                if !digits.len().is_multiple_of(2) {
                     return Err(err(self.line, "odd number of hex digits"));
                 }
                 digits
@@ -135,7 +139,11 @@ impl Parser<'_> {
             }
             b'|' => {
                 let body = self.delimited(b'|')?;
-                let b64: Vec<u8> = body.iter().copied().filter(|c| !c.is_ascii_whitespace()).collect();
+                let b64: Vec<u8> = body
+                    .iter()
+                    .copied()
+                    .filter(|c| !c.is_ascii_whitespace())
+                    .collect();
                 STANDARD
                     .decode(b64)
                     .map(Sexp::Atom)
@@ -168,18 +176,7 @@ impl Parser<'_> {
             self.pos += 1;
             match c {
                 b'"' => return Ok(Sexp::Atom(out)),
-                b'\\' => {
-                    let Some(&e) = self.s.get(self.pos) else {
-                        return Err(err(self.line, "unterminated string"));
-                    };
-                    self.pos += 1;
-                    out.push(match e {
-                        b'n' => b'\n',
-                        b't' => b'\t',
-                        b'r' => b'\r',
-                        other => other,
-                    });
-                }
+                b'\\' => self.escape(&mut out)?,
                 b'\n' => {
                     self.line += 1;
                     out.push(c);
@@ -189,6 +186,58 @@ impl Parser<'_> {
         }
     }
 
+    /// One escape in a quoted string, as libgcrypt writes and reads them:
+    /// `\b \t \v \n \f \r \" \' \\`, `\xHH`, `\ooo` and line continuations.
+    fn escape(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+        let Some(&e) = self.s.get(self.pos) else {
+            return Err(err(self.line, "unterminated string"));
+        };
+        self.pos += 1;
+        let byte = match e {
+            b'b' => 0x08,
+            b't' => b'\t',
+            b'v' => 0x0b,
+            b'n' => b'\n',
+            b'f' => 0x0c,
+            b'r' => b'\r',
+            b'x' => self.number(2, 16)?,
+            b'0'..=b'7' => {
+                self.pos -= 1;
+                self.number(3, 8)?
+            }
+            b'\n' => {
+                self.line += 1;
+                // A continuation; "\\\n\r" counts as one.
+                if self.s.get(self.pos) == Some(&b'\r') {
+                    self.pos += 1;
+                }
+                return Ok(());
+            }
+            b'\r' => {
+                if self.s.get(self.pos) == Some(&b'\n') {
+                    self.pos += 1;
+                    self.line += 1;
+                }
+                return Ok(());
+            }
+            other => other,
+        };
+        out.push(byte);
+        Ok(())
+    }
+
+    /// `len` digits in `radix` at the current position, as a byte.
+    fn number(&mut self, len: usize, radix: u32) -> Result<u8, Error> {
+        let digits = self
+            .s
+            .get(self.pos..self.pos + len)
+            .and_then(|d| std::str::from_utf8(d).ok())
+            .and_then(|d| u8::from_str_radix(d, radix).ok())
+            .ok_or(err(self.line, "bad escape in a string"))?;
+        self.pos += len;
+        Ok(digits)
+    }
+
     fn token(&mut self) -> Result<Sexp, Error> {
         let start = self.pos;
         while let Some(&c) = self.s.get(self.pos) {
@@ -196,7 +245,10 @@ impl Parser<'_> {
                 break;
             }
             // Canonical form: a decimal length, ':', then that many bytes.
-            if c == b':' && self.pos > start && self.s[start..self.pos].iter().all(u8::is_ascii_digit) {
+            if c == b':'
+                && self.pos > start
+                && self.s[start..self.pos].iter().all(u8::is_ascii_digit)
+            {
                 let len: usize = std::str::from_utf8(&self.s[start..self.pos])
                     .ok()
                     .and_then(|n| n.parse().ok())

@@ -35,7 +35,11 @@ fn libotr_private_key_file() {
 fn other_atom_forms() {
     // Canonical length-prefixed and base64 atoms name the same thing.
     let text = PRIVATE_KEYS
-        .replacen("(name \"alice@example.org/Home\")", "(4:name |YWxpY2VAZXhhbXBsZS5vcmc=|)", 1)
+        .replacen(
+            "(name \"alice@example.org/Home\")",
+            "(4:name |YWxpY2VAZXhhbXBsZS5vcmc=|)",
+            1,
+        )
         .replacen("(protocol prpl-jabber)", "(protocol \"prpl-\\jabber\")", 1);
     let keys = parse_private_keys(&text).unwrap();
     assert_eq!(keys[0].account, "alice@example.org");
@@ -49,7 +53,10 @@ fn broken_private_key_files() {
         ("(privkeys)\n)", 2),
         ("(notkeys)", 1),
         ("(privkeys (account (name \"a\") (protocol p)))", 1),
-        ("(privkeys\n (account (name \"a\") (protocol p) (private-key (dsa (p #0G#)))))", 2),
+        (
+            "(privkeys\n (account (name \"a\") (protocol p) (private-key (dsa (p #0G#)))))",
+            2,
+        ),
     ] {
         match parse_private_keys(text) {
             Err(Error::Import { line: l, .. }) => assert_eq!(l, line, "{text}"),
@@ -90,4 +97,59 @@ fn fingerprints_file() {
         parse_fingerprints("ok\tb\tc\tb442e7ccda13a357a8f9e94edea6e72019b9e83c\nx\ty\tz\tnothex\n"),
         Err(Error::Import { line: 2, .. })
     ));
+}
+
+/// libgcrypt writes an atom whose bytes are all "printable" (which includes
+/// 0xa1..0xff) as a quoted string with escapes: such a file is not UTF-8.
+#[test]
+fn quoted_binary_atoms_and_escapes() {
+    let x_hex = "00898DF429F891F26BBD71421472377FDFBCC301CF";
+    let x: Vec<u8> = (0..x_hex.len() / 2)
+        .map(|i| u8::from_str_radix(&x_hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let mut quoted = b"\"".to_vec();
+    for (i, &b) in x.iter().enumerate() {
+        match b {
+            b'"' | b'\\' => quoted.extend_from_slice(&[b'\\', b]),
+            b'\n' => quoted.extend_from_slice(b"\\n"),
+            0x00..0x20 | 0x7f..=0xa0 if i % 2 == 0 => {
+                quoted.extend_from_slice(format!("\\x{b:02x}").as_bytes())
+            }
+            0x00..0x20 | 0x7f..=0xa0 => quoted.extend_from_slice(format!("\\{b:03o}").as_bytes()),
+            _ => quoted.push(b),
+        }
+        if i == 10 {
+            // A line continuation inside the string.
+            quoted.extend_from_slice(b"\\\n");
+        }
+    }
+    quoted.push(b'"');
+    let needle = format!("#{x_hex}#");
+    let at = PRIVATE_KEYS.find(&needle).unwrap();
+    let mut data = PRIVATE_KEYS.as_bytes()[..at].to_vec();
+    data.extend_from_slice(&quoted);
+    data.extend_from_slice(&PRIVATE_KEYS.as_bytes()[at + needle.len()..]);
+    assert!(std::str::from_utf8(&data).is_err());
+    let keys = parse_private_keys(&data).unwrap();
+    assert_eq!(
+        keys[0].key.fingerprint().to_string(),
+        "B442E7CC DA13A357 A8F9E94E DEA6E720 19B9E83C"
+    );
+    assert!(parse_private_keys(b"(privkeys (account (name \"\\x4\")))").is_err());
+}
+
+/// A real case of the above: libotr 4.1.1 wrote this key with x as a quoted
+/// string of raw bytes (2 keys in 400 come out so); libotr read it back and
+/// printed the fingerprint below.
+#[test]
+fn libotr_key_with_quoted_x() {
+    let data = include_bytes!("testdata/otr.private_key.quoted");
+    assert!(data.iter().any(|&b| b >= 0x80), "raw bytes, not UTF-8 text");
+    let keys = parse_private_keys(data).unwrap();
+    assert_eq!(keys[0].account, "a97@x/y");
+    assert_eq!(keys[0].protocol, "xmpp");
+    assert_eq!(
+        keys[0].key.fingerprint().to_string(),
+        "C3B265E2 26AB25C3 FC2D554F 703449A1 459F7BD2"
+    );
 }

@@ -13,8 +13,15 @@ fn run(secret_a: &[u8], secret_b: &[u8]) -> (SmpState, SmpState) {
     let (mut a, mut b) = (Smp::default(), Smp::default());
     let m1 = a.start(secret_hash(&fa, &fb, &ssid, secret_a), Some("q?"), &mut r);
     let o = b.receive(&m1, &mut r);
-    assert_eq!(o.events, [SmpEvent::Requested { question: Some("q?".into()) }]);
-    let m2 = b.respond(secret_hash(&fa, &fb, &ssid, secret_b), &mut r).unwrap();
+    assert_eq!(
+        o.events,
+        [SmpEvent::Requested {
+            question: Some("q?".into())
+        }]
+    );
+    let m2 = b
+        .respond(secret_hash(&fa, &fb, &ssid, secret_b), &mut r)
+        .unwrap();
     let m3 = a.receive(&m2, &mut r).reply.remove(0);
     let m4 = b.receive(&m3, &mut r).reply.remove(0);
     assert!(a.receive(&m4, &mut r).reply.is_empty());

@@ -33,7 +33,8 @@ use crate::error::ConnectError;
 use crate::iq::IqTracker;
 use crate::login::{self, next_element};
 use crate::xep::message::{self, Rejected};
-use crate::xep::{disco, presence, register as ibr, roster};
+use crate::xep::omemo::{DeviceList, Namespace};
+use crate::xep::{disco, pep, presence, register as ibr, roster};
 
 type ArchiveItem = Result<message::IncomingMessage, Rejected>;
 
@@ -275,6 +276,9 @@ impl Driver {
     }
 
     fn on_message(&mut self, mut message: Message) {
+        if let Some(notification) = pep::notification(&message.payloads) {
+            return self.on_pep_notification(message.from.as_ref(), notification);
+        }
         match message.extract_payload::<mam::Result_>() {
             Ok(Some(result)) => {
                 let query_id = result
@@ -297,6 +301,38 @@ impl Driver {
         match message::parse(&self.own, message) {
             Ok(parsed) => self.emit(SessionEvent::Message(Box::new(parsed))),
             Err(rejected) => self.reject(rejected.to_string()),
+        }
+    }
+
+    /// A PEP notification. It speaks for the PEP service it comes from,
+    /// which is an account's bare JID (no `from`: our own account).
+    fn on_pep_notification(
+        &mut self,
+        from: Option<&Jid>,
+        notification: Result<pep::Notification, pep::MalformedPubsub>,
+    ) {
+        let from = match from {
+            None => self.own.clone(),
+            Some(from) if from.resource().is_none() => from.to_bare(),
+            Some(from) => return self.reject(format!("PEP notification from a full JID {from}")),
+        };
+        let notification = match notification {
+            Ok(notification) => notification,
+            Err(error) => return self.reject(format!("{error} from {from}")),
+        };
+        let Some(namespace) = Namespace::from_device_list_node(&notification.node) else {
+            return;
+        };
+        let Some(payload) = pep::pick(&notification.items, DeviceList::ITEM_ID) else {
+            return;
+        };
+        match DeviceList::parse(payload, namespace) {
+            Ok(list) => self.emit(SessionEvent::OmemoDeviceList {
+                from,
+                namespace,
+                list,
+            }),
+            Err(error) => self.reject(format!("OMEMO device list of {from}: {error}")),
         }
     }
 

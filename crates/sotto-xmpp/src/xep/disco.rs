@@ -22,6 +22,9 @@ pub const FEATURES: &[&str] = &[
     ns::CARBONS,
     ns::SID,
     ns::VERSION,
+    // PEP notifications of OMEMO device lists (XEP-0163 §4: "+notify").
+    "eu.siacs.conversations.axolotl.devicelist+notify",
+    "urn:xmpp:omemo:2:devices+notify",
 ];
 
 /// Our disco#info answer (for the given node, echoed back).
@@ -67,5 +70,9 @@ mod tests {
         assert_eq!(a.ver.len(), 20);
         assert_eq!(a.ver, caps().ver);
         assert!(info(None).features.contains(ns::CARBONS));
+        for namespace in super::super::omemo::Namespace::ALL {
+            let notify = format!("{}+notify", namespace.device_list_node());
+            assert!(FEATURES.contains(&notify.as_str()), "{notify}");
+        }
     }
 }

@@ -19,6 +19,8 @@ use xmpp_parsers::minidom::Element;
 use xmpp_parsers::receipts;
 use xmpp_parsers::stanza_id::{OriginId, StanzaId};
 
+use super::omemo::{self, Encrypted};
+
 /// How a message reached us.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
@@ -59,6 +61,10 @@ pub struct IncomingMessage {
     pub sent_at_ms: Option<i64>,
     /// How it reached us.
     pub route: Route,
+    /// The OMEMO element (either namespace), for the core to decrypt. When
+    /// present, `body` is `None`: the body is only the fallback text for
+    /// clients without OMEMO and must not be stored as the message.
+    pub encrypted: Option<Encrypted>,
 }
 
 impl std::fmt::Debug for IncomingMessage {
@@ -69,6 +75,7 @@ impl std::fmt::Debug for IncomingMessage {
             .field("route", &self.route)
             .field("has_body", &self.body.is_some())
             .field("receipt_for", &self.receipt_for)
+            .field("encrypted", &self.encrypted)
             .finish_non_exhaustive()
     }
 }
@@ -180,7 +187,13 @@ fn parse_plain(
     route: Route,
 ) -> Result<IncomingMessage, Rejected> {
     let from = message.from.clone().ok_or(Rejected::NoSender)?;
-    let body = message.get_best_body_cloned(vec![]).map(|(_, body)| body);
+    let encrypted = omemo::find_encrypted(&message.payloads)
+        .transpose()
+        .map_err(|_| Rejected::Malformed("OMEMO element"))?;
+    let body = match encrypted {
+        Some(_) => None,
+        None => message.get_best_body_cloned(vec![]).map(|(_, body)| body),
+    };
     let origin_id = message
         .extract_payload::<OriginId>()
         .map_err(|_| Rejected::Malformed("origin-id"))?
@@ -222,6 +235,7 @@ fn parse_plain(
         chat_state,
         sent_at_ms,
         route,
+        encrypted,
     })
 }
 

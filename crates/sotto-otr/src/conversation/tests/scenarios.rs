@@ -13,14 +13,23 @@ fn encrypted_pair(va: Versions, vb: Versions) -> Pair {
     p
 }
 
-const V2: Versions = Versions { v2: true, v3: false };
+const V2: Versions = Versions {
+    v2: true,
+    v3: false,
+};
 
 #[test]
 fn ake_v3_by_query() {
     let mut p = encrypted_pair(Pair::both(), Pair::both());
     assert_eq!(p.a.conv.version(), Some(Version::V3));
-    assert_eq!(p.a.conv.peer_fingerprint(), Some(p.b.conv.account.fingerprint()));
-    assert_eq!(p.b.conv.peer_fingerprint(), Some(p.a.conv.account.fingerprint()));
+    assert_eq!(
+        p.a.conv.peer_fingerprint(),
+        Some(p.b.conv.account.fingerprint())
+    );
+    assert_eq!(
+        p.b.conv.peer_fingerprint(),
+        Some(p.a.conv.account.fingerprint())
+    );
     assert_eq!(p.a.conv.session_id(), p.b.conv.session_id());
     assert_eq!(p.a.conv.their_instance().unwrap().get(), 0x1001);
     p.send(true, "hello bob");
@@ -45,7 +54,12 @@ fn ake_v2_by_query_either_side() {
 
 #[test]
 fn ake_by_whitespace_tag() {
-    let mut p = Pair::new(Policy::Opportunistic, Policy::Opportunistic, Pair::both(), Pair::both());
+    let mut p = Pair::new(
+        Policy::Opportunistic,
+        Policy::Opportunistic,
+        Pair::both(),
+        Pair::both(),
+    );
     p.send(true, "plain hello");
     p.run();
     assert_eq!(p.b.delivered, vec![("plain hello".to_owned(), false)]);
@@ -55,7 +69,12 @@ fn ake_by_whitespace_tag() {
 
 #[test]
 fn manual_policy_ignores_tag_and_never_tags() {
-    let mut p = Pair::new(Policy::Opportunistic, Policy::Manual, Pair::both(), Pair::both());
+    let mut p = Pair::new(
+        Policy::Opportunistic,
+        Policy::Manual,
+        Pair::both(),
+        Pair::both(),
+    );
     p.send(true, "tagged");
     p.run();
     assert_eq!(p.b.conv.state(), State::Plaintext);
@@ -166,7 +185,9 @@ fn fragmentation_tiny_and_large() {
         p.b.conv.set_max_fragment_size(Some(max));
         p.start(true);
         assert_eq!(p.a.conv.state(), State::Encrypted);
-        let big: String = (0..6 * 1024).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+        let big: String = (0..6 * 1024)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
         p.send(true, &big);
         assert!(p.wire.len() > 1);
         assert!(p.wire.iter().all(|(_, w)| w.len() <= max));
@@ -190,7 +211,10 @@ fn fragment_size_too_small_is_an_error() {
 fn smp(question: Option<&str>, secret_a: &[u8], secret_b: &[u8], versions: Versions) -> Pair {
     let mut p = encrypted_pair(versions, versions);
     let now = p.now;
-    let acts = p.a.conv.smp_start(secret_a, question, now, &mut p.a.rng).unwrap();
+    let acts =
+        p.a.conv
+            .smp_start(secret_a, question, now, &mut p.a.rng)
+            .unwrap();
     p.take(true, acts);
     p.run();
     assert_eq!(
@@ -247,7 +271,10 @@ fn smp_abort() {
         Err(Error::SmpState { .. })
     ));
     // A new run after the abort works.
-    let acts = p.b.conv.smp_start(b"again", None, now, &mut p.b.rng).unwrap();
+    let acts =
+        p.b.conv
+            .smp_start(b"again", None, now, &mut p.b.rng)
+            .unwrap();
     p.take(false, acts);
     p.run();
     let acts = p.a.conv.smp_respond(b"again", now, &mut p.a.rng).unwrap();
@@ -285,7 +312,10 @@ fn malformed_inputs_are_errors_and_session_survives() {
     let genuine = p.hold(true).remove(0);
     let now = p.now;
     let b = &mut p.b;
-    assert_eq!(b.conv.receive("?OTR:@@@@.", now, &mut b.rng), Err(Error::Base64));
+    assert_eq!(
+        b.conv.receive("?OTR:@@@@.", now, &mut b.rng),
+        Err(Error::Base64)
+    );
     assert!(matches!(
         b.conv.receive("?OTR:AAM.", now, &mut b.rng),
         Err(Error::Base64 | Error::Truncated { .. })
@@ -305,7 +335,12 @@ fn malformed_inputs_are_errors_and_session_survives() {
     bytes[n - 30] ^= 0x40;
     let forged = crate::wire::armour(&bytes);
     let err = b.conv.receive(&forged, now, &mut b.rng).unwrap_err();
-    assert_eq!(err, Error::BadMac { what: "a data message" });
+    assert_eq!(
+        err,
+        Error::BadMac {
+            what: "a data message"
+        }
+    );
     assert!(err.reply_to_peer().is_some());
     // Another receiver instance.
     let mut other = crate::wire::dearmour(&genuine[5..]).unwrap();
@@ -321,7 +356,10 @@ fn malformed_inputs_are_errors_and_session_survives() {
         text: "genuine".into(),
         encrypted: true
     }));
-    assert_eq!(b.conv.receive(&genuine, now, &mut b.rng), Err(Error::Replay));
+    assert_eq!(
+        b.conv.receive(&genuine, now, &mut b.rng),
+        Err(Error::Replay)
+    );
     assert_eq!(b.conv.state(), State::Encrypted);
 }
 
@@ -330,7 +368,8 @@ fn data_message_without_session_is_unreadable() {
     let mut p = encrypted_pair(Pair::both(), Pair::both());
     p.send(true, "to a restarted peer");
     let msg = p.hold(true).remove(0);
-    let mut fresh = super::harness::Pair::new(Policy::Manual, Policy::Manual, Pair::both(), Pair::both());
+    let mut fresh =
+        super::harness::Pair::new(Policy::Manual, Policy::Manual, Pair::both(), Pair::both());
     let now = p.now;
     let b = &mut fresh.b;
     let err = b.conv.receive(&msg, now, &mut b.rng).unwrap_err();
@@ -340,8 +379,16 @@ fn data_message_without_session_is_unreadable() {
 
 #[test]
 fn peer_error_restarts_ake_in_opportunistic() {
-    let mut p = Pair::new(Policy::Opportunistic, Policy::Manual, Pair::both(), Pair::both());
-    p.inject(false, ["?OTR Error: You transmitted an unreadable encrypted message.".to_owned()]);
+    let mut p = Pair::new(
+        Policy::Opportunistic,
+        Policy::Manual,
+        Pair::both(),
+        Pair::both(),
+    );
+    p.inject(
+        false,
+        ["?OTR Error: You transmitted an unreadable encrypted message.".to_owned()],
+    );
     p.run();
     assert_eq!(p.a.peer_errors.len(), 1);
     assert_eq!(p.a.conv.state(), State::Encrypted);
@@ -359,4 +406,71 @@ fn heartbeat_after_silence() {
     p.send(true, "two");
     p.step().unwrap().unwrap();
     assert!(p.wire.is_empty(), "no heartbeat within 60 s");
+}
+
+/// Two clients of one peer (a message to a bare JID reaches both) each get
+/// their own v3 session; messages go to the most recent one, and the other
+/// instance rejects what is not addressed to it.
+#[test]
+fn one_session_per_remote_instance() {
+    use std::sync::Arc;
+
+    use crate::testutil::{keys, rng};
+    use crate::{Account, Action, Conversation, InstanceTag};
+
+    let now = std::time::UNIX_EPOCH;
+    let acct = |k: usize, tag: u32| {
+        Arc::new(Account::new(
+            keys()[k].clone(),
+            InstanceTag::new(tag).unwrap(),
+            Policy::Manual,
+        ))
+    };
+    let mut a = Conversation::new(acct(0, 0x1000));
+    let mut b1 = Conversation::new(acct(1, 0x2001));
+    let mut b2 = Conversation::new(acct(1, 0x2002));
+    let (mut ra, mut r1, mut r2) = (rng(1), rng(2), rng(3));
+    let wire = |acts: Vec<Action>| -> Vec<String> {
+        acts.into_iter()
+            .filter_map(|a| match a {
+                Action::SendWire(s) => Some(s),
+                _ => None,
+            })
+            .collect()
+    };
+    // A's query reaches both; each answers with a D-H Commit to "any instance".
+    let query = wire(a.start()).remove(0);
+    let c1 = wire(b1.receive(&query, now, &mut r1).unwrap());
+    let c2 = wire(b2.receive(&query, now, &mut r2).unwrap());
+    // Run each exchange to the end (b1 first, then b2).
+    for (b, r, mut to_a) in [(&mut b1, &mut r1, c1), (&mut b2, &mut r2, c2)] {
+        while !to_a.is_empty() {
+            let mut to_b = Vec::new();
+            for m in to_a.drain(..) {
+                to_b.extend(wire(a.receive(&m, now, &mut ra).unwrap()));
+            }
+            for m in to_b {
+                to_a.extend(wire(b.receive(&m, now, &mut *r).unwrap()));
+            }
+        }
+        assert_eq!(b.state(), State::Encrypted);
+    }
+    assert_eq!(a.state(), State::Encrypted);
+    assert_eq!(a.their_instance().unwrap().get(), 0x2002);
+    let msg = wire(a.send("for the newest client", now, &mut ra).unwrap()).remove(0);
+    assert_eq!(
+        b1.receive(&msg, now, &mut r1),
+        Err(Error::NotOurInstance(0x2002))
+    );
+    let got = b2.receive(&msg, now, &mut r2).unwrap();
+    assert!(got.contains(&Action::Deliver {
+        text: "for the newest client".into(),
+        encrypted: true
+    }));
+    // b1 writes: its session becomes the current one for replies.
+    let from_b1 = wire(b1.send("from the other client", now, &mut r1).unwrap()).remove(0);
+    a.receive(&from_b1, now, &mut ra).unwrap();
+    assert_eq!(a.their_instance().unwrap().get(), 0x2001);
+    let reply = wire(a.send("back to you", now, &mut ra).unwrap()).remove(0);
+    assert!(b1.receive(&reply, now, &mut r1).is_ok());
 }

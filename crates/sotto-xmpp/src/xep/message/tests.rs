@@ -166,7 +166,8 @@ fn outgoing_chat_carries_ids_and_receipt_request() {
 fn otr_messages_stay_out_of_carbons_and_archives() {
     let to: Jid = "peer@example.org/laptop".parse().expect("valid");
     let element = Element::from(otr_chat(to, "m7", "?OTR:AAMD", true));
-    let xml = String::from(&element);
+    // minidom 0.19 writes single quotes; the needles below use double ones.
+    let xml = String::from(&element).replace('\'', "\"");
     for needle in [
         "<private xmlns=\"urn:xmpp:carbons:2\"/>",
         "<no-copy xmlns=\"urn:xmpp:hints\"/>",
@@ -186,4 +187,61 @@ fn otr_messages_stay_out_of_carbons_and_archives() {
         false,
     )));
     assert!(!without.contains("urn:xmpp:receipts"));
+}
+
+#[test]
+fn omemo_messages_expose_the_element_not_the_fallback_body() {
+    let m = parse(
+        &own(),
+        message(
+            "<message xmlns='jabber:client' from='peer@example.org/phone' to='me@example.org/sotto' id='m2' type='chat'>\
+             <body>I sent you an OMEMO encrypted message but your client doesn't seem to support that.</body>\
+             <encrypted xmlns='eu.siacs.conversations.axolotl'><header sid='564866972'>\
+             <key rid='26052318'>MwohBTV6dpumL1OxA9MdIFmu2E19</key><iv>SY/SCGPt0CnA2odB</iv>\
+             </header><payload>Vas=</payload></encrypted>\
+             <encryption xmlns='urn:xmpp:eme:0' namespace='eu.siacs.conversations.axolotl' name='OMEMO'/>\
+             <store xmlns='urn:xmpp:hints'/>\
+             </message>",
+        ),
+    )
+    .expect("accepted");
+    assert_eq!(m.body, None, "the fallback body is not the message");
+    let encrypted = m.encrypted.expect("the OMEMO element");
+    assert_eq!(encrypted.namespace, omemo::Namespace::Legacy);
+    assert_eq!(encrypted.sid, 564866972);
+    assert_eq!(encrypted.payload, Some(vec![85, 171]));
+
+    // In a carbon copy too, and in OMEMO 2.
+    let m = parse(
+        &own(),
+        message(
+            "<message xmlns='jabber:client' from='me@example.org' to='me@example.org/sotto' type='chat'>\
+             <received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>\
+             <message xmlns='jabber:client' from='peer@example.org/r' to='me@example.org/other' type='chat'>\
+             <body>fallback</body>\
+             <encrypted xmlns='urn:xmpp:omemo:2'><header sid='7'><keys jid='me@example.org'>\
+             <key rid='9' kex='true'>AAAA</key></keys></header></encrypted>\
+             </message></forwarded></received></message>",
+        ),
+    )
+    .expect("accepted");
+    assert_eq!(m.route, Route::CarbonReceived);
+    assert_eq!(m.body, None);
+    let encrypted = m.encrypted.expect("the OMEMO 2 element");
+    assert_eq!(encrypted.namespace, omemo::Namespace::V2);
+    assert_eq!(encrypted.payload, None, "a key transport message");
+}
+
+#[test]
+fn malformed_omemo_elements_are_rejected() {
+    let result = parse(
+        &own(),
+        message(
+            "<message xmlns='jabber:client' from='peer@example.org/phone' type='chat'>\
+             <body>fallback</body>\
+             <encrypted xmlns='eu.siacs.conversations.axolotl'><header sid='1'/></encrypted>\
+             </message>",
+        ),
+    );
+    assert_eq!(result, Err(Rejected::Malformed("OMEMO element")));
 }

@@ -1,0 +1,395 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! One conversation: header, message list and composer.
+//!
+//! It opens at the newest message (`open_conversation`), shows only a window
+//! of the loaded messages (see [`timeline`]), and pages older history from
+//! the core (`load_older`) when the user scrolls to the top. The list is
+//! anchored at its bottom, so what the user reads stays put while older
+//! messages are added above it.
+
+mod composer;
+mod render;
+pub mod timeline;
+
+use iced::widget::operation::{self, AbsoluteOffset};
+use iced::widget::scrollable::Viewport;
+use iced::widget::text_editor;
+use iced::{Element, Task};
+use sotto_core::{Availability, ChatState, Command, Event};
+use sotto_store::{Direction, MessageRecord};
+
+use crate::core_link::Core;
+pub use composer::binding as composer_binding;
+pub use render::{RENAME, day_label};
+use timeline::Timeline;
+
+/// How many messages to ask for when opening and per older page.
+pub const PAGE: usize = 50;
+/// Distance in pixels from an edge of the list that slides the window.
+const EDGE: f32 = 400.0;
+/// The message list's widget id.
+pub const LIST: &str = "conversation-list";
+/// The composer's widget id.
+pub const COMPOSER: &str = "conversation-composer";
+
+/// What the conversation knows about the other party, from the roster.
+#[derive(Debug, Clone, Default)]
+pub struct Peer {
+    /// Name from the roster.
+    pub name: Option<String>,
+    /// Best presence among their resources.
+    pub presence: Option<Availability>,
+    /// Whether they are in the roster.
+    pub in_roster: bool,
+    /// Whether the account is online (roster edits need it).
+    pub account_online: bool,
+}
+
+/// A conversation's state.
+#[derive(Debug)]
+pub struct Conversation {
+    account: String,
+    peer: String,
+    timeline: Timeline,
+    loaded: bool,
+    has_more: bool,
+    loading_older: bool,
+    composer: text_editor::Content,
+    composing: bool,
+    their_state: Option<ChatState>,
+    renaming: Option<String>,
+    confirm_remove: bool,
+}
+
+/// What the user does in a conversation.
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// The composer was edited.
+    Edit(text_editor::Action),
+    /// Enter in the composer, or the Send button.
+    Send,
+    /// The message list scrolled.
+    Scrolled(Viewport),
+    /// Ask for an older page.
+    LoadOlder,
+    /// Stop waiting for an older page.
+    CancelOlder,
+    /// Put a failed message back in the queue.
+    Retry(i64),
+    /// Show the newest messages.
+    JumpToNewest,
+    /// Start renaming the contact.
+    Rename,
+    /// The new name was edited.
+    RenameInput(String),
+    /// Save the new name.
+    RenameSave,
+    /// Stop renaming.
+    RenameCancel,
+    /// Ask to remove the contact.
+    Remove,
+    /// Confirm removing the contact.
+    RemoveConfirm,
+    /// Do not remove the contact.
+    RemoveCancel,
+}
+
+impl Conversation {
+    /// Opens the conversation with `peer` and asks the core for its newest
+    /// messages.
+    pub fn open(core: &Core, account: String, peer: String) -> Self {
+        core.send(Command::OpenConversation {
+            account: account.clone(),
+            peer: peer.clone(),
+            limit: PAGE,
+        });
+        core.send(Command::SendChatState {
+            account: account.clone(),
+            to: peer.clone(),
+            state: ChatState::Active,
+        });
+        Self {
+            account,
+            peer,
+            timeline: Timeline::default(),
+            loaded: false,
+            has_more: false,
+            loading_older: false,
+            composer: text_editor::Content::new(),
+            composing: false,
+            their_state: None,
+            renaming: None,
+            confirm_remove: false,
+        }
+    }
+
+    /// The account and peer.
+    pub fn key(&self) -> (&str, &str) {
+        (&self.account, &self.peer)
+    }
+
+    /// The loaded messages (for tests and the unread logic).
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+
+    /// Whether an older page has been asked for and not arrived.
+    pub fn loading_older(&self) -> bool {
+        self.loading_older
+    }
+
+    /// Tells the peer we left (called when another conversation opens).
+    pub fn leave(&self, core: &Core) {
+        core.send(Command::SendChatState {
+            account: self.account.clone(),
+            to: self.peer.clone(),
+            state: ChatState::Inactive,
+        });
+    }
+
+    fn concerns(&self, account: &str, peer: &str) -> bool {
+        self.account == account && self.peer == peer
+    }
+
+    /// Applies a core event that may concern this conversation.
+    pub fn on_event(&mut self, event: &Event) -> Task<Message> {
+        match event {
+            Event::ConversationSnapshot {
+                account,
+                peer,
+                messages,
+                has_more,
+            } if self.concerns(account, peer) => {
+                self.timeline.reset(messages.clone());
+                self.has_more = *has_more;
+                self.loaded = true;
+                self.loading_older = false;
+                operation::snap_to_end(LIST)
+            }
+            Event::HistoryPage {
+                account,
+                peer,
+                messages,
+                has_more,
+            } if self.concerns(account, peer) => {
+                if !self.loading_older {
+                    // Cancelled: the user no longer waits for it.
+                    return Task::none();
+                }
+                self.loading_older = false;
+                self.has_more = *has_more;
+                let _ = self.timeline.prepend_page(messages.clone());
+                Task::none()
+            }
+            Event::MessageAdded { account, message } if self.concerns(account, &message.peer) => {
+                if message.direction == Direction::Incoming {
+                    self.their_state = None;
+                }
+                self.timeline.insert(message.clone());
+                Task::none()
+            }
+            Event::MessageStateChanged {
+                account,
+                peer,
+                id,
+                state,
+            } if self.concerns(account, peer) => {
+                self.timeline.set_state(*id, *state);
+                Task::none()
+            }
+            Event::ChatState {
+                account,
+                from,
+                state,
+            } if self.concerns(account, from) => {
+                self.their_state = Some(*state);
+                Task::none()
+            }
+            _ => Task::none(),
+        }
+    }
+
+    /// Handles a message.
+    pub fn update(&mut self, message: Message, core: &Core) -> Task<Message> {
+        match message {
+            Message::Edit(action) => {
+                let edit = action.is_edit();
+                self.composer.perform(action);
+                if edit {
+                    self.typing_changed(core);
+                }
+                Task::none()
+            }
+            Message::Send => {
+                let text = self.composer.text();
+                let body = text.trim_end_matches(['\n', '\r']).to_owned();
+                if body.trim().is_empty() {
+                    return Task::none();
+                }
+                core.send(Command::SendMessage {
+                    account: self.account.clone(),
+                    to: self.peer.clone(),
+                    body,
+                    encryption: None,
+                });
+                self.composer = text_editor::Content::new();
+                self.composing = false;
+                self.timeline.jump_to_newest();
+                operation::snap_to_end(LIST)
+            }
+            Message::Scrolled(viewport) => self.on_scroll(&viewport, core),
+            Message::LoadOlder => {
+                self.load_older(core);
+                Task::none()
+            }
+            Message::CancelOlder => {
+                self.loading_older = false;
+                Task::none()
+            }
+            Message::Retry(id) => {
+                core.send(Command::RetryMessage {
+                    account: self.account.clone(),
+                    id,
+                });
+                Task::none()
+            }
+            Message::JumpToNewest => {
+                self.timeline.jump_to_newest();
+                operation::snap_to_end(LIST)
+            }
+            Message::Rename => {
+                self.renaming = Some(String::new());
+                operation::focus(render::RENAME)
+            }
+            Message::RenameInput(name) => {
+                self.renaming = Some(name);
+                Task::none()
+            }
+            Message::RenameSave => {
+                if let Some(name) = self.renaming.take() {
+                    let name = name.trim().to_owned();
+                    core.send(Command::RenameContact {
+                        account: self.account.clone(),
+                        jid: self.peer.clone(),
+                        name: (!name.is_empty()).then_some(name),
+                    });
+                }
+                Task::none()
+            }
+            Message::RenameCancel => {
+                self.renaming = None;
+                Task::none()
+            }
+            Message::Remove => {
+                self.confirm_remove = true;
+                Task::none()
+            }
+            Message::RemoveConfirm => {
+                self.confirm_remove = false;
+                core.send(Command::RemoveContact {
+                    account: self.account.clone(),
+                    jid: self.peer.clone(),
+                });
+                Task::none()
+            }
+            Message::RemoveCancel => {
+                self.confirm_remove = false;
+                Task::none()
+            }
+        }
+    }
+
+    /// Asks the core for the page before the oldest loaded message, unless
+    /// one is on its way or there is nothing older.
+    fn load_older(&mut self, core: &Core) {
+        if !self.has_more || self.loading_older {
+            return;
+        }
+        if let Some(before) = self.timeline.oldest_id() {
+            self.loading_older = true;
+            core.send(Command::LoadOlder {
+                account: self.account.clone(),
+                peer: self.peer.clone(),
+                before,
+                limit: PAGE,
+            });
+        }
+    }
+
+    /// Sends `composing` when typing starts and `active` when the composer
+    /// is emptied again.
+    fn typing_changed(&mut self, core: &Core) {
+        let typing = !self.composer.is_empty() && !self.composer.text().trim().is_empty();
+        if typing != self.composing {
+            self.composing = typing;
+            core.send(Command::SendChatState {
+                account: self.account.clone(),
+                to: self.peer.clone(),
+                state: if typing {
+                    ChatState::Composing
+                } else {
+                    ChatState::Active
+                },
+            });
+        }
+    }
+
+    /// Slides the window near the edges, or asks for older history at the
+    /// very top. The list is anchored at the bottom, so the offset counts
+    /// from the bottom; after a slide it is corrected by the estimated
+    /// height of the messages added or removed below.
+    fn on_scroll(&mut self, viewport: &Viewport, core: &Core) -> Task<Message> {
+        let content = viewport.content_bounds().height;
+        let visible = viewport.bounds().height;
+        let from_bottom = viewport.absolute_offset().y;
+        let from_top = (content - visible).max(0.0) - from_bottom;
+        let shown = self.timeline.window().len().max(1) as f32;
+        let per_message = content / shown;
+        let change = if from_top < EDGE && !self.timeline.at_oldest() {
+            self.timeline.slide_up()
+        } else if from_top < EDGE {
+            self.load_older(core);
+            0
+        } else if from_bottom < EDGE && !self.timeline.at_newest() {
+            self.timeline.slide_down()
+        } else {
+            0
+        };
+        if change == 0 {
+            return Task::none();
+        }
+        let y = (from_bottom + change as f32 * per_message).max(0.0);
+        operation::scroll_to(
+            LIST,
+            AbsoluteOffset {
+                x: None,
+                y: Some(y),
+            },
+        )
+    }
+
+    /// The conversation.
+    pub fn view(&self, peer: Peer) -> Element<'_, Message> {
+        render::view(self, peer)
+    }
+}
+
+/// Whether a message is worth a notification: incoming and recent (archive
+/// catch-up after a login also announces old messages).
+pub fn is_fresh_incoming(message: &MessageRecord, now_ms: i64) -> bool {
+    message.direction == Direction::Incoming && now_ms - message.timestamp_ms < 120_000
+}
+
+/// The day separator's label for a time: "Today", "Yesterday" or the date.
+pub fn day_label_of(ms: i64) -> String {
+    use chrono::TimeZone as _;
+    let today = chrono::Local::now().date_naive();
+    chrono::Local
+        .timestamp_millis_opt(ms)
+        .single()
+        .map(|t| day_label(t.date_naive(), today))
+        .unwrap_or_default()
+}

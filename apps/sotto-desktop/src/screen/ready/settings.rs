@@ -1,0 +1,91 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! Settings: theme, text size, notifications.
+
+use iced::widget::{button, checkbox, column, container, row, scrollable, text};
+use iced::{Element, Length};
+
+use crate::prefs::{Prefs, TextSize, ThemeChoice};
+use crate::widgets;
+
+/// What the user changes here.
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// Colour scheme.
+    Theme(ThemeChoice),
+    /// Text size.
+    TextSize(TextSize),
+    /// Desktop notifications on or off.
+    Notifications(bool),
+    /// Notifications without sender or text.
+    Private(bool),
+}
+
+/// Applies a change to the preferences.
+pub fn update(prefs: &mut Prefs, message: Message) {
+    match message {
+        Message::Theme(t) => prefs.theme = t,
+        Message::TextSize(s) => prefs.text_size = s,
+        Message::Notifications(on) => prefs.notifications = on,
+        Message::Private(on) => prefs.private_notifications = on,
+    }
+}
+
+/// The settings pane.
+pub fn view(prefs: &Prefs) -> Element<'_, Message> {
+    let themes = ThemeChoice::ALL
+        .iter()
+        .fold(row![].spacing(4), |r, choice| {
+            r.push(segment(
+                choice.to_string(),
+                *choice == prefs.theme,
+                Message::Theme(*choice),
+            ))
+        });
+    let sizes = TextSize::ALL.iter().fold(row![].spacing(4), |r, size| {
+        r.push(segment(
+            size.to_string(),
+            *size == prefs.text_size,
+            Message::TextSize(*size),
+        ))
+    });
+    let mut notifications = column![
+        checkbox(prefs.notifications)
+            .label("Show a desktop notification for new messages while Sotto is in the background")
+            .on_toggle(Message::Notifications),
+    ]
+    .spacing(8);
+    if prefs.notifications {
+        notifications = notifications.push(
+            checkbox(prefs.private_notifications)
+                .label("Private notifications: say only \"New message\", without sender or text")
+                .on_toggle(Message::Private),
+        );
+    }
+    let col = column![
+        text("Settings").size(24),
+        widgets::card(column![text("Theme").size(16), themes].spacing(10)).width(Length::Fill),
+        widgets::card(column![text("Text size").size(16), sizes].spacing(10)).width(Length::Fill),
+        widgets::card(column![text("Notifications").size(16), notifications].spacing(10))
+            .width(Length::Fill),
+    ]
+    .spacing(16)
+    .padding(20)
+    .max_width(720);
+    scrollable(container(col).center_x(Length::Fill)).into()
+}
+
+/// One choice of a segmented control: the chosen one is highlighted.
+fn segment<'a>(label: String, chosen: bool, message: Message) -> Element<'a, Message> {
+    button(text(label))
+        .padding([6, 14])
+        .style(if chosen {
+            button::primary
+        } else {
+            button::secondary
+        })
+        .on_press(message)
+        .into()
+}
