@@ -224,3 +224,39 @@ async fn two_profiles_chat_in_otr_verify_by_smp_and_leave_no_plaintext() {
     alice.shutdown().await;
     bob.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_otr_message_for_an_offline_contact_waits_across_a_restart() {
+    let prosody = prosody_with(&[("alice", "alice-pw"), ("bob", "bob-pw")]);
+    let mut alice = Profile::new("alice");
+    alice.login(&prosody, "alice", "alice-pw").await;
+    // Bob is offline: the query reaches nobody, the message waits.
+    alice.send(Command::SendMessage {
+        account: ALICE.into(),
+        to: BOB.into(),
+        body: "OtrCanary patient".into(),
+        encryption: Some(Encryption::Otr),
+    });
+    let queued = alice.expect_message("OtrCanary patient").await;
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(
+        alice
+            .store
+            .message(ALICE, queued.id)
+            .unwrap()
+            .unwrap()
+            .state,
+        MessageState::Queued
+    );
+    let alice_dir = alice.shutdown().await;
+
+    let mut bob = Profile::new("bob");
+    bob.login(&prosody, "bob", "bob-pw").await;
+    // After a restart the stored key is used and the contact asked again.
+    let mut alice = Profile::reopen(alice_dir);
+    alice.online(ALICE).await;
+    let got = bob.expect_message("OtrCanary patient").await;
+    assert_eq!(got.encryption, Stored::Otr);
+    alice.shutdown().await;
+    bob.shutdown().await;
+}

@@ -318,6 +318,7 @@ impl Account {
                         }
                     }
                     self.fresh_session().await;
+                    self.otr_on_fresh_session();
                 }
                 self.flush_outbox();
             }

@@ -122,6 +122,28 @@ impl Account {
         Ok(identity)
     }
 
+    /// The identity if one exists: in memory, or loaded from the store
+    /// (never created here).
+    fn stored_otr_identity(&mut self) -> Option<Arc<sotto_otr::Account>> {
+        if self.otr.identity.is_none() {
+            let stored = self.store.otr_identity(&self.jid).ok().flatten()?;
+            let key = sotto_otr::PrivateKey::from_bytes(&stored.private_key).ok()?;
+            let tag = sotto_otr::InstanceTag::new(stored.instance_tag).ok()?;
+            self.otr.identity = Some(Arc::new(sotto_otr::Account::new(
+                key,
+                tag,
+                Policy::Opportunistic,
+            )));
+        }
+        self.otr.identity.clone()
+    }
+
+    /// A fresh stream: contacts asked before may not have been online; ask
+    /// again for messages still waiting.
+    pub(crate) fn otr_on_fresh_session(&mut self) {
+        self.otr.asked.clear();
+    }
+
     fn conversation(
         &mut self,
         identity: &Arc<sotto_otr::Account>,
@@ -611,9 +633,9 @@ impl Account {
             .map(|c| c.state());
         let (Some(full), Some(State::Encrypted)) = (full, encrypted) else {
             if encrypted != Some(State::Finished) && !self.otr.asked.contains(&bare) {
-                // Queries need the identity, which is loaded by then: a
-                // message is only queued for OTR after `otr_identity`.
-                if let Some(identity) = self.otr.identity.clone() {
+                // A message is only queued for OTR once the identity exists,
+                // so it is stored (after a restart it is not loaded yet).
+                if let Some(identity) = self.stored_otr_identity() {
                     let query = Conversation::new(identity).start();
                     self.otr.asked.insert(bare.clone());
                     for action in query {
