@@ -22,6 +22,8 @@ mod accounts;
 mod contacts;
 #[path = "gui/conversation.rs"]
 mod conversation;
+#[path = "gui/otr.rs"]
+mod otr;
 #[path = "gui/prosody.rs"]
 mod prosody;
 #[path = "gui/real_core.rs"]

@@ -13,7 +13,10 @@
 //! [`MessageStore`], [`SettingsStore`], [`OtrStore`], together [`Store`]) with two
 //! implementations of identical semantics: [`SqlStore`] (the real one) and
 //! [`MemoryStore`] (for tests of the layers above). One conformance suite,
-//! run against both, pins those semantics down.
+//! run against both, pins those semantics down. OMEMO state is stored
+//! through sotto-omemo's own store traits, per account
+//! ([`SqlStore::omemo`] → [`OmemoAccountStore`]), and passes that crate's
+//! conformance suite.
 //!
 //! What this crate must never do:
 //! - write anything unencrypted to disk: no plaintext temp files, no
@@ -50,5 +53,5 @@ pub use model::{
 };
 pub use otr::{OtrFingerprint, OtrIdentity, OtrTrust, normalize_fingerprint};
 pub use secret::{Password, ProfileKey};
-pub use sql::SqlStore;
+pub use sql::{OmemoAccountStore, SqlStore};
 pub use traits::{AccountStore, MessageStore, OtrStore, RosterStore, SettingsStore, Store};

@@ -8,6 +8,7 @@ mod accounts;
 mod codec;
 mod messages;
 mod migrate;
+mod omemo;
 mod otr;
 #[cfg(test)]
 mod tests;
@@ -23,6 +24,8 @@ use zeroize::Zeroizing;
 use crate::error::{IoContext, SqlContext};
 use crate::traits::SettingsStore;
 use crate::{ProfileKey, Result, StoreError};
+
+pub use omemo::OmemoAccountStore;
 
 /// File name of the profile database inside the profile directory.
 const DB_FILE: &str = "sotto.db";

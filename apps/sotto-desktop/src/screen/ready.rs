@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use iced::widget::{button, center, column, container, opaque, row, rule, stack, text};
 use iced::{Alignment, Color, Element, Length, Task, Theme};
-use sotto_core::{Command, Event};
+use sotto_core::{Command, Event, OtrSessionState};
 use sotto_store::{Direction, SqlStore};
 
 use crate::core_link::Core;
@@ -57,6 +57,9 @@ pub struct Ready {
     restore: Option<(String, String)>,
     /// The enabled accounts, for the add-contact form.
     enabled: Vec<String>,
+    /// The last OTR state per conversation (client and state), so a
+    /// conversation opened later shows its lock right.
+    otr: HashMap<(String, String), (String, OtrSessionState)>,
 }
 
 /// What the user does in the unlocked app.
@@ -95,6 +98,7 @@ impl Ready {
             focused: true,
             restore,
             enabled: Vec::new(),
+            otr: HashMap::new(),
         }
     }
 
@@ -219,8 +223,18 @@ impl Ready {
                     }
                 }
             }
+            Event::OtrState {
+                account,
+                jid,
+                state,
+            } => {
+                let peer = conversation::otr::bare(jid).to_owned();
+                self.otr
+                    .insert((account.clone(), peer), (jid.clone(), state.clone()));
+            }
             Event::AccountRemoved { account } => {
                 self.unread.retain(|(a, _), _| a != account);
+                self.otr.retain(|(a, _), _| a != account);
                 if self.open_key().is_some_and(|(a, _)| &a == account) {
                     self.conversation = None;
                 }
@@ -240,7 +254,8 @@ impl Ready {
         if let Some(previous) = &self.conversation {
             previous.leave(&self.core);
         }
-        self.conversation = Some(Conversation::open(&self.core, account, peer));
+        let otr = self.otr.get(&key).cloned();
+        self.conversation = Some(Conversation::open(&self.core, account, peer, otr));
         iced::widget::operation::focus(conversation::COMPOSER)
     }
 

@@ -4,7 +4,7 @@
 
 //! Messages, their full-text index and the MAM cursor in SQL.
 
-use rusqlite::{Connection, OptionalExtension, Params, params};
+use rusqlite::{Connection, OptionalExtension, Params, Transaction, params};
 
 use super::accounts::require_account;
 use super::{SqlStore, codec};
@@ -136,6 +136,30 @@ fn insert_one(conn: &Connection, account: &str, msg: NewMessage) -> Result<Inser
     )))
 }
 
+/// [`MessageStore::insert_messages`] inside the caller's transaction, so other
+/// state (an OMEMO session) can commit or roll back with the messages.
+pub(super) fn insert_messages_tx(
+    tx: &Transaction<'_>,
+    account: &str,
+    msgs: &[NewMessage],
+    archive_cursor: Option<&str>,
+) -> Result<Vec<Inserted>> {
+    require_account(tx, account)?;
+    let out = msgs
+        .iter()
+        .map(|m| insert_one(tx, account, dedup::normalized(m)))
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(cursor) = archive_cursor {
+        tx.execute(
+            "INSERT INTO account_sync (account, archive_cursor) VALUES (?1, ?2)
+             ON CONFLICT (account) DO UPDATE SET archive_cursor = excluded.archive_cursor",
+            [account, cursor],
+        )
+        .ctx("storing the archive cursor")?;
+    }
+    Ok(out)
+}
+
 impl SqlStore {
     fn update_message(
         &self,
@@ -163,20 +187,7 @@ impl MessageStore for SqlStore {
         archive_cursor: Option<&str>,
     ) -> Result<Vec<Inserted>> {
         self.write("storing messages", |tx| {
-            require_account(tx, account)?;
-            let out = msgs
-                .iter()
-                .map(|m| insert_one(tx, account, dedup::normalized(m)))
-                .collect::<Result<Vec<_>>>()?;
-            if let Some(cursor) = archive_cursor {
-                tx.execute(
-                    "INSERT INTO account_sync (account, archive_cursor) VALUES (?1, ?2)
-                     ON CONFLICT (account) DO UPDATE SET archive_cursor = excluded.archive_cursor",
-                    [account, cursor],
-                )
-                .ctx("storing the archive cursor")?;
-            }
-            Ok(out)
+            insert_messages_tx(tx, account, msgs, archive_cursor)
         })
     }
 

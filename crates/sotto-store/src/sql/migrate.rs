@@ -15,6 +15,7 @@ use crate::{Result, StoreError};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_init.sql"),
     include_str!("../../migrations/0002_otr.sql"),
+    include_str!("../../migrations/0003_omemo.sql"),
 ];
 
 /// The schema version this build writes.

@@ -11,6 +11,8 @@
 //! messages are added above it.
 
 mod composer;
+pub mod otr;
+mod otr_view;
 mod render;
 pub mod timeline;
 
@@ -18,12 +20,12 @@ use iced::widget::operation::{self, AbsoluteOffset};
 use iced::widget::scrollable::Viewport;
 use iced::widget::text_editor;
 use iced::{Element, Task};
-use sotto_core::{Availability, ChatState, Command, Event};
+use sotto_core::{Availability, ChatState, Command, Event, OtrSessionState};
 use sotto_store::{Direction, MessageRecord};
 
 use crate::core_link::Core;
 pub use composer::binding as composer_binding;
-pub use render::{RENAME, day_label};
+pub use render::{RENAME, day_label, encryption_marker};
 use timeline::Timeline;
 
 /// How many messages to ask for when opening and per older page.
@@ -62,6 +64,7 @@ pub struct Conversation {
     their_state: Option<ChatState>,
     renaming: Option<String>,
     confirm_remove: bool,
+    otr: otr::Otr,
 }
 
 /// What the user does in a conversation.
@@ -95,12 +98,22 @@ pub enum Message {
     RemoveConfirm,
     /// Do not remove the contact.
     RemoveCancel,
+    /// The lock, the verification dialog and SMP.
+    Otr(otr::Message),
 }
 
 impl Conversation {
     /// Opens the conversation with `peer` and asks the core for its newest
     /// messages.
-    pub fn open(core: &Core, account: String, peer: String) -> Self {
+    ///
+    /// `otr` is the last OTR state the app saw for this contact (client and
+    /// state), if any.
+    pub fn open(
+        core: &Core,
+        account: String,
+        peer: String,
+        otr: Option<(String, OtrSessionState)>,
+    ) -> Self {
         core.send(Command::OpenConversation {
             account: account.clone(),
             peer: peer.clone(),
@@ -123,6 +136,7 @@ impl Conversation {
             their_state: None,
             renaming: None,
             confirm_remove: false,
+            otr: otr::Otr::with_session(otr),
         }
     }
 
@@ -134,6 +148,11 @@ impl Conversation {
     /// The loaded messages (for tests and the unread logic).
     pub fn timeline(&self) -> &Timeline {
         &self.timeline
+    }
+
+    /// OTR's state in this conversation.
+    pub fn otr(&self) -> &otr::Otr {
+        &self.otr
     }
 
     /// Whether an older page has been asked for and not arrived.
@@ -208,7 +227,10 @@ impl Conversation {
                 self.their_state = Some(*state);
                 Task::none()
             }
-            _ => Task::none(),
+            _ => {
+                self.otr.on_event(&self.account, &self.peer, event);
+                Task::none()
+            }
         }
     }
 
@@ -297,6 +319,10 @@ impl Conversation {
             }
             Message::RemoveCancel => {
                 self.confirm_remove = false;
+                Task::none()
+            }
+            Message::Otr(m) => {
+                self.otr.update(m, core, &self.account, &self.peer);
                 Task::none()
             }
         }

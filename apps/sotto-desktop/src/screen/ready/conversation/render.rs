@@ -11,9 +11,9 @@ use iced::widget::{
 };
 use iced::{Alignment, Element, Length, Theme};
 use sotto_core::ChatState;
-use sotto_store::{Direction, MessageRecord, MessageState};
+use sotto_store::{Direction, Encryption, MessageRecord, MessageState};
 
-use super::{Conversation, LIST, Message, Peer, composer};
+use super::{Conversation, LIST, Message, Peer, composer, otr_view};
 use crate::widgets;
 
 /// The rename field's widget id.
@@ -22,9 +22,11 @@ pub const RENAME: &str = "conversation-rename";
 pub fn view(c: &Conversation, peer: Peer) -> Element<'_, Message> {
     let name = peer.name.clone().unwrap_or_else(|| c.peer.clone());
     let composer = composer::view(&c.composer, &name);
+    let otr = otr_view::panels(&c.otr, &name).map(Message::Otr);
     column![
         header(c, peer, name),
         rule::horizontal(1),
+        otr,
         list(c),
         container(composer).padding(12),
     ]
@@ -32,8 +34,8 @@ pub fn view(c: &Conversation, peer: Peer) -> Element<'_, Message> {
     .into()
 }
 
-/// Name, presence, typing state and contact actions. The encryption (lock)
-/// control belongs at the right end of this row, before the actions.
+/// Name, presence, typing state, the encryption (lock) control and contact
+/// actions.
 fn header(c: &Conversation, peer: Peer, name: String) -> Element<'_, Message> {
     let status = match c.their_state {
         Some(ChatState::Composing) => "typing…".to_owned(),
@@ -105,6 +107,7 @@ fn header(c: &Conversation, peer: Peer, name: String) -> Element<'_, Message> {
             widgets::avatar(peer.name.as_deref(), &c.peer, 40.0),
             who,
             space::horizontal(),
+            otr_view::lock(&c.otr).map(Message::Otr),
             actions,
         ]
         .spacing(12)
@@ -238,6 +241,9 @@ fn bubble(message: &MessageRecord, when: Option<DateTime<Local>>) -> Element<'_,
     let mut footer = row![text(time).size(11).style(text::secondary)]
         .spacing(6)
         .align_y(Alignment::Center);
+    if let Some(marker) = encryption_marker(message.encryption) {
+        footer = footer.push(text(marker).size(11).style(text::secondary));
+    }
     if outgoing {
         let label = state_label(message.state);
         footer = footer.push(if message.state == MessageState::Failed {
@@ -264,6 +270,16 @@ fn bubble(message: &MessageRecord, when: Option<DateTime<Local>>) -> Element<'_,
         row![body, space::horizontal()]
     };
     line.width(Length::Fill).into()
+}
+
+/// The small lock marker on an end-to-end encrypted message (words, not an
+/// emoji: the bundled font has no lock glyph).
+pub fn encryption_marker(encryption: Encryption) -> Option<&'static str> {
+    match encryption {
+        Encryption::Otr => Some("Encrypted · OTR"),
+        Encryption::Omemo => Some("Encrypted · OMEMO"),
+        _ => None,
+    }
 }
 
 fn bubble_style(theme: &Theme, outgoing: bool) -> container::Style {
