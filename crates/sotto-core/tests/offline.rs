@@ -136,6 +136,21 @@ async fn offline_account_queues_messages_and_answers_queries() {
         matches!(e, Event::CommandFailed { .. })
     })
     .await;
+    // OTR commands check the JID before anything else.
+    core.commands
+        .send(Command::OtrStart {
+            account: "alice@sotto.test".into(),
+            jid: "bad jid@@".into(),
+        })
+        .unwrap();
+    let failed = next_matching(&mut core.events, |e| {
+        matches!(e, Event::CommandFailed { .. })
+    })
+    .await;
+    assert!(
+        format!("{failed:?}").contains("not a contact's JID"),
+        "{failed:?}"
+    );
 
     core.commands
         .send(Command::OpenConversation {

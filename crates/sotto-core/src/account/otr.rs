@@ -190,6 +190,12 @@ impl Account {
 
     /// Asks the contact (every client of it) to start OTR.
     pub(crate) async fn otr_start(&mut self, jid: &str) {
+        // Normalised as incoming stanzas name it, so replies find the
+        // conversation.
+        let target = match jid.parse::<Jid>() {
+            Ok(parsed) if parsed.node().is_some() => parsed.to_string(),
+            _ => return self.fail(format!("{jid:?} is not a contact's JID")),
+        };
         let identity = match self.otr_identity().await {
             Ok(identity) => identity,
             Err(reason) => return self.fail(reason),
@@ -197,11 +203,6 @@ impl Account {
         if self.live().is_none() {
             return;
         }
-        let target = if jid.contains('/') {
-            jid.to_owned()
-        } else {
-            bare_of(jid)
-        };
         let actions = self.conversation(&identity, &target).start();
         if !target.contains('/') {
             // The query went to the bare JID: whichever client answers gets
