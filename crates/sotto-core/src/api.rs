@@ -17,93 +17,12 @@
 
 use serde::{Deserialize, Serialize};
 use sotto_store::{AccountSettings, MessageRecord, MessageState, RosterItem};
-use zeroize::Zeroizing;
-
 pub(crate) mod otr;
+mod values;
 
 pub use otr::{Encryption, OtrContactFingerprint, OtrSessionState, SmpProgress};
 pub use sotto_store::OtrTrust;
-
-/// A secret crossing the boundary (a password). Its `Debug` never shows it.
-#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(transparent)]
-pub struct Secret(Zeroizing<String>);
-
-impl Secret {
-    /// Wraps a secret string.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(Zeroizing::new(value.into()))
-    }
-
-    /// The secret itself, for the one place that must use it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-/// How an account reaches its server.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServerOptions {
-    /// Connect to this host instead of resolving SRV records for the domain.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
-    /// Port (defaults: 5222 for STARTTLS, 5223 for direct TLS).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub port: Option<u16>,
-    /// Use TLS from the first byte (XEP-0368) instead of STARTTLS.
-    #[serde(default)]
-    pub direct_tls: bool,
-    /// Accept exactly this certificate (SHA-256 of its DER form, hex).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pinned_cert_sha256: Option<String>,
-    /// Connect through the built-in Tor (Arti); never directly.
-    #[serde(default)]
-    pub tor: bool,
-    /// Connect through this SOCKS5 proxy (`socks5://HOST:PORT`; the proxy
-    /// resolves the server's name).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<String>,
-}
-
-/// Presence shown to contacts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Availability {
-    /// Online and available.
-    Available,
-    /// Free for chat.
-    Chat,
-    /// Away.
-    Away,
-    /// Extended away.
-    Xa,
-    /// Do not disturb.
-    Dnd,
-    /// Offline / unavailable.
-    Unavailable,
-}
-
-/// Chat states (XEP-0085) a front end may send and receive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChatState {
-    /// Actively participating.
-    Active,
-    /// Typing.
-    Composing,
-    /// Stopped typing.
-    Paused,
-    /// Not paying attention.
-    Inactive,
-    /// Left the conversation.
-    Gone,
-}
+pub use values::{Availability, ChatState, Secret, ServerOptions};
 
 /// What a front end asks the core to do.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -616,67 +535,4 @@ pub enum Event {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn commands_round_trip_as_json() {
-        let cmd = Command::SendMessage {
-            account: "a@example.org".into(),
-            to: "b@example.org".into(),
-            body: "hi".into(),
-            encryption: None,
-        };
-        let json = serde_json::to_string(&cmd).expect("serialize");
-        assert_eq!(
-            json,
-            r#"{"type":"send_message","account":"a@example.org","to":"b@example.org","body":"hi"}"#
-        );
-        let back: Command = serde_json::from_str(&json).expect("parse");
-        assert_eq!(back, cmd);
-    }
-
-    #[test]
-    fn add_account_defaults_and_secret_debug() {
-        let cmd: Command = serde_json::from_str(
-            r#"{"type":"add_account","jid":"a@example.org","password":"hunter2"}"#,
-        )
-        .expect("parse");
-        let dbg = format!("{cmd:?}");
-        assert!(!dbg.contains("hunter2"), "{dbg}");
-        match cmd {
-            Command::AddAccount {
-                password,
-                server,
-                register,
-                ..
-            } => {
-                assert_eq!(password.expose(), "hunter2");
-                assert_eq!(server, ServerOptions::default());
-                assert!(!register);
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-
-    #[test]
-    fn events_are_tagged() {
-        let ev = Event::Connection {
-            account: "a@example.org".into(),
-            state: ConnectionState::Offline {
-                reason: "connection refused".into(),
-                retry_in_ms: Some(2000),
-            },
-        };
-        let json = serde_json::to_value(&ev).expect("serialize");
-        assert_eq!(json["type"], "connection");
-        assert_eq!(json["state"]["state"], "offline");
-        assert_eq!(json["state"]["retry_in_ms"], 2000);
-    }
-
-    #[test]
-    fn unknown_command_is_an_error_not_a_panic() {
-        assert!(serde_json::from_str::<Command>(r#"{"type":"launch_rockets"}"#).is_err());
-        assert!(serde_json::from_str::<Command>("not json").is_err());
-    }
-}
+mod tests;
