@@ -54,4 +54,7 @@ pub use model::{
 pub use otr::{OtrFingerprint, OtrIdentity, OtrTrust, normalize_fingerprint};
 pub use secret::{Password, ProfileKey};
 pub use sql::{OmemoAccountStore, SqlStore};
-pub use traits::{AccountStore, MessageStore, OtrStore, RosterStore, SettingsStore, Store};
+pub use traits::{
+    AccountOmemoStore, AccountStore, MessageStore, OmemoStores, OtrStore, RosterStore,
+    SettingsStore, Store,
+};

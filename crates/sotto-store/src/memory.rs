@@ -16,6 +16,8 @@ use crate::{
     OtrIdentity, Result, RosterItem, StoreError, dedup, normalize_fingerprint, search,
 };
 
+mod omemo;
+
 #[derive(Default)]
 struct Inner {
     /// In the order first added.
@@ -30,6 +32,8 @@ struct Inner {
     otr_identities: HashMap<String, OtrIdentity>,
     /// Per account, keyed by (contact, fingerprint).
     otr_fingerprints: HashMap<String, BTreeMap<(String, String), OtrFingerprint>>,
+    /// Per account: the engine's own in-memory OMEMO store.
+    omemo: HashMap<String, omemo::Shared>,
 }
 
 impl Inner {
@@ -114,6 +118,7 @@ impl AccountStore for MemoryStore {
         inner.messages.retain(|m| m.account != jid);
         inner.otr_identities.remove(jid);
         inner.otr_fingerprints.remove(jid);
+        inner.omemo.remove(jid);
         Ok(())
     }
 }

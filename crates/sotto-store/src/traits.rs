@@ -154,9 +154,40 @@ pub trait OtrStore {
     fn put_otr_fingerprint(&self, account: &str, fingerprint: &OtrFingerprint) -> Result<()>;
 }
 
+/// The OMEMO state of one account: sotto-omemo's narrow store traits, plus
+/// the one transaction that saves ratchet state with the messages it produced.
+pub trait AccountOmemoStore: sotto_omemo::store::OmemoStore + Send + std::fmt::Debug {
+    /// Saves, in ONE transaction, the sessions `decrypt` or `encrypt`
+    /// changed, removes the one-time prekey `decrypt` used up, and inserts
+    /// `messages` exactly as [`MessageStore::insert_messages`] does. If
+    /// anything fails nothing is saved: the ratchet never moves without its
+    /// message, nor the message without its ratchet.
+    fn save_sessions_with_messages(
+        &mut self,
+        ns: sotto_omemo::Namespace,
+        sessions: &[(sotto_omemo::DeviceAddress, sotto_omemo::Session)],
+        consumed_prekey: Option<u32>,
+        messages: &[NewMessage],
+    ) -> Result<Vec<Inserted>>;
+}
+
+/// Hands out the OMEMO store of each account.
+pub trait OmemoStores {
+    /// The OMEMO store of `account` (writes fail while the account is not stored).
+    fn omemo_store(&self, account: &str) -> Box<dyn AccountOmemoStore>;
+}
+
 /// Everything the core needs from a store.
 pub trait Store:
-    AccountStore + RosterStore + MessageStore + SettingsStore + OtrStore + Send + Sync + std::fmt::Debug
+    AccountStore
+    + RosterStore
+    + MessageStore
+    + SettingsStore
+    + OtrStore
+    + OmemoStores
+    + Send
+    + Sync
+    + std::fmt::Debug
 {
 }
 
@@ -166,6 +197,7 @@ impl<T> Store for T where
         + MessageStore
         + SettingsStore
         + OtrStore
+        + OmemoStores
         + Send
         + Sync
         + std::fmt::Debug

@@ -13,3 +13,4 @@ pub mod pep;
 pub mod presence;
 pub mod register;
 pub mod roster;
+pub mod sce;

@@ -171,6 +171,30 @@ impl OmemoAccountStore {
     }
 }
 
+impl crate::AccountOmemoStore for OmemoAccountStore {
+    fn save_sessions_with_messages(
+        &mut self,
+        ns: Namespace,
+        sessions: &[(DeviceAddress, Session)],
+        consumed_prekey: Option<u32>,
+        messages: &[NewMessage],
+    ) -> Result<Vec<Inserted>> {
+        OmemoAccountStore::save_sessions_with_messages(
+            self,
+            ns,
+            sessions.iter().map(|(d, s)| (d, s)),
+            consumed_prekey,
+            messages,
+        )
+    }
+}
+
+impl crate::OmemoStores for SqlStore {
+    fn omemo_store(&self, account: &str) -> Box<dyn crate::AccountOmemoStore> {
+        Box::new(self.omemo(account))
+    }
+}
+
 impl IdentityStore for OmemoAccountStore {
     fn own_device(&self) -> StoreResult<Option<OwnDevice>> {
         const CONTEXT: &str = "reading our OMEMO device";

@@ -61,10 +61,11 @@ pub struct IncomingMessage {
     pub sent_at_ms: Option<i64>,
     /// How it reached us.
     pub route: Route,
-    /// The OMEMO element (either namespace), for the core to decrypt. When
-    /// present, `body` is `None`: the body is only the fallback text for
-    /// clients without OMEMO and must not be stored as the message.
-    pub encrypted: Option<Encrypted>,
+    /// The OMEMO elements (one per namespace the sender used), for the core
+    /// to decrypt. When there is one, `body` is `None`: the body is only the
+    /// fallback text for clients without OMEMO and must not be stored as the
+    /// message.
+    pub encrypted: Vec<Encrypted>,
 }
 
 impl std::fmt::Debug for IncomingMessage {
@@ -187,12 +188,11 @@ fn parse_plain(
     route: Route,
 ) -> Result<IncomingMessage, Rejected> {
     let from = message.from.clone().ok_or(Rejected::NoSender)?;
-    let encrypted = omemo::find_encrypted(&message.payloads)
-        .transpose()
+    let encrypted = omemo::find_all_encrypted(&message.payloads)
         .map_err(|_| Rejected::Malformed("OMEMO element"))?;
-    let body = match encrypted {
-        Some(_) => None,
-        None => message.get_best_body_cloned(vec![]).map(|(_, body)| body),
+    let body = match encrypted.is_empty() {
+        false => None,
+        true => message.get_best_body_cloned(vec![]).map(|(_, body)| body),
     };
     let origin_id = message
         .extract_payload::<OriginId>()

@@ -302,20 +302,50 @@ pub fn find_encrypted(payloads: &[Element]) -> Option<Result<Encrypted, WireErro
         .map(Encrypted::parse)
 }
 
-/// An OMEMO chat message: the `<encrypted>` element, the fallback body,
-/// the EME hint (XEP-0380), a store hint (XEP-0334: servers must archive it
-/// even though its body is only the fallback), an origin-id and a receipt
-/// request. Carbons stay on: our other devices can decrypt it.
-pub fn message(to: Jid, id: &str, encrypted: &Encrypted) -> Result<Message, WireError> {
+/// Finds and parses every `<encrypted/>` element of a message (a sender
+/// whose recipients' devices use different namespaces sends one of each).
+pub fn find_all_encrypted(payloads: &[Element]) -> Result<Vec<Encrypted>, WireError> {
+    payloads
+        .iter()
+        .filter(|p| p.name() == "encrypted" && Namespace::from_xmlns(&p.ns()).is_some())
+        .map(Encrypted::parse)
+        .collect()
+}
+
+/// An OMEMO chat message: the `<encrypted>` elements (one per namespace in
+/// use, each with the keys of the devices that speak it), the fallback body,
+/// the EME hint (XEP-0380, naming the first), a store hint (XEP-0334: servers
+/// must archive it even though its body is only the fallback), an origin-id
+/// and a receipt request. Carbons stay on: our other devices can decrypt it.
+pub fn message(to: Jid, id: &str, encrypted: &[Encrypted]) -> Result<Message, WireError> {
+    let first = encrypted.first().ok_or(WireError::MissingChild {
+        element: "message",
+        child: "encrypted",
+    })?;
     let mut message = Message::chat(to).with_body(Lang::new(), FALLBACK_BODY.to_owned());
     message.id = Some(Id(id.to_owned()));
     let mut message = message
         .with_payload(OriginId { id: id.to_owned() })
         .with_payload(ExplicitMessageEncryption {
-            namespace: encrypted.namespace.xmlns().to_owned(),
-            name: Some(encrypted.namespace.display_name().to_owned()),
+            namespace: first.namespace.xmlns().to_owned(),
+            name: Some(first.namespace.display_name().to_owned()),
         })
         .with_payload(receipts::Request);
+    for element in encrypted {
+        message.payloads.push(element.to_element()?);
+    }
+    message
+        .payloads
+        .push(Element::builder("store", HINTS).build());
+    Ok(message)
+}
+
+/// An empty OMEMO message (key transport, no payload): completes a session
+/// the contact started, or starts a new one after a broken session. No body
+/// and no receipt request; the store hint keeps it for an offline contact.
+pub fn key_transport(to: Jid, id: &str, encrypted: &Encrypted) -> Result<Message, WireError> {
+    let mut message = Message::chat(to);
+    message.id = Some(Id(id.to_owned()));
     message.payloads.push(encrypted.to_element()?);
     message
         .payloads

@@ -206,7 +206,7 @@ fn omemo_messages_expose_the_element_not_the_fallback_body() {
     )
     .expect("accepted");
     assert_eq!(m.body, None, "the fallback body is not the message");
-    let encrypted = m.encrypted.expect("the OMEMO element");
+    let encrypted = m.encrypted.into_iter().next().expect("the OMEMO element");
     assert_eq!(encrypted.namespace, omemo::Namespace::Legacy);
     assert_eq!(encrypted.sid, 564866972);
     assert_eq!(encrypted.payload, Some(vec![85, 171]));
@@ -227,7 +227,7 @@ fn omemo_messages_expose_the_element_not_the_fallback_body() {
     .expect("accepted");
     assert_eq!(m.route, Route::CarbonReceived);
     assert_eq!(m.body, None);
-    let encrypted = m.encrypted.expect("the OMEMO 2 element");
+    let encrypted = m.encrypted.into_iter().next().expect("the OMEMO 2 element");
     assert_eq!(encrypted.namespace, omemo::Namespace::V2);
     assert_eq!(encrypted.payload, None, "a key transport message");
 }

@@ -297,7 +297,7 @@ fn what_cannot_be_expressed_is_refused() {
 fn outgoing_message_carries_fallback_eme_store_hint_and_receipt_request() {
     let encrypted = Encrypted::parse(&xml(CONVERSATIONS_MESSAGE)).unwrap();
     let to = Jid::new("juliet@capulet.lit").unwrap();
-    let message = message(to, "abc-1", &encrypted).unwrap();
+    let message = message(to, "abc-1", std::slice::from_ref(&encrypted)).unwrap();
     let raw = String::from(&Element::from(message.clone()));
     assert!(raw.contains(FALLBACK_BODY), "{raw}");
     // Quote style is the serializer's business.

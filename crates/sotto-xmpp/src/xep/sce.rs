@@ -1,0 +1,106 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! Reading XEP-0420 Stanza Content Encryption envelopes: what an OMEMO 2
+//! payload decrypts to. (Building them is the OMEMO engine's job; it needs
+//! no parser.)
+
+use xmpp_parsers::minidom::Element;
+
+/// The SCE namespace.
+pub const NS: &str = "urn:xmpp:sce:1";
+const CLIENT: &str = "jabber:client";
+
+/// The parts of an envelope Sotto uses.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// The `<body/>` in `<content/>`, if any.
+    pub body: Option<String>,
+    /// The `<from jid/>` affix: who encrypted it.
+    pub from: Option<String>,
+    /// The `<to jid/>` affix.
+    pub to: Option<String>,
+}
+
+impl std::fmt::Debug for Envelope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the body.
+        f.debug_struct("Envelope")
+            .field("has_body", &self.body.is_some())
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .finish()
+    }
+}
+
+/// Why an envelope was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    /// Not UTF-8 or not XML.
+    #[error("the decrypted OMEMO 2 payload is not an XML envelope")]
+    NotXml,
+    /// XML, but not `<envelope xmlns='urn:xmpp:sce:1'>` with `<content/>`.
+    #[error("the decrypted OMEMO 2 payload is not an SCE envelope ({0})")]
+    NotEnvelope(&'static str),
+}
+
+/// Parses a decrypted envelope.
+pub fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| EnvelopeError::NotXml)?;
+    let root: Element = text.parse().map_err(|_| EnvelopeError::NotXml)?;
+    if !root.is("envelope", NS) {
+        return Err(EnvelopeError::NotEnvelope("wrong root element"));
+    }
+    let content = root
+        .get_child("content", NS)
+        .ok_or(EnvelopeError::NotEnvelope("no <content/>"))?;
+    let body = content
+        .children()
+        .find(|c| c.name() == "body" && (c.ns() == CLIENT || c.ns() == NS))
+        .map(Element::text);
+    let affix = |name: &str| {
+        root.get_child(name, NS)
+            .and_then(|e| e.attr("jid"))
+            .map(str::to_owned)
+    };
+    Ok(Envelope {
+        body,
+        from: affix("from"),
+        to: affix("to"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_body_and_affixes() {
+        let xml = "<envelope xmlns='urn:xmpp:sce:1'><content><body xmlns='jabber:client'>\
+                   a &amp; &lt;b&gt;</body></content><rpad>xyz</rpad>\
+                   <time stamp='2026-12-02T13:00:00Z'/><to jid='b@example.org'/>\
+                   <from jid='a@example.org/phone'/></envelope>";
+        let e = parse(xml.as_bytes()).unwrap();
+        assert_eq!(e.body.as_deref(), Some("a & <b>"));
+        assert_eq!(e.from.as_deref(), Some("a@example.org/phone"));
+        assert_eq!(e.to.as_deref(), Some("b@example.org"));
+        assert!(!format!("{e:?}").contains("<b>"), "no body in Debug");
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_envelope() {
+        assert_eq!(parse(b"\xff\xfe"), Err(EnvelopeError::NotXml));
+        assert_eq!(parse(b"<envelope"), Err(EnvelopeError::NotXml));
+        assert!(matches!(
+            parse(b"<envelope xmlns='urn:xmpp:other'/>"),
+            Err(EnvelopeError::NotEnvelope(_))
+        ));
+        assert!(matches!(
+            parse(b"<envelope xmlns='urn:xmpp:sce:1'/>"),
+            Err(EnvelopeError::NotEnvelope(_))
+        ));
+        let empty = parse(b"<envelope xmlns='urn:xmpp:sce:1'><content/></envelope>").unwrap();
+        assert_eq!(empty.body, None);
+    }
+}
