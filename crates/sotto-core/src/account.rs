@@ -18,7 +18,10 @@ use crate::convert;
 
 mod commands;
 mod incoming;
+mod omemo;
 mod otr;
+
+pub(crate) use omemo::TRUST_MODE_SETTING as OMEMO_TRUST_MODE;
 mod sync;
 
 /// What the hub sends an account task.
@@ -70,7 +73,10 @@ pub(crate) fn target_account(command: &Command) -> Option<&str> {
         | Command::OtrSmpAbort { account, .. }
         | Command::GetOtrFingerprints { account }
         | Command::SetOtrTrust { account, .. }
-        | Command::ImportOtr { account, .. } => Some(account),
+        | Command::ImportOtr { account, .. }
+        | Command::GetOmemoFingerprints { account, .. }
+        | Command::SetOmemoTrust { account, .. }
+        | Command::VerifyOmemoUri { account, .. } => Some(account),
         _ => None,
     }
 }
@@ -84,7 +90,9 @@ pub(crate) fn spawn(
 ) -> AccountTask {
     let (commands_tx, commands_rx) = mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
+        let omemo = omemo::OmemoState::new(store.omemo_store(&record.settings.jid));
         let account = Account {
+            omemo,
             jid: record.settings.jid.clone(),
             record,
             store,
@@ -119,6 +127,8 @@ pub(crate) struct Account {
     pub(crate) presence: (Availability, Option<String>),
     /// OTR sessions with contacts' clients (in memory only).
     pub(crate) otr: otr::OtrSessions,
+    /// OMEMO: our device, pending hand-overs, owed key transports.
+    pub(crate) omemo: omemo::OmemoState,
 }
 
 /// A message handed to the live stream.
@@ -199,10 +209,17 @@ impl Account {
         };
         self.session = Some(session);
         loop {
+            let owed = self.omemo.next_due();
+            let due = owed.map_or_else(tokio::time::Instant::now, tokio::time::Instant::from_std);
             tokio::select! {
+                _ = tokio::time::sleep_until(due), if owed.is_some() && self.online => {
+                    self.omemo_send_owed().await;
+                }
                 event = session_events.recv() => match event {
                     Some(event) => {
-                        if self.on_session_event(event).await {
+                        let stopped = self.on_session_event(event).await;
+                        self.omemo_drain().await;
+                        if stopped {
                             // Stopped for good: there is no stream to close.
                             if let Some(session) = self.session.take() {
                                 session.abort();
@@ -213,7 +230,10 @@ impl Account {
                     None => return self.idle(commands).await,
                 },
                 command = commands.recv() => match command {
-                    Some(AccountCommand::Api(command)) => self.on_command(command).await,
+                    Some(AccountCommand::Api(command)) => {
+                        self.on_command(command).await;
+                        self.omemo_drain().await;
+                    }
                     Some(AccountCommand::Stop(done)) => {
                         if let Some(session) = self.session.take() {
                             if self.online {
@@ -317,6 +337,7 @@ impl Account {
                             self.set_state(id, &flight.peer, MessageState::Queued);
                         }
                     }
+                    self.omemo_fresh_session().await;
                     self.fresh_session().await;
                     self.otr_on_fresh_session();
                 }
@@ -330,6 +351,14 @@ impl Account {
                 version,
             } => self.on_roster_push(contact, removed, version),
             SessionEvent::Delivery { key, state } => self.on_delivery(&key, state),
+            SessionEvent::OmemoDeviceList {
+                from,
+                namespace,
+                list,
+            } => {
+                let ns = crate::omemo_wire::ns_in(namespace);
+                self.omemo_list_seen(&from, ns, list).await;
+            }
             SessionEvent::Rejected { .. } => {}
             _ => {}
         }

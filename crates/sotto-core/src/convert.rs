@@ -75,23 +75,25 @@ pub(crate) fn roster_item(contact: Contact) -> RosterItem {
     }
 }
 
-/// The stored form of a 1:1 message with a body; `None` for anything else
-/// (groupchat, errors, headlines, body-less notifications).
-/// What is stored for an OMEMO message until the core decrypts OMEMO:
-/// something a person can act on, instead of the sender's fallback text or
-/// nothing at all.
-pub(crate) const OMEMO_UNREADABLE: &str = "[OMEMO-encrypted message: Sotto cannot decrypt OMEMO yet. \
-     Ask the sender to use OTR, or to send without encryption.]";
-
+/// The stored form of a plaintext 1:1 message with a body; `None` for
+/// anything else (groupchat, errors, headlines, body-less notifications,
+/// OMEMO messages: those are decrypted first and go through
+/// [`new_message_with`]).
 pub(crate) fn new_message(own: &BareJid, message: &IncomingMessage) -> Option<NewMessage> {
-    let (body, encryption) = match (&message.encrypted, &message.body) {
-        // Key-transport (empty) OMEMO messages carry no payload: nothing to show.
-        (Some(encrypted), _) if encrypted.payload.is_some() => {
-            (OMEMO_UNREADABLE.to_owned(), Encryption::Omemo)
-        }
-        (Some(_), _) => return None,
-        (None, body) => (body.clone()?, Encryption::Plain),
-    };
+    if !message.encrypted.is_empty() {
+        return None;
+    }
+    new_message_with(own, message, message.body.clone()?, Encryption::Plain)
+}
+
+/// The stored form of a 1:1 `message` showing `body`; `None` for groupchat,
+/// errors and headlines.
+pub(crate) fn new_message_with(
+    own: &BareJid,
+    message: &IncomingMessage,
+    body: String,
+    encryption: Encryption,
+) -> Option<NewMessage> {
     if !matches!(message.kind, MessageType::Chat | MessageType::Normal) {
         return None;
     }

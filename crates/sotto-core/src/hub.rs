@@ -256,6 +256,15 @@ impl Hub {
                     self.restart(&account).await;
                 }
             }
+            Command::SetOmemoTrustMode { mode } => {
+                if let Err(e) = self
+                    .store
+                    .set_setting(crate::account::OMEMO_TRUST_MODE, mode.as_str())
+                {
+                    return self.fail(None, format!("saving the OMEMO trust mode: {e}"));
+                }
+                self.emit(Event::OmemoTrustMode { mode });
+            }
             Command::SetTorEverywhere { enabled } => {
                 if let Err(e) = self
                     .store

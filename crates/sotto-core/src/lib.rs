@@ -17,13 +17,15 @@ mod account;
 pub mod api;
 mod convert;
 mod hub;
+mod omemo_wire;
 mod transports;
 
 use std::sync::Arc;
 
 pub use api::{
-    Availability, ChatState, Command, ConnectionState, Encryption, Event, OtrContactFingerprint,
-    OtrSessionState, OtrTrust, Secret, ServerOptions, SmpProgress,
+    Availability, ChatState, Command, ConnectionState, Encryption, Event, OmemoDevice, OmemoTrust,
+    OmemoTrustMode, OtrContactFingerprint, OtrSessionState, OtrTrust, Secret, ServerOptions,
+    SmpProgress,
 };
 pub use hub::TOR_EVERYWHERE;
 use sotto_store::Store;

@@ -46,6 +46,16 @@ impl Account {
                 ..
             } => self.otr_set_trust(&contact, &fingerprint, verified),
             Command::ImportOtr { dir, .. } => self.otr_import(&dir),
+            Command::GetOmemoFingerprints { jid, .. } => {
+                self.omemo_fingerprints(jid.as_deref()).await
+            }
+            Command::SetOmemoTrust {
+                jid,
+                fingerprint,
+                trust,
+                ..
+            } => self.omemo_set_trust(&jid, &fingerprint, trust).await,
+            Command::VerifyOmemoUri { uri, .. } => self.omemo_verify_uri(&uri).await,
             Command::RetryMessage { id, .. } => {
                 let record = match self.store.message(&self.jid, id) {
                     Ok(Some(record)) => record,
@@ -216,6 +226,8 @@ impl Account {
                     "an OTR session with {peer} is in use; end it before sending unencrypted"
                 ));
             }
+            Some(crate::api::Encryption::Omemo) => Encryption::Omemo,
+            None if !self.omemo_devices(&peer).await.is_empty() => Encryption::Omemo,
             _ => Encryption::Plain,
         };
         if encryption == Encryption::Otr
@@ -258,6 +270,12 @@ impl Account {
             }
             if record.encryption == Encryption::Otr {
                 self.otr_hand_over(record);
+            } else if record.encryption == Encryption::Omemo {
+                // Encrypting needs requests (device lists, keys): done by
+                // `omemo_drain` right after the current event.
+                if !self.omemo.outbox.iter().any(|r| r.id == record.id) {
+                    self.omemo.outbox.push_back(record);
+                }
             } else {
                 self.hand_over(record);
             }

@@ -90,6 +90,9 @@ impl Account {
                 state: convert::chat_state_in(state),
             });
         }
+        if !message.encrypted.is_empty() {
+            return self.omemo_incoming(&message).await;
+        }
         if !outgoing && self.otr_incoming(&message).await {
             return;
         }

@@ -70,12 +70,16 @@ impl Account {
 
     /// Stores one archive page (one transaction, with the new cursor when
     /// `cursor` is set) and applies receipts found in it.
-    fn store_page(
+    async fn store_page(
         &mut self,
         own: &BareJid,
         page: &ArchivePage,
         cursor: Option<&str>,
     ) -> Option<Vec<MessageRecord>> {
+        // OMEMO messages first, each decrypted and stored with its session.
+        for message in page.messages.iter().filter(|m| !m.encrypted.is_empty()) {
+            self.omemo_incoming(message).await;
+        }
         let messages: Vec<NewMessage> = page
             .messages
             .iter()
@@ -126,7 +130,10 @@ impl Account {
                 }
                 Err(e) => return self.fail(e.to_string()),
             };
-            let Some(new) = self.store_page(&own, &fetched, fetched.last.as_deref()) else {
+            let Some(new) = self
+                .store_page(&own, &fetched, fetched.last.as_deref())
+                .await
+            else {
                 return;
             };
             total += new.len();
@@ -185,7 +192,7 @@ impl Account {
             match session.archive_page(&page, Some(&with), limit).await {
                 Ok(fetched) => {
                     has_more = !fetched.complete;
-                    if let Some(new) = self.store_page(&own, &fetched, None) {
+                    if let Some(new) = self.store_page(&own, &fetched, None).await {
                         older = new;
                     }
                 }

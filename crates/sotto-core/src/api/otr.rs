@@ -16,6 +16,9 @@ pub enum Encryption {
     Plain,
     /// Off-the-Record (v3, or v2 with older clients).
     Otr,
+    /// OMEMO (either namespace, chosen per device), for every device of the
+    /// contact and our own other devices.
+    Omemo,
 }
 
 /// Where an OTR conversation with one of a contact's clients stands.

@@ -1,0 +1,385 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! OMEMO in an account: our device and its published keys, contacts'
+//! device lists and keys, and the trust decisions about them.
+//!
+//! Rules kept here:
+//! - we publish the same device id and identity in both namespaces, and
+//!   choose per recipient device: OMEMO 2 where the device announces it,
+//!   legacy otherwise;
+//! - the engine never writes: ratchet state is saved by this module, in the
+//!   same transaction as the message it belongs to;
+//! - a message chosen to go with OMEMO is never sent in plaintext.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use sotto_omemo::device;
+use sotto_omemo::store::{DeviceEntry, OwnDevice};
+use sotto_omemo::trust::{Fingerprint, TrustLevel};
+use sotto_omemo::{DeviceAddress, IdentityKey, Namespace};
+use sotto_store::{AccountOmemoStore, MessageRecord};
+use sotto_xmpp::BareJid;
+use sotto_xmpp::xep::omemo as wire;
+
+use super::Account;
+use crate::api::{Event, OmemoDevice, OmemoTrust, OmemoTrustMode};
+use crate::omemo_wire::{NAMESPACES, bundle_in, bundle_out, ns_name, ns_out};
+
+mod receive;
+mod send;
+mod trust;
+
+/// The settings key of the trust mode.
+pub(crate) const TRUST_MODE_SETTING: &str = "omemo.trust_mode";
+/// A signed prekey is replaced after a week…
+const SPK_PERIOD: u64 = 7 * 24 * 3600;
+/// …and the previous one kept a month for messages still on their way.
+const SPK_GRACE: u64 = 30 * 24 * 3600;
+/// How long after a contact started a session we wait for the user to
+/// answer before completing it with an empty message.
+pub(crate) const KEY_TRANSPORT_DELAY: Duration = Duration::from_secs(10);
+
+/// OMEMO state of one account kept in memory (everything else is stored).
+pub(crate) struct OmemoState {
+    store: Box<dyn AccountOmemoStore>,
+    device: Option<OwnDevice>,
+    /// Queued messages waiting for their hand-over, which needs requests.
+    pub(crate) outbox: VecDeque<MessageRecord>,
+    /// Devices that started a session with us: an empty message is owed to
+    /// them at the instant given unless we write to them first.
+    owed: HashMap<(Namespace, DeviceAddress), Instant>,
+    /// Devices whose session was rebuilt on this stream (once each).
+    repaired: HashSet<(Namespace, DeviceAddress)>,
+    /// JIDs whose device lists were fetched on this stream.
+    fetched: HashSet<String>,
+}
+
+impl std::fmt::Debug for OmemoState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OmemoState")
+            .field("device", &self.device.as_ref().map(|d| d.device_id))
+            .field("outbox", &self.outbox.len())
+            .field("owed", &self.owed.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl OmemoState {
+    pub(crate) fn new(store: Box<dyn AccountOmemoStore>) -> Self {
+        Self {
+            store,
+            device: None,
+            outbox: VecDeque::new(),
+            owed: HashMap::new(),
+            repaired: HashSet::new(),
+            fetched: HashSet::new(),
+        }
+    }
+
+    /// When the next owed key transport is due.
+    pub(crate) fn next_due(&self) -> Option<Instant> {
+        self.owed.values().min().copied()
+    }
+}
+
+/// Seconds since the epoch, the engine's clock.
+pub(crate) fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+fn fingerprint_of(identity: &IdentityKey) -> Option<Fingerprint> {
+    identity.fingerprint().ok()
+}
+
+/// Why a bundle could not be used, in plain words.
+pub(crate) fn bundle_problem(error: &sotto_xmpp::PepError) -> String {
+    match error {
+        sotto_xmpp::PepError::BundleForbidden { .. } => {
+            "bundle not readable (the contact's server only shares keys with contacts)".to_owned()
+        }
+        sotto_xmpp::PepError::BundleNotFound { .. } => {
+            "the device published no keys (it may no longer exist)".to_owned()
+        }
+        other => other.to_string(),
+    }
+}
+
+impl Account {
+    pub(crate) fn trust_mode(&self) -> OmemoTrustMode {
+        OmemoTrustMode::parse(
+            self.store
+                .setting(TRUST_MODE_SETTING)
+                .ok()
+                .flatten()
+                .as_deref(),
+        )
+    }
+
+    /// Our device, created (with its keys) on first use.
+    pub(crate) fn omemo_device(&mut self) -> Result<OwnDevice, String> {
+        if let Some(device) = &self.omemo.device {
+            return Ok(device.clone());
+        }
+        let device =
+            device::load_or_create(self.omemo.store.as_mut(), now_secs(), &mut rand::rng())
+                .map_err(|e| format!("creating this device's OMEMO keys: {e}"))?;
+        self.omemo.device = Some(device.clone());
+        Ok(device)
+    }
+
+    /// On a new stream: announce our device in both namespaces and publish
+    /// our keys (rotating the signed prekey when due).
+    pub(crate) async fn omemo_fresh_session(&mut self) {
+        self.omemo.repaired.clear();
+        self.omemo.fetched.clear();
+        let device = match self.omemo_device() {
+            Ok(device) => device,
+            Err(reason) => return self.fail(reason),
+        };
+        if let Err(e) = device::rotate_signed_prekey(
+            self.omemo.store.as_mut(),
+            now_secs(),
+            SPK_PERIOD,
+            SPK_GRACE,
+            &mut rand::rng(),
+        ) {
+            tracing::warn!(error = %e, "could not rotate the OMEMO signed prekey");
+        }
+        let Some(own) = self.own_bare() else { return };
+        for ns in NAMESPACES {
+            let fetched = match &self.session {
+                Some(session) => session.fetch_device_list(&own, ns_out(ns)).await,
+                None => return,
+            };
+            match fetched {
+                Ok(list) => self.omemo_list_seen(&own, ns, list).await,
+                Err(e) => self.fail(format!("publishing this device for OMEMO: {e}")),
+            }
+        }
+        self.omemo.fetched.insert(own.to_string());
+        if self.omemo_publish_bundles().await {
+            let fingerprint = fingerprint_of(&device.identity.public(Namespace::Legacy))
+                .map(|f| f.to_string())
+                .unwrap_or_default();
+            self.emit(Event::OmemoReady {
+                account: self.jid.clone(),
+                device_id: device.device_id,
+                fingerprint,
+            });
+        }
+    }
+
+    /// Publishes our bundle in both namespaces; true when both went out.
+    pub(crate) async fn omemo_publish_bundles(&mut self) -> bool {
+        let Ok(device) = self.omemo_device() else {
+            return false;
+        };
+        let mut published = true;
+        for ns in NAMESPACES {
+            let bundle = match device::own_bundle(self.omemo.store.as_ref(), ns) {
+                Ok(bundle) => bundle_out(&bundle),
+                Err(e) => {
+                    self.fail(format!("building our OMEMO keys: {e}"));
+                    return false;
+                }
+            };
+            let Some(session) = &self.session else {
+                return false;
+            };
+            if let Err(e) = session
+                .publish_bundle(device.device_id, &bundle, ns_out(ns))
+                .await
+            {
+                published = false;
+                self.fail(format!("publishing our OMEMO keys: {e}"));
+            }
+        }
+        published
+    }
+
+    /// A device list arrived (fetched, or pushed by PEP): store it, and put
+    /// our device back in our own list if it is missing.
+    pub(crate) async fn omemo_list_seen(
+        &mut self,
+        jid: &BareJid,
+        ns: Namespace,
+        list: wire::DeviceList,
+    ) {
+        let key = jid.to_string();
+        let known = self.omemo.store.device_list(ns, &key).unwrap_or_default();
+        let mut entries: Vec<DeviceEntry> = list
+            .devices
+            .iter()
+            .map(|d| DeviceEntry {
+                device_id: d.id,
+                active: true,
+                label: d.label.clone(),
+            })
+            .collect();
+        for old in known {
+            if !list.contains(old.device_id) {
+                entries.push(DeviceEntry {
+                    active: false,
+                    ..old
+                });
+            }
+        }
+        entries.sort_by_key(|e| e.device_id);
+        if let Err(e) = self.omemo.store.save_device_list(ns, &key, &entries) {
+            tracing::warn!(error = %e, "could not store an OMEMO device list");
+        }
+        if Some(jid) != self.own_bare().as_ref() {
+            return;
+        }
+        let Ok(device) = self.omemo_device() else {
+            return;
+        };
+        if list.contains(device.device_id) {
+            return;
+        }
+        let mut ours = list;
+        ours.devices.push(wire::Device {
+            id: device.device_id,
+            label: (ns == Namespace::Omemo2).then(|| "Sotto".to_owned()),
+        });
+        let Some(session) = &self.session else { return };
+        if let Err(e) = session.publish_device_list(&ours, ns_out(ns)).await {
+            self.fail(format!("publishing this device for OMEMO: {e}"));
+        }
+    }
+
+    /// The devices of `jid` that are in a current device list, with the
+    /// namespace to use for each (OMEMO 2 where announced). Fetched from the
+    /// server once per stream when online; the stored lists otherwise.
+    pub(crate) async fn omemo_devices(&mut self, jid: &BareJid) -> Vec<(DeviceAddress, Namespace)> {
+        let key = jid.to_string();
+        if self.online && !self.omemo.fetched.contains(&key) {
+            for ns in NAMESPACES {
+                let fetched = match &self.session {
+                    Some(session) => session.fetch_device_list(jid, ns_out(ns)).await,
+                    None => break,
+                };
+                match fetched {
+                    Ok(list) => self.omemo_list_seen(jid, ns, list).await,
+                    Err(e) => tracing::info!(error = %e, "no OMEMO device list"),
+                }
+            }
+            self.omemo.fetched.insert(key.clone());
+        }
+        let mut chosen: Vec<(DeviceAddress, Namespace)> = Vec::new();
+        let mut seen = BTreeSet::new();
+        for ns in NAMESPACES {
+            for entry in self.omemo.store.device_list(ns, &key).unwrap_or_default() {
+                if entry.active && seen.insert(entry.device_id) {
+                    chosen.push((DeviceAddress::new(key.clone(), entry.device_id), ns));
+                }
+            }
+        }
+        chosen
+    }
+
+    /// The identity key of a device: from our session with it, or from its
+    /// bundle (fetched and checked; returned to start a session with).
+    pub(crate) async fn omemo_identity(
+        &mut self,
+        ns: Namespace,
+        address: &DeviceAddress,
+    ) -> Result<(IdentityKey, Option<sotto_omemo::Bundle>), String> {
+        if let Ok(Some(session)) = self.omemo.store.load_session(ns, address) {
+            return Ok((session.remote_identity(), None));
+        }
+        let jid: BareJid = address
+            .jid
+            .parse()
+            .map_err(|_| format!("{} is not a valid JID", address.jid))?;
+        let fetched = match (&self.session, self.online) {
+            (Some(session), true) => {
+                session
+                    .fetch_bundle(&jid, address.device_id, ns_out(ns))
+                    .await
+            }
+            _ => return Err("offline: its keys cannot be fetched now".to_owned()),
+        };
+        let bundle = fetched.map_err(|e| bundle_problem(&e))?;
+        let bundle = bundle_in(&bundle, ns, address.device_id)
+            .map_err(|e| format!("its published keys are invalid ({e})"))?;
+        Ok((bundle.identity, Some(bundle)))
+    }
+
+    /// The trust in a device key, deciding (and announcing) it the first
+    /// time the key is seen.
+    pub(crate) fn omemo_trust(
+        &mut self,
+        address: &DeviceAddress,
+        ns: Namespace,
+        identity: &IdentityKey,
+    ) -> TrustLevel {
+        let Ok(key) = identity.curve25519() else {
+            return TrustLevel::Undecided;
+        };
+        let first = matches!(self.omemo.store.trust(&address.jid, &key), Ok(None));
+        let mode = self.trust_mode().into();
+        let level = sotto_omemo::trust::decide(self.omemo.store.as_mut(), mode, &address.jid, &key)
+            .unwrap_or(TrustLevel::Undecided);
+        if first {
+            let device = self.device_info(address, &[ns], Some(identity), level, None);
+            self.emit(Event::OmemoDevice {
+                account: self.jid.clone(),
+                device,
+            });
+        }
+        level
+    }
+
+    pub(crate) fn device_info(
+        &self,
+        address: &DeviceAddress,
+        namespaces: &[Namespace],
+        identity: Option<&IdentityKey>,
+        trust: TrustLevel,
+        problem: Option<String>,
+    ) -> OmemoDevice {
+        let active = namespaces.iter().any(|ns| {
+            self.omemo
+                .store
+                .device_list(*ns, &address.jid)
+                .is_ok_and(|l| {
+                    l.iter()
+                        .any(|e| e.device_id == address.device_id && e.active)
+                })
+        });
+        OmemoDevice {
+            jid: address.jid.clone(),
+            device_id: address.device_id,
+            fingerprint: identity
+                .and_then(fingerprint_of)
+                .map(|f| f.to_string())
+                .unwrap_or_default(),
+            trust: OmemoTrust::from(trust),
+            active,
+            namespaces: namespaces
+                .iter()
+                .map(|ns| ns_name(*ns).to_owned())
+                .collect(),
+            problem,
+        }
+    }
+
+    /// Replenishes one-time prekeys after one was used, and republishes.
+    pub(crate) async fn omemo_prekey_used(&mut self) {
+        let replenished = device::replenish_prekeys(self.omemo.store.as_mut(), &mut rand::rng());
+        match replenished {
+            Ok(_) if self.online => {
+                self.omemo_publish_bundles().await;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not replenish OMEMO prekeys"),
+        }
+    }
+}

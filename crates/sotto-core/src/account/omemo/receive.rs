@@ -1,0 +1,264 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! Receiving OMEMO messages: live, as carbons, from the offline store and
+//! from the archive. The session the message moved and the message itself
+//! are saved in one transaction; what cannot be read is reported in words a
+//! person can act on.
+
+use std::time::Instant;
+
+use sotto_omemo::{DeviceAddress, Error as OmemoError, Limits, Namespace};
+use sotto_store::{Direction, Encryption, Inserted, NewMessage};
+use sotto_xmpp::xep::message::{IncomingMessage, Route};
+use sotto_xmpp::xep::sce;
+
+use super::{KEY_TRANSPORT_DELAY, now_secs};
+use crate::account::Account;
+use crate::api::Event;
+use crate::convert;
+use crate::omemo_wire::encrypted_in;
+
+/// Why a message could not be read, for the user, and whether a new
+/// session should be built with the sender's device.
+fn explain(error: &OmemoError, own_device: u32) -> (String, bool) {
+    match error {
+        OmemoError::NotForThisDevice { .. } => (
+            format!(
+                "not encrypted for this device (the sender's client does not know device \
+                 {own_device} yet)"
+            ),
+            false,
+        ),
+        OmemoError::Duplicate => (
+            "replayed: this message was already decrypted once".to_owned(),
+            false,
+        ),
+        OmemoError::NoSession { .. } => (
+            "the sender's device uses a session this device does not have \
+             (a new session was requested)"
+                .to_owned(),
+            true,
+        ),
+        OmemoError::UnknownPreKey(_) | OmemoError::UnknownSignedPreKey(_) => (
+            "the sender used keys this device no longer has (a new session was requested)"
+                .to_owned(),
+            true,
+        ),
+        OmemoError::TooManySkipped { .. } => (
+            "too many messages from the sender's device were lost on the way".to_owned(),
+            false,
+        ),
+        OmemoError::Corrupted(_) | OmemoError::Malformed { .. } => {
+            ("message corrupted".to_owned(), false)
+        }
+        other => (other.to_string(), false),
+    }
+}
+
+impl Account {
+    /// Handles a message with `<encrypted>` elements; stores what it says.
+    pub(crate) async fn omemo_incoming(&mut self, message: &IncomingMessage) {
+        let Some(own) = self.own_bare() else { return };
+        let Some(peer) = message.peer(&own) else {
+            return;
+        };
+        let device = match self.omemo_device() {
+            Ok(device) => device,
+            Err(reason) => return self.fail(reason),
+        };
+        let outgoing = message.is_outgoing(&own);
+        let elements: Vec<_> = message
+            .encrypted
+            .iter()
+            .map(|e| encrypted_in(e, &own))
+            .collect();
+        let own_jid = own.to_string();
+        let for_us = elements.iter().find(|e| {
+            e.keys.iter().any(|k| {
+                k.device_id == device.device_id
+                    && (e.namespace == Namespace::Legacy || k.jid == own_jid)
+            })
+        });
+        let sender_device = elements.first().map_or(0, |e| e.sender_device_id);
+        let Some(element) = for_us else {
+            let empty = elements.iter().all(|e| e.payload.is_none());
+            if empty
+                || (outgoing && sender_device == device.device_id)
+                || message.route == Route::Archive
+            {
+                // A key transport for another device, our own message seen
+                // again, or archived history from before this device
+                // existed: nothing to show.
+                return;
+            }
+            let (reason, _) = explain(
+                &OmemoError::NotForThisDevice {
+                    device_id: device.device_id,
+                },
+                device.device_id,
+            );
+            return self.omemo_unreadable(message, &peer.to_string(), sender_device, reason);
+        };
+        let ns = element.namespace;
+        let sender =
+            DeviceAddress::new(message.from.to_bare().to_string(), element.sender_device_id);
+        let session = self.omemo.store.load_session(ns, &sender).ok().flatten();
+        let decrypted = sotto_omemo::decrypt(
+            &device.identity,
+            &own_jid,
+            device.device_id,
+            element,
+            session.as_ref(),
+            self.omemo.store.as_ref(),
+            now_secs(),
+            &Limits::default(),
+            &mut rand::rng(),
+        );
+        let decrypted = match decrypted {
+            Ok(decrypted) => decrypted,
+            Err(OmemoError::Duplicate) if message.route != Route::Direct => {
+                // The same message again, from the archive or as a carbon of
+                // what we already read: nothing is lost.
+                return;
+            }
+            Err(error) => {
+                let (reason, repair) = explain(&error, device.device_id);
+                tracing::info!(device = sender.device_id, %error, "OMEMO message not decrypted");
+                if element.payload.is_some() && !matches!(error, OmemoError::Duplicate) {
+                    self.omemo_unreadable(message, &peer.to_string(), sender.device_id, reason);
+                } else {
+                    self.emit(Event::OmemoUnreadable {
+                        account: self.jid.clone(),
+                        peer: peer.to_string(),
+                        device_id: sender.device_id,
+                        reason,
+                    });
+                }
+                if repair {
+                    self.omemo_repair(ns, &sender).await;
+                }
+                return;
+            }
+        };
+        self.omemo_trust(&sender, ns, &decrypted.sender_identity);
+        let text = match (&decrypted.plaintext, ns) {
+            (None, _) => None,
+            (Some(bytes), Namespace::Legacy) => match String::from_utf8(bytes.clone()) {
+                Ok(text) => Some(text),
+                Err(_) => return self.omemo_corrupt(message, &peer.to_string(), &sender),
+            },
+            (Some(bytes), Namespace::Omemo2) => match sce::parse(bytes) {
+                Ok(envelope)
+                    if envelope
+                        .from
+                        .as_deref()
+                        .is_some_and(|f| f.split('/').next() == Some(sender.jid.as_str())) =>
+                {
+                    envelope.body
+                }
+                Ok(_) => {
+                    // The envelope names someone else: a forwarded or forged
+                    // payload. The ratchet is not saved either.
+                    return self.omemo_unreadable(
+                        message,
+                        &peer.to_string(),
+                        sender.device_id,
+                        "the encrypted envelope names another sender".to_owned(),
+                    );
+                }
+                Err(_) => return self.omemo_corrupt(message, &peer.to_string(), &sender),
+            },
+        };
+        let new =
+            text.and_then(|body| convert::new_message_with(&own, message, body, Encryption::Omemo));
+        let msgs: Vec<NewMessage> = new.iter().cloned().collect();
+        let saved = self.omemo.store.save_sessions_with_messages(
+            ns,
+            &[(sender.clone(), decrypted.session.clone())],
+            decrypted.consumed_prekey,
+            &msgs,
+        );
+        let inserted = match saved {
+            Ok(inserted) => inserted,
+            Err(e) => {
+                tracing::error!(error = %e, "could not store an OMEMO message");
+                return self.fail(format!("storing an OMEMO message: {e}"));
+            }
+        };
+        for item in inserted {
+            if let Inserted::New(record) = item {
+                self.emit(Event::MessageAdded {
+                    account: self.jid.clone(),
+                    message: record,
+                });
+            }
+        }
+        if decrypted.new_session && !outgoing {
+            self.omemo
+                .owed
+                .insert((ns, sender.clone()), Instant::now() + KEY_TRANSPORT_DELAY);
+        }
+        if decrypted.consumed_prekey.is_some() {
+            self.omemo_prekey_used().await;
+        }
+        if message.wants_receipt
+            && message.route == Route::Direct
+            && new.is_some_and(|n| n.direction == Direction::Incoming)
+            && let (Some(id), Some(session)) = (&message.id, &self.session)
+        {
+            session.send(sotto_xmpp::xep::message::receipt(message.from.clone(), id));
+        }
+    }
+
+    fn omemo_corrupt(&mut self, message: &IncomingMessage, peer: &str, sender: &DeviceAddress) {
+        self.omemo_unreadable(
+            message,
+            peer,
+            sender.device_id,
+            "message corrupted".to_owned(),
+        );
+    }
+
+    /// Stores a visible note in place of a message that could not be read,
+    /// and says why.
+    fn omemo_unreadable(
+        &mut self,
+        message: &IncomingMessage,
+        peer: &str,
+        device_id: u32,
+        reason: String,
+    ) {
+        self.emit(Event::OmemoUnreadable {
+            account: self.jid.clone(),
+            peer: peer.to_owned(),
+            device_id,
+            reason: reason.clone(),
+        });
+        let Some(own) = self.own_bare() else { return };
+        let note = format!("[This OMEMO message could not be decrypted: {reason}.]");
+        if let Some(new) = convert::new_message_with(&own, message, note, Encryption::Omemo) {
+            self.store_messages(std::slice::from_ref(&new), None);
+        }
+    }
+
+    /// Rebuilds a broken session with `sender` (once per stream): a new one
+    /// from its bundle, announced with an empty message.
+    async fn omemo_repair(&mut self, ns: Namespace, sender: &DeviceAddress) {
+        if !self.omemo.repaired.insert((ns, sender.clone())) {
+            return;
+        }
+        if let Err(e) = self.omemo.store.delete_session(ns, sender) {
+            tracing::warn!(error = %e, "could not drop a broken OMEMO session");
+        }
+        match self.omemo_key_transport(ns, sender).await {
+            Ok(()) => self.emit(Event::OmemoSessionRepaired {
+                account: self.jid.clone(),
+                jid: sender.jid.clone(),
+                device_id: sender.device_id,
+            }),
+            Err(reason) => tracing::info!(reason, "could not rebuild an OMEMO session"),
+        }
+    }
+}

@@ -1,0 +1,350 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! What the core tells front ends.
+
+use serde::{Deserialize, Serialize};
+use sotto_store::{AccountSettings, MessageRecord, MessageState, RosterItem};
+
+use super::{
+    Availability, ChatState, OmemoDevice, OmemoTrustMode, OtrContactFingerprint, OtrSessionState,
+    SmpProgress,
+};
+
+/// Connection state of one account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ConnectionState {
+    /// Disabled by the user.
+    Disabled,
+    /// Trying to connect.
+    Connecting,
+    /// Online with this full JID.
+    Online {
+        /// Bound full JID.
+        jid: String,
+        /// Whether the previous session was resumed (XEP-0198).
+        resumed: bool,
+    },
+    /// Offline; retrying after `retry_in_ms` unless that is absent, in which
+    /// case the user must act (see `reason`).
+    Offline {
+        /// Why, in words a person understands.
+        reason: String,
+        /// Next attempt in this many milliseconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_in_ms: Option<u64>,
+    },
+}
+
+/// What the core tells front ends. Every account-related event names its account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Event {
+    /// The accounts of the profile (answer to `list_accounts`, and at start).
+    AccountsSnapshot {
+        /// All accounts.
+        accounts: Vec<AccountSettings>,
+    },
+    /// An account was added or its settings changed.
+    AccountChanged {
+        /// Its settings now.
+        settings: AccountSettings,
+    },
+    /// An account was removed.
+    AccountRemoved {
+        /// Bare JID.
+        account: String,
+    },
+    /// The account was created on the server (in-band registration).
+    AccountRegistered {
+        /// Bare JID.
+        account: String,
+    },
+    /// The password was changed on the server and in the profile.
+    PasswordChanged {
+        /// Bare JID.
+        account: String,
+    },
+    /// Connection state changed.
+    Connection {
+        /// Bare JID.
+        account: String,
+        /// The new state.
+        state: ConnectionState,
+    },
+    /// The server's certificate is not trusted by the system; the user may
+    /// pin it with `pin_certificate` after checking the fingerprint.
+    CertificateUntrusted {
+        /// Bare JID.
+        account: String,
+        /// SHA-256 of the certificate, hex.
+        sha256: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The server presented a different certificate than the pinned one.
+    CertificateChanged {
+        /// Bare JID.
+        account: String,
+        /// The pinned fingerprint.
+        pinned_sha256: String,
+        /// What the server presented.
+        presented_sha256: String,
+    },
+    /// The server refused the credentials; the account stays offline.
+    AuthenticationFailed {
+        /// Bare JID.
+        account: String,
+        /// Why.
+        reason: String,
+    },
+    /// The whole roster of an account.
+    RosterSnapshot {
+        /// Bare JID.
+        account: String,
+        /// Contacts.
+        items: Vec<RosterItem>,
+    },
+    /// A contact was added or changed.
+    RosterItemChanged {
+        /// Bare JID.
+        account: String,
+        /// The contact now.
+        item: RosterItem,
+    },
+    /// A contact was removed.
+    RosterItemRemoved {
+        /// Bare JID.
+        account: String,
+        /// Contact's bare JID.
+        jid: String,
+    },
+    /// A contact's resource changed presence.
+    Presence {
+        /// Bare JID.
+        account: String,
+        /// Full JID of the contact's resource.
+        from: String,
+        /// Availability.
+        availability: Availability,
+        /// Status text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+    },
+    /// Someone asks to see our presence; answer with `answer_subscription`.
+    SubscriptionRequest {
+        /// Bare JID.
+        account: String,
+        /// Who asks.
+        from: String,
+    },
+    /// The newest messages of a conversation.
+    ConversationSnapshot {
+        /// Bare JID.
+        account: String,
+        /// The other party.
+        peer: String,
+        /// Messages, oldest first.
+        messages: Vec<MessageRecord>,
+        /// Whether older messages exist (locally or on the server).
+        has_more: bool,
+    },
+    /// Older messages of a conversation (answer to `load_older`).
+    HistoryPage {
+        /// Bare JID.
+        account: String,
+        /// The other party.
+        peer: String,
+        /// Messages, oldest first.
+        messages: Vec<MessageRecord>,
+        /// Whether even older messages may exist.
+        has_more: bool,
+    },
+    /// A message was stored (incoming, outgoing, carbon or archive).
+    MessageAdded {
+        /// Bare JID.
+        account: String,
+        /// The stored message.
+        message: MessageRecord,
+    },
+    /// A message's delivery state changed.
+    MessageStateChanged {
+        /// Bare JID.
+        account: String,
+        /// The other party.
+        peer: String,
+        /// Local message id.
+        id: i64,
+        /// The new state.
+        state: MessageState,
+    },
+    /// A contact's chat state.
+    ChatState {
+        /// Bare JID.
+        account: String,
+        /// Contact's bare JID.
+        from: String,
+        /// State.
+        state: ChatState,
+    },
+    /// Archive catch-up finished for an account.
+    ArchiveSynced {
+        /// Bare JID.
+        account: String,
+        /// Messages newly stored.
+        new_messages: usize,
+    },
+    /// Search results, newest first.
+    SearchResults {
+        /// The query.
+        text: String,
+        /// Matching messages.
+        results: Vec<MessageRecord>,
+    },
+    /// Progress of the built-in Tor.
+    TorStatus {
+        /// 0–100.
+        percent: u8,
+        /// Usable for traffic.
+        ready: bool,
+        /// What Tor is doing.
+        summary: String,
+        /// Why progress is blocked, if it is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        blocked: Option<String>,
+    },
+    /// Whether every account goes through Tor.
+    TorEverywhere {
+        /// On or off.
+        enabled: bool,
+    },
+    /// The OTR state of a conversation with one of a contact's clients.
+    OtrState {
+        /// Bare JID.
+        account: String,
+        /// The contact's full JID (OTR runs per client).
+        jid: String,
+        /// The state.
+        state: OtrSessionState,
+    },
+    /// A step of an SMP verification.
+    OtrSmp {
+        /// Bare JID.
+        account: String,
+        /// The contact's full JID.
+        jid: String,
+        /// What happened.
+        progress: SmpProgress,
+    },
+    /// An OTR message from a contact could not be read. Nothing was stored;
+    /// the contact's client was told (as OTR clients do).
+    OtrUnreadable {
+        /// Bare JID.
+        account: String,
+        /// The contact's full JID.
+        jid: String,
+        /// Why, in words a person can act on.
+        reason: String,
+    },
+    /// The account's OTR fingerprint and the known fingerprints of contacts.
+    OtrFingerprints {
+        /// Bare JID.
+        account: String,
+        /// Our own fingerprint, in libotr's form (five groups of eight hex).
+        own: String,
+        /// Contacts' fingerprints with trust.
+        contacts: Vec<OtrContactFingerprint>,
+    },
+    /// An OTR identity was imported.
+    OtrImported {
+        /// Bare JID.
+        account: String,
+        /// The imported key's fingerprint, in libotr's form.
+        fingerprint: String,
+        /// How many contact fingerprints were imported.
+        contacts: usize,
+    },
+    /// This device's OMEMO keys are published (after each new stream):
+    /// contacts can now write to it.
+    OmemoReady {
+        /// Bare JID.
+        account: String,
+        /// Our device id.
+        device_id: u32,
+        /// Our fingerprint (eight groups of eight hex digits).
+        fingerprint: String,
+    },
+    /// OMEMO devices: our own, and those of `jid`.
+    OmemoFingerprints {
+        /// Bare JID.
+        account: String,
+        /// This device.
+        own: OmemoDevice,
+        /// Our `xmpp:` verification URI (for a QR code).
+        own_uri: String,
+        /// Whose devices follow (the account itself for our other devices).
+        jid: String,
+        /// Their devices.
+        devices: Vec<OmemoDevice>,
+    },
+    /// A device key was seen for the first time (or its trust changed).
+    /// `trust` says whether messages are encrypted to it; `undecided` asks
+    /// the user to decide.
+    OmemoDevice {
+        /// Bare JID.
+        account: String,
+        /// The device.
+        device: OmemoDevice,
+    },
+    /// An OMEMO message could not be decrypted.
+    OmemoUnreadable {
+        /// Bare JID.
+        account: String,
+        /// The conversation (bare JID).
+        peer: String,
+        /// The sender's device id.
+        device_id: u32,
+        /// Why, in words a person can act on.
+        reason: String,
+    },
+    /// A broken OMEMO session with a device was replaced by a new one (an
+    /// empty message was sent to build it). Messages sent before may be lost.
+    OmemoSessionRepaired {
+        /// Bare JID.
+        account: String,
+        /// Whose device (bare JID).
+        jid: String,
+        /// The device.
+        device_id: u32,
+    },
+    /// A device of the recipient (or of ours) was left out of an OMEMO
+    /// message, and why.
+    OmemoDeviceSkipped {
+        /// Bare JID.
+        account: String,
+        /// Whose device (bare JID).
+        jid: String,
+        /// The device.
+        device_id: u32,
+        /// Why, in plain words.
+        reason: String,
+    },
+    /// How new OMEMO devices of contacts are treated.
+    OmemoTrustMode {
+        /// The mode.
+        mode: OmemoTrustMode,
+    },
+    /// A command could not be carried out.
+    CommandFailed {
+        /// The account concerned, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<String>,
+        /// What was being done and why it failed.
+        reason: String,
+    },
+    /// The core has stopped (after `shutdown`).
+    Stopped,
+}
