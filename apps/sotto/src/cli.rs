@@ -10,6 +10,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod parse;
+pub use parse::{
+    omemo_uri_device_ids, parse_bare_jid, parse_omemo_fingerprint, parse_omemo_uri, parse_proxy,
+    parse_sha256,
+};
+
 /// Sotto: a secure XMPP messenger, from the command line.
 #[derive(Debug, Parser)]
 #[command(name = "sotto", version, about, propagate_version = true)]
@@ -86,10 +92,11 @@ pub enum Command {
         to: String,
         /// The message text.
         text: String,
-        /// End-to-end encryption: `otr` (makes an OTR session first and never
-        /// sends in plaintext) or `none`.
-        #[arg(long, value_enum, default_value_t = EncryptionArg::None)]
-        encryption: EncryptionArg,
+        /// End-to-end encryption: `omemo`, `otr` (makes an OTR session
+        /// first) or `none`; `omemo` and `otr` never send in plaintext.
+        /// Default: OMEMO when the contact has OMEMO devices, else none.
+        #[arg(long, value_enum)]
+        encryption: Option<EncryptionArg>,
         /// Send from this account (needed when the profile has several).
         #[arg(long, value_name = "JID", value_parser = parse_bare_jid)]
         account: Option<String>,
@@ -123,6 +130,42 @@ pub enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+
+    /// Go online and show this device's OMEMO fingerprint and the devices
+    /// of a contact (or, without JID, the account's other devices).
+    Fingerprints {
+        /// The contact (bare JID) [default: the account itself].
+        #[arg(value_parser = parse_bare_jid)]
+        jid: Option<String>,
+        /// Which account (needed when the profile has several).
+        #[arg(long, value_name = "JID", value_parser = parse_bare_jid)]
+        account: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+
+    /// Mark an OMEMO device key verified, after comparing its fingerprint
+    /// with the contact over another channel.
+    Trust(OmemoTrustArgs),
+
+    /// Never encrypt to an OMEMO device key again (and flag its messages).
+    Distrust(OmemoTrustArgs),
+
+    /// Verify the OMEMO devices an `xmpp:` URI names (the text of a
+    /// Conversations or Dino QR code).
+    Verify {
+        /// The URI: xmpp:user@example.org?omemo-sid-<id>=<64 hex digits>.
+        #[arg(value_parser = parse_omemo_uri)]
+        uri: String,
+        /// Which account (needed when the profile has several).
+        #[arg(long, value_name = "JID", value_parser = parse_bare_jid)]
+        account: Option<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
     },
 
     /// Off-the-Record: fingerprints, Pidgin import, sessions and SMP.
@@ -236,9 +279,35 @@ pub enum AccountCommand {
     },
 }
 
+/// `sotto trust` and `sotto distrust`.
+#[derive(Debug, Args)]
+pub struct OmemoTrustArgs {
+    /// Whose key (bare JID; the account's own for its other devices).
+    #[arg(value_parser = parse_bare_jid)]
+    pub jid: String,
+    /// The key's fingerprint: 64 hex digits, quoted or as eight separate
+    /// groups, as `sotto fingerprints` prints it.
+    #[arg(required = true, num_args = 1.., value_name = "FINGERPRINT")]
+    pub fingerprint: Vec<String>,
+    /// Which account (needed when the profile has several).
+    #[arg(long, value_name = "JID", value_parser = parse_bare_jid)]
+    pub account: Option<String>,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+impl OmemoTrustArgs {
+    /// The fingerprint as 64 lower-case hex digits, or why it is not one.
+    pub fn fingerprint(&self) -> Result<String, String> {
+        parse_omemo_fingerprint(&self.fingerprint.join(" "))
+    }
+}
+
 /// `--encryption` of `sotto send`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum EncryptionArg {
+    /// OMEMO, to every trusted device of the contact and our other devices.
+    Omemo,
     /// Off-the-Record.
     Otr,
     /// No end-to-end encryption.
@@ -312,42 +381,6 @@ pub enum TorAction {
     Status,
 }
 
-/// Accepts a SOCKS5 proxy URL, `socks5://HOST:PORT` (or `socks5h://`), as
-/// the core will read it. Credentials in the URL are refused: the core sets
-/// its own per account (a Tor SOCKS port isolates circuits by them), so a
-/// user's would be dropped silently, and `account list` would print them.
-pub fn parse_proxy(s: &str) -> Result<String, String> {
-    let shape = || format!("`{s}` is not a SOCKS5 proxy URL like socks5://127.0.0.1:9050");
-    let rest = s
-        .strip_prefix("socks5://")
-        .or_else(|| s.strip_prefix("socks5h://"))
-        .ok_or_else(shape)?
-        .trim_end_matches('/');
-    if rest.contains('@') {
-        return Err(
-            "credentials in the proxy URL are not supported (sotto sets its own per account)"
-                .into(),
-        );
-    }
-    if rest
-        .chars()
-        .any(|c| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c.is_control())
-    {
-        return Err(shape());
-    }
-    let (host, port) = rest.rsplit_once(':').ok_or_else(shape)?;
-    let host_ok = match host.strip_prefix('[') {
-        Some(v6) => v6
-            .strip_suffix(']')
-            .is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok()),
-        None => !host.is_empty() && !host.contains([':', '[', ']']),
-    };
-    if !host_ok || !matches!(port.parse::<u16>(), Ok(p) if p != 0) {
-        return Err(shape());
-    }
-    Ok(s.to_owned())
-}
-
 /// How long to wait for the network.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct WaitArgs {
@@ -361,41 +394,6 @@ impl WaitArgs {
     pub fn duration(self) -> std::time::Duration {
         std::time::Duration::from_secs(self.timeout)
     }
-}
-
-/// Accepts a bare JID with a local part (`user@domain`): accounts and chat
-/// peers are always addressed that way here.
-pub fn parse_bare_jid(s: &str) -> Result<String, String> {
-    let s = s.trim();
-    let Some((local, domain)) = s.split_once('@') else {
-        return Err(format!("`{s}` is not a JID like user@example.org"));
-    };
-    if local.is_empty() || domain.is_empty() || domain.contains('@') {
-        return Err(format!("`{s}` is not a JID like user@example.org"));
-    }
-    if domain.contains('/') {
-        return Err(format!(
-            "`{s}` has a resource; give the bare JID (without /resource)"
-        ));
-    }
-    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("`{s}` contains spaces or control characters"));
-    }
-    Ok(s.to_owned())
-}
-
-/// Accepts a SHA-256 fingerprint as 64 hex digits, optionally separated by
-/// colons or spaces as certificate viewers print them; returns lowercase hex.
-pub fn parse_sha256(s: &str) -> Result<String, String> {
-    let hex: String = s
-        .chars()
-        .filter(|c| !matches!(c, ':' | ' '))
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err("expected a SHA-256 fingerprint: 64 hex digits (colons allowed)".into());
-    }
-    Ok(hex)
 }
 
 #[cfg(test)]

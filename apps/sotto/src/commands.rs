@@ -7,6 +7,7 @@
 //! they need the network.
 
 mod account;
+mod omemo;
 mod otr;
 mod read;
 mod run;
@@ -16,6 +17,7 @@ mod tor;
 use std::future::Future;
 use std::time::Duration;
 
+use sotto_core::api::OmemoTrust;
 use sotto_store::{AccountStore as _, SettingsStore as _, SqlStore};
 
 use crate::cli::{Cli, Command};
@@ -42,6 +44,17 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             account,
             wait,
         } => send::run(&profile, &to, &text, encryption, account.as_deref(), wait),
+        Command::Fingerprints {
+            jid,
+            account,
+            json,
+            wait,
+        } => omemo::fingerprints(&profile, jid.as_deref(), account.as_deref(), json, wait),
+        Command::Trust(args) => omemo::trust(&profile, args, OmemoTrust::Verified),
+        Command::Distrust(args) => omemo::trust(&profile, args, OmemoTrust::Distrusted),
+        Command::Verify { uri, account, wait } => {
+            omemo::verify(&profile, &uri, account.as_deref(), wait)
+        }
         Command::Otr(cmd) => otr::run(&profile, cmd),
         Command::Tor { action, json } => tor::run(&profile, action, json),
         Command::Run => run::run(&profile),

@@ -16,6 +16,8 @@ use sotto_store::{
     AccountSettings, Direction, MessageRecord, MessageState, RosterItem, Subscription,
 };
 
+pub mod omemo;
+
 /// Width of `YYYY-MM-DD HH:MM  `, the indent of a message's continuation lines.
 const TIME_COLUMN: usize = 18;
 

@@ -11,7 +11,9 @@ use sotto_store::{Direction, MessageState};
 
 use crate::exit::{Code, Failure};
 
+mod omemo;
 mod tor;
+pub use omemo::{OmemoAnswer, OmemoError, OmemoWaiter};
 pub use tor::{TorSwitchWaiter, TorWatch};
 
 /// How an attempt to bring an account online ended badly.
@@ -316,8 +318,8 @@ impl Waiter for ConnectWaiter {
 /// How sending one message ended badly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendError {
-    /// The message is marked failed.
-    Failed,
+    /// The message is marked failed, with the reason the core gave.
+    Failed(Option<String>),
     /// The core refused the command.
     CommandFailed(String),
     /// Gave up waiting.
@@ -380,6 +382,11 @@ pub struct SendWaiter {
     pub id: Option<i64>,
     /// The last state seen.
     pub state: Option<MessageState>,
+    /// The last failure the core reported for the account once the message
+    /// was stored: the reason it is then marked failed (OMEMO reports so).
+    failure: Option<String>,
+    /// Progress lines not yet shown.
+    notes: Vec<String>,
 }
 
 impl SendWaiter {
@@ -391,6 +398,8 @@ impl SendWaiter {
             body: body.to_owned(),
             id: None,
             state: None,
+            failure: None,
+            notes: Vec::new(),
         }
     }
 }
@@ -420,8 +429,29 @@ impl Waiter for SendWaiter {
             Event::CommandFailed {
                 account: Some(account),
                 reason,
-            } if self.id.is_none() && account.eq_ignore_ascii_case(&self.account) => {
-                Step::Done(Err(SendError::CommandFailed(reason.clone())))
+            } if account.eq_ignore_ascii_case(&self.account) => {
+                if self.id.is_none() {
+                    Step::Done(Err(SendError::CommandFailed(reason.clone())))
+                } else {
+                    // The state change to failed follows.
+                    self.failure = Some(reason.clone());
+                    Step::Pending
+                }
+            }
+            Event::OmemoDeviceSkipped {
+                account,
+                jid,
+                device_id,
+                reason,
+            } if account.eq_ignore_ascii_case(&self.account)
+                && (jid.eq_ignore_ascii_case(&self.to) || jid.eq_ignore_ascii_case(account)) =>
+            {
+                self.notes.push(format!(
+                    "OMEMO: left out {} device {device_id}: {}",
+                    crate::output::sanitize(jid),
+                    crate::output::sanitize(reason)
+                ));
+                Step::Pending
             }
             _ => Step::Pending,
         }
@@ -433,6 +463,10 @@ impl Waiter for SendWaiter {
             after_secs,
         }
     }
+
+    fn progress(&mut self) -> Option<String> {
+        (!self.notes.is_empty()).then(|| std::mem::take(&mut self.notes).join("\n"))
+    }
 }
 
 impl SendWaiter {
@@ -440,7 +474,7 @@ impl SendWaiter {
         self.state = Some(state);
         match state {
             MessageState::Acked | MessageState::Delivered => Step::Done(Ok(state)),
-            MessageState::Failed => Step::Done(Err(SendError::Failed)),
+            MessageState::Failed => Step::Done(Err(SendError::Failed(self.failure.take()))),
             MessageState::Queued | MessageState::Sent | MessageState::Received => Step::Pending,
         }
     }

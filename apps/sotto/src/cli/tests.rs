@@ -86,7 +86,7 @@ fn defaults() {
         (to.as_str(), text.as_str()),
         ("bob@example.org", "hello there")
     );
-    assert_eq!(encryption, crate::cli::EncryptionArg::None);
+    assert_eq!(encryption, None, "absent: the core chooses");
     assert_eq!(account, None);
     assert_eq!(wait.timeout, 30);
     assert!(!cli.global.keyring);
@@ -275,7 +275,7 @@ fn otr_commands_parse() {
     assert!(matches!(
         cli.command,
         Command::Send {
-            encryption: crate::cli::EncryptionArg::Otr,
+            encryption: Some(crate::cli::EncryptionArg::Otr),
             ..
         }
     ));
@@ -304,4 +304,149 @@ fn otr_commands_parse() {
     assert!(parse(&["otr", "import", "/home/u/.purple"]).is_ok());
     assert!(parse(&["otr", "fingerprint", "--json"]).is_ok());
     assert!(parse(&["send", "--encryption", "rot13", "bob@example.org", "hi"]).is_err());
+}
+
+const OMEMO_FP: &str = "0a1b2c3d 4e5f6071 8293a4b5 c6d7e8f9 0a1b2c3d 4e5f6071 8293a4b5 c6d7e8f9";
+
+#[test]
+fn send_encryption_choices() {
+    for (arg, expected) in [
+        ("omemo", EncryptionArg::Omemo),
+        ("otr", EncryptionArg::Otr),
+        ("none", EncryptionArg::None),
+    ] {
+        let cli = parse(&["send", "b@c.d", "hi", "--encryption", arg]).expect("parses");
+        assert!(
+            matches!(cli.command, Command::Send { encryption: Some(e), .. } if e == expected),
+            "{arg}"
+        );
+    }
+    assert_eq!(
+        parse(&["send", "b@c.d", "hi", "--encryption"])
+            .map(|_| ())
+            .map_err(|e| e.exit_code()),
+        Err(2)
+    );
+}
+
+#[test]
+fn fingerprints_parses() {
+    let cli = parse(&["fingerprints"]).expect("parses");
+    assert!(matches!(
+        cli.command,
+        Command::Fingerprints {
+            jid: None,
+            account: None,
+            json: false,
+            ..
+        }
+    ));
+    let cli = parse(&[
+        "fingerprints",
+        "bob@example.org",
+        "--account",
+        "alice@example.org",
+        "--json",
+        "--timeout",
+        "5",
+    ])
+    .expect("parses");
+    let Command::Fingerprints {
+        jid,
+        account,
+        json,
+        wait,
+    } = cli.command
+    else {
+        panic!("wrong command {:?}", cli.command);
+    };
+    assert_eq!(jid.as_deref(), Some("bob@example.org"));
+    assert_eq!(account.as_deref(), Some("alice@example.org"));
+    assert!(json);
+    assert_eq!(wait.timeout, 5);
+    assert!(parse(&["fingerprints", "bob@example.org/phone"]).is_err());
+}
+
+#[test]
+fn trust_and_distrust_take_the_fingerprint_quoted_or_in_groups() {
+    let hex = OMEMO_FP.replace(' ', "");
+    let quoted = parse(&["trust", "bob@example.org", OMEMO_FP]).expect("parses");
+    let Command::Trust(args) = quoted.command else {
+        panic!("wrong command");
+    };
+    assert_eq!(args.jid, "bob@example.org");
+    assert_eq!(args.fingerprint(), Ok(hex.clone()));
+
+    let mut grouped = vec!["distrust", "bob@example.org"];
+    grouped.extend(OMEMO_FP.split(' '));
+    grouped.extend(["--account", "alice@example.org"]);
+    let cli = parse(&grouped).expect("parses");
+    let Command::Distrust(args) = cli.command else {
+        panic!("wrong command");
+    };
+    assert_eq!(args.fingerprint(), Ok(hex.clone()));
+    assert_eq!(args.account.as_deref(), Some("alice@example.org"));
+
+    // Malformed fingerprints parse as arguments but are refused before
+    // anything is opened (exit 2, see commands/omemo.rs).
+    let cli = parse(&["trust", "bob@example.org", "0a1b2c3d", "nothex"]).expect("parses");
+    let Command::Trust(args) = cli.command else {
+        panic!("wrong command");
+    };
+    let err = args.fingerprint().expect_err("malformed");
+    assert!(err.contains("64 hex digits"), "{err}");
+    assert_eq!(
+        parse(&["trust", "bob@example.org"])
+            .map(|_| ())
+            .map_err(|e| e.kind()),
+        Err(ErrorKind::MissingRequiredArgument)
+    );
+}
+
+#[test]
+fn omemo_fingerprint_parser() {
+    let hex = OMEMO_FP.replace(' ', "");
+    assert_eq!(parse_omemo_fingerprint(OMEMO_FP), Ok(hex.clone()));
+    assert_eq!(
+        parse_omemo_fingerprint(&hex.to_uppercase()),
+        Ok(hex.clone())
+    );
+    assert_eq!(
+        parse_omemo_fingerprint(&format!("05{hex}")),
+        Ok(hex.clone())
+    );
+    assert_eq!(
+        parse_omemo_fingerprint(&OMEMO_FP.replace(' ', ":")),
+        Ok(hex.clone())
+    );
+    assert!(parse_omemo_fingerprint(&hex[..62]).is_err());
+    assert!(parse_omemo_fingerprint(&format!("{hex}00")).is_err());
+    assert!(parse_omemo_fingerprint(&format!("{}zz", &hex[..62])).is_err());
+    assert!(parse_omemo_fingerprint("").is_err());
+}
+
+#[test]
+fn verify_takes_an_omemo_uri() {
+    let hex = OMEMO_FP.replace(' ', "");
+    let uri = format!("xmpp:bob@example.org?omemo-sid-1234={hex};omemo-sid-99={hex}");
+    let cli = parse(&["verify", &uri, "--account", "alice@example.org"]).expect("parses");
+    assert!(matches!(&cli.command, Command::Verify { uri: u, .. } if *u == uri));
+    assert_eq!(omemo_uri_device_ids(&uri), vec![1234, 99]);
+    for bad in [
+        format!("https://bob@example.org?omemo-sid-1={hex}"),
+        "xmpp:bob@example.org".to_owned(),
+        "xmpp:bob@example.org?message".to_owned(),
+        format!("xmpp:?omemo-sid-1={hex}"),
+        format!("xmpp:bob@example.org?omemo-sid-x={hex}"),
+        "xmpp:bob@example.org?omemo-sid-1=abcd".to_owned(),
+    ] {
+        assert!(parse_omemo_uri(&bad).is_err(), "{bad}");
+        assert_eq!(
+            parse(&["verify", &bad])
+                .map(|_| ())
+                .map_err(|e| e.exit_code()),
+            Err(2),
+            "{bad}"
+        );
+    }
 }

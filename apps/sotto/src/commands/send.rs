@@ -22,7 +22,7 @@ pub fn run(
     profile: &Profile,
     to: &str,
     text: &str,
-    encryption: EncryptionArg,
+    encryption: Option<EncryptionArg>,
     account: Option<&str>,
     wait: WaitArgs,
 ) -> anyhow::Result<()> {
@@ -36,7 +36,9 @@ pub fn run(
         account: account.clone(),
         to: to.to_owned(),
         body: text.to_owned(),
-        encryption: Some(match encryption {
+        // Absent: the core's choice (OMEMO when the contact has devices).
+        encryption: encryption.map(|e| match e {
+            EncryptionArg::Omemo => Encryption::Omemo,
             EncryptionArg::Otr => Encryption::Otr,
             EncryptionArg::None => Encryption::Plain,
         }),
@@ -56,7 +58,7 @@ pub fn run(
             core.send(command)?;
             let mut waiter = SendWaiter::new(&account, to, text);
             let result = core.wait_for(wait.duration(), &mut waiter).await?;
-            if encryption == EncryptionArg::Otr {
+            if encryption == Some(EncryptionArg::Otr) {
                 // The session lives only as long as this process: end it.
                 core.send(Command::OtrEnd {
                     account: account.clone(),
@@ -90,7 +92,11 @@ fn state_word(state: MessageState) -> &'static str {
 
 fn send_failure(e: SendError, to: &str) -> Failure {
     let (code, message) = match e {
-        SendError::Failed => (
+        SendError::Failed(Some(reason)) => (
+            Code::Other,
+            format!("the message to {to} could not be sent: {reason}"),
+        ),
+        SendError::Failed(None) => (
             Code::Network,
             format!("the message to {to} could not be sent"),
         ),

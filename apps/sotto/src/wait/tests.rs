@@ -226,7 +226,7 @@ fn send_failures() {
     w.on_event(&added(7, "bob@example.org", "hi", MessageState::Sent));
     assert_eq!(
         w.on_event(&changed(7, MessageState::Failed)),
-        Step::Done(Err(SendError::Failed))
+        Step::Done(Err(SendError::Failed(None)))
     );
 
     let mut w = SendWaiter::new(A, "bob@example.org", "hi");
@@ -306,4 +306,33 @@ fn tor_account_blames_tor_when_it_is_not_ready() {
     w.on_event(&tor(10, false));
     assert_eq!(w.progress(), None);
     assert!(matches!(w.give_up(3), ConnectError::TimedOut { .. }));
+}
+
+#[test]
+fn an_omemo_failure_ends_the_send_with_its_reason() {
+    let mut w = SendWaiter::new(A, "bob@example.org", "hi");
+    w.on_event(&added(7, "bob@example.org", "hi", MessageState::Queued));
+    let skipped = Event::OmemoDeviceSkipped {
+        account: A.into(),
+        jid: "bob@example.org".into(),
+        device_id: 42,
+        reason: "its key is undecided".into(),
+    };
+    assert_eq!(w.on_event(&skipped), Step::Pending);
+    assert_eq!(
+        w.progress().as_deref(),
+        Some("OMEMO: left out bob@example.org device 42: its key is undecided")
+    );
+    assert_eq!(w.progress(), None);
+    // The core says why, then marks the message failed.
+    let why = "sending with OMEMO to bob@example.org: no device to encrypt to";
+    let reason = Event::CommandFailed {
+        account: Some(A.into()),
+        reason: why.into(),
+    };
+    assert_eq!(w.on_event(&reason), Step::Pending);
+    assert_eq!(
+        w.on_event(&changed(7, MessageState::Failed)),
+        Step::Done(Err(SendError::Failed(Some(why.into()))))
+    );
 }
