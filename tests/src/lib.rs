@@ -28,6 +28,7 @@ pub mod profile;
 mod prosody;
 mod proxy;
 pub mod tor;
+pub mod xmpp_peer;
 
 pub use fs::{TestDir, scan_for_plaintext};
 pub use net::free_port;

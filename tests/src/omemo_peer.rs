@@ -27,6 +27,9 @@ pub const PEER_PACKAGES: &[&str] = &[
     "oldmemo==2.1.0",
     "twomemo==2.1.0",
     "xmlschema==4.3.2",
+    // The slixmpp peer (tests/omemo-peer/xmpp_peer.py, crate::xmpp_peer).
+    "slixmpp==1.17.0",
+    "slixmpp-omemo==2.2.0",
 ];
 
 /// The venv's python interpreter.

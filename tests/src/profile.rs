@@ -99,7 +99,18 @@ impl Profile {
     /// Adds an account on this Prosody (pinned to its certificate) and waits until online.
     pub async fn login(&mut self, prosody: &Prosody, user: &str, password: &str) -> String {
         self.add(prosody, user, password, true, false, None).await;
-        self.online(&prosody.jid(user)).await
+        let jid = self.online(&prosody.jid(user)).await;
+        // The account publishes its OMEMO device right after logging in;
+        // waiting for that keeps "does the peer have OMEMO?" deterministic.
+        // The event stays queued for tests that want the device's identity.
+        let account = prosody.jid(user);
+        let ready = self
+            .expect("OMEMO ready", |e| {
+                matches!(e, Event::OmemoReady { account: a, .. } if *a == account)
+            })
+            .await;
+        self.seen.insert(0, ready);
+        jid
     }
 
     pub async fn add(
