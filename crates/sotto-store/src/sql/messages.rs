@@ -88,8 +88,15 @@ fn insert_one(conn: &Connection, account: &str, msg: NewMessage) -> Result<Inser
         conn,
         "looking for duplicate messages",
         &format!(
-            "SELECT {COLS} FROM messages m WHERE m.account = ?1 AND (m.stanza_id = ?2
-                 OR (m.peer = ?3 AND (m.origin_id = ?4 OR m.message_id = ?5)))
+            // One index lookup per id kind: SQLite cannot use the indexes
+            // for the nested OR, and a scan per insert makes importing an
+            // archive quadratic.
+            "SELECT {COLS} FROM messages m WHERE m.id IN (
+                 SELECT id FROM messages WHERE account = ?1 AND stanza_id = ?2
+                 UNION ALL
+                 SELECT id FROM messages WHERE account = ?1 AND peer = ?3 AND origin_id = ?4
+                 UNION ALL
+                 SELECT id FROM messages WHERE account = ?1 AND peer = ?3 AND message_id = ?5)
              ORDER BY m.id"
         ),
         params![
@@ -221,8 +228,10 @@ impl MessageStore for SqlStore {
             &self.lock(),
             "looking up an outgoing message",
             &format!(
-                "SELECT {COLS} FROM messages m WHERE m.account = ?1 AND m.peer = ?2
-                     AND m.direction = 'outgoing' AND (m.message_id = ?3 OR m.origin_id = ?3)
+                "SELECT {COLS} FROM messages m WHERE m.direction = 'outgoing' AND m.id IN (
+                     SELECT id FROM messages WHERE account = ?1 AND peer = ?2 AND message_id = ?3
+                     UNION ALL
+                     SELECT id FROM messages WHERE account = ?1 AND peer = ?2 AND origin_id = ?3)
                  ORDER BY m.id DESC LIMIT 1"
             ),
             params![account, peer, message_id],
