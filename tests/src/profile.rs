@@ -105,9 +105,10 @@ impl Profile {
         // The event stays queued for tests that want the device's identity.
         let account = prosody.jid(user);
         let ready = self
-            .expect("OMEMO ready", |e| {
-                matches!(e, Event::OmemoReady { account: a, .. } if *a == account)
-            })
+            .expect(
+                "OMEMO ready",
+                |e| matches!(e, Event::OmemoReady { account: a, .. } if *a == account),
+            )
             .await;
         self.seen.insert(0, ready);
         jid
