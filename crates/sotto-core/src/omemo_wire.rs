@@ -115,6 +115,7 @@ pub(crate) fn bundle_out(bundle: &Bundle) -> wire::Bundle {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use rand::SeedableRng;

@@ -72,6 +72,7 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

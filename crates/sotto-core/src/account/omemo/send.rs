@@ -23,8 +23,9 @@ use crate::omemo_wire::encrypted_out;
 
 /// What one device is to an outgoing message.
 enum Target {
-    /// Encrypt for it.
-    Include(Recipient),
+    /// Encrypt for it (boxed: a session and a bundle are large, the other
+    /// variant is empty).
+    Include(Box<Recipient>),
     /// Distrusted: left out without a word (the user decided).
     Distrusted,
 }
@@ -95,7 +96,7 @@ impl Account {
                     if address.jid == record.peer {
                         reachable += 1;
                     }
-                    recipients.entry(ns).or_default().push(recipient);
+                    recipients.entry(ns).or_default().push(*recipient);
                 }
                 Ok(Target::Distrusted) => {
                     if address.jid == record.peer {
@@ -212,11 +213,11 @@ impl Account {
             TrustLevel::Undecided => {
                 Err("not trusted yet: verify its fingerprint or trust it to write to it".to_owned())
             }
-            TrustLevel::Blind | TrustLevel::Verified => Ok(Target::Include(Recipient {
+            TrustLevel::Blind | TrustLevel::Verified => Ok(Target::Include(Box::new(Recipient {
                 address: address.clone(),
                 session,
                 bundle,
-            })),
+            }))),
         }
     }
 

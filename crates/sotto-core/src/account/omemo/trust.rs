@@ -170,6 +170,7 @@ fn key_matches(identity: &IdentityKey, fingerprint: &Fingerprint) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
