@@ -28,9 +28,16 @@ export ICED_TEST_BACKEND=tiny-skia
 # libotr 4.1.1, the reference OTR peer the harness compiles (tests/libotr-peer);
 # python3, python3-venv: the venv of the python-omemo peer (tests/omemo-peer);
 # the rest build the vendored OpenSSL and SQLCipher.
+# The desktop app's X window test (apps/sotto-desktop/tests/xvfb.rs) and
+# launch bench: xvfb, the virtual X server it starts; xdotool, its keyboard
+# and mouse; x11-apps (xwd) and netpbm (xwdtopnm, pnmtopng), its PNG
+# screenshot; the X client libraries winit loads at run time to open the
+# window (as in apps/run.sh).
 APT_PACKAGES=(
     prosody tor strace procps ca-certificates curl git
     build-essential pkg-config make perl libotr5-dev python3 python3-venv
+    xvfb xdotool x11-apps netpbm
+    libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon0 libxkbcommon-x11-0
 )
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
@@ -88,12 +95,14 @@ command -v cargo-deny >/dev/null || {
 # pinned packages in a venv outside the tree. tests/src/omemo_peer.rs finds it
 # at the same path. Keep the pins in step with PEER_PACKAGES there.
 export SOTTO_VENV="${SOTTO_VENV:-$HOME/.cache/sotto-venv}"
-OMEMO_PEER_PACKAGES=(omemo==2.1.0 oldmemo==2.1.0 twomemo==2.1.0 xmlschema==4.3.2)
+# slixmpp + slixmpp-omemo: the real XMPP OMEMO peer (tests/omemo-peer/xmpp_peer.py).
+OMEMO_PEER_PACKAGES=(omemo==2.1.0 oldmemo==2.1.0 twomemo==2.1.0 xmlschema==4.3.2
+    slixmpp==1.17.0 slixmpp-omemo==2.2.0)
 omemo_peer_ready() {
     "$SOTTO_VENV/bin/python" - "${OMEMO_PEER_PACKAGES[@]}" 2>/dev/null <<'PY'
 import sys
 from importlib.metadata import version
-import omemo, oldmemo.etree, twomemo.etree  # noqa: F401
+import omemo, oldmemo.etree, twomemo.etree, slixmpp, slixmpp_omemo  # noqa: F401
 sys.exit(any(version(name) != pin for name, pin in (p.split("==") for p in sys.argv[1:])))
 PY
 }

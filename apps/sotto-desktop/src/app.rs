@@ -19,6 +19,7 @@ use crate::prefs::Prefs;
 use crate::profile::{self, Opened};
 use crate::screen::ready::{self, Ready};
 use crate::screen::unlock::{self, Unlock};
+use crate::startup::Startup;
 
 /// How long closing waits for the core to log out cleanly.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
@@ -44,6 +45,7 @@ pub struct App {
     runs: u64,
     closing: bool,
     window_size: Size,
+    startup: Startup,
 }
 
 /// Everything that happens.
@@ -63,6 +65,9 @@ pub enum Message {
     FocusNext(bool),
     /// The core did not stop in time; quit anyway.
     ForceExit,
+    /// A frame was drawn (watched only while a start-up milestone is due:
+    /// see [`crate::startup`]).
+    Frame,
 }
 
 impl App {
@@ -79,6 +84,7 @@ impl App {
                 runs: 0,
                 closing: false,
                 window_size: size,
+                startup: Startup::new(),
             },
             Unlock::focus(),
         )
@@ -153,6 +159,10 @@ impl App {
                 tracing::warn!("the core did not stop in time; quitting anyway");
                 self.finish()
             }
+            Message::Frame => {
+                self.startup.on_frame();
+                Task::none()
+            }
         }
     }
 
@@ -177,6 +187,7 @@ impl App {
                 Task::none()
             }
             CoreMessage::Event(event) => {
+                self.startup.on_event(&event);
                 if matches!(*event, Event::Stopped) && self.closing {
                     return self.finish();
                 }
@@ -259,9 +270,13 @@ impl App {
         self.prefs.text_size.scale()
     }
 
-    /// The core link (while unlocked), window events and Ctrl+K.
+    /// The core link (while unlocked), window events and Ctrl+K; drawn
+    /// frames while a start-up milestone is due.
     pub fn subscription(&self) -> Subscription<Message> {
         let mut subs = vec![event::listen_with(on_runtime_event)];
+        if self.startup.waiting() {
+            subs.push(window::frames().map(|_| Message::Frame));
+        }
         if let Some(link) = &self.link {
             subs.push(Subscription::run_with(link.clone(), core_link::connect).map(Message::Core));
         }

@@ -19,11 +19,13 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod app;
+pub mod clock;
 pub mod core_link;
 pub mod notify;
 pub mod prefs;
 pub mod profile;
 pub mod screen;
+pub mod startup;
 pub mod widgets;
 
 pub use app::{App, Message, Screen};

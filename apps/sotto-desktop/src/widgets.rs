@@ -3,10 +3,10 @@
 // file, You can obtain one at http://mozilla.org/MPL/2.0/.
 
 //! Small building blocks shared by the screens: initials avatars, presence
-//! dots, and the names and colours of states.
+//! dots, warning banners, and the names and colours of states.
 
-use iced::widget::{container, text};
-use iced::{Background, Border, Color, Element, Length, Theme};
+use iced::widget::{button, container, row, text};
+use iced::{Alignment, Background, Border, Color, Element, Length, Theme};
 use sotto_core::Availability;
 
 /// Avatar colours: mid-tone hues that carry white initials in light and
@@ -148,6 +148,35 @@ pub fn card<'a, M: 'a>(content: impl Into<Element<'a, M>>) -> container::Contain
 /// A "danger" coloured text line, for errors.
 pub fn error_text<'a>(message: impl text::IntoFragment<'a>) -> text::Text<'a> {
     text(message).style(text::danger)
+}
+
+/// A warning line across a pane, with buttons (label and message) at its
+/// end.
+pub fn banner<'a, M: Clone + 'a>(line: String, actions: Vec<(&'static str, M)>) -> Element<'a, M> {
+    let content = actions.into_iter().fold(
+        row![error_text(line).size(13).width(Length::Fill)]
+            .spacing(8)
+            .align_y(Alignment::Center),
+        |r, (label, message)| {
+            r.push(
+                button(text(label).size(13))
+                    .style(button::secondary)
+                    .on_press(message),
+            )
+        },
+    );
+    container(content)
+        .padding([8, 12])
+        .width(Length::Fill)
+        .style(|theme: &Theme| {
+            let pair = theme.extended_palette().danger.weak;
+            container::Style {
+                background: Some(pair.color.scale_alpha(0.25).into()),
+                border: Border::default().rounded(6),
+                ..container::Style::default()
+            }
+        })
+        .into()
 }
 
 /// A SHA-256 fingerprint as colon-separated upper-case pairs, in two lines.

@@ -4,7 +4,8 @@
 
 //! Headless GUI tests with `iced_test`'s Simulator: each screen's flows
 //! (type, click, expect text, state and the commands sent), driven with
-//! fabricated core events, and one flow against the real core.
+//! fabricated core events, and one flow against the real core; snapshot
+//! tests of the main screens (see `gui/snapshots.rs` for updating them).
 //!
 //! Run with `ICED_TEST_BACKEND=tiny-skia` (the software renderer; no GPU or
 //! display needed).
@@ -22,13 +23,21 @@ mod accounts;
 mod contacts;
 #[path = "gui/conversation.rs"]
 mod conversation;
+#[path = "gui/omemo.rs"]
+mod omemo;
 #[path = "gui/otr.rs"]
 mod otr;
 #[path = "gui/prosody.rs"]
 mod prosody;
 #[path = "gui/real_core.rs"]
 mod real_core;
+#[path = "gui/search.rs"]
+mod search;
 #[path = "gui/settings.rs"]
 mod settings;
+#[path = "gui/snapshots.rs"]
+mod snapshots;
 #[path = "gui/unlock.rs"]
 mod unlock;
+#[path = "gui/unread.rs"]
+mod unread;

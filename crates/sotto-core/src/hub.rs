@@ -11,7 +11,7 @@ use sotto_store::{AccountRecord, AccountSettings, Password as StoredPassword, St
 use tokio::sync::mpsc;
 
 use crate::account::{self, AccountCommand, AccountTask};
-use crate::api::{Command, ConnectionState, Event};
+use crate::api::{Command, ConnectionState, Event, OmemoTrustMode};
 use crate::convert;
 use crate::transports::{CoreOptions, Transports};
 
@@ -76,6 +76,16 @@ impl Hub {
             Ok(records) => {
                 self.emit(Event::AccountsSnapshot {
                     accounts: records.iter().map(|r| r.settings.clone()).collect(),
+                });
+                // Front ends show the setting; there is no command to ask.
+                self.emit(Event::OmemoTrustMode {
+                    mode: OmemoTrustMode::parse(
+                        self.store
+                            .setting(crate::account::OMEMO_TRUST_MODE)
+                            .ok()
+                            .flatten()
+                            .as_deref(),
+                    ),
                 });
                 for record in records.into_iter().filter(|r| r.settings.enabled) {
                     self.spawn(record, false);

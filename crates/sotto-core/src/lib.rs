@@ -53,8 +53,8 @@ impl CoreHandle {
 
 /// Starts the core on `store`. Must be called inside a tokio runtime.
 ///
-/// The core first emits [`Event::AccountsSnapshot`], then brings every
-/// enabled account online.
+/// The core first emits [`Event::AccountsSnapshot`] and
+/// [`Event::OmemoTrustMode`], then brings every enabled account online.
 pub fn start(store: Arc<dyn Store>) -> CoreHandle {
     start_with_options(store, CoreOptions::default())
 }

@@ -2,8 +2,9 @@
 // License, v. 2.0. If a copy of the MPL was not distributed with this
 // file, You can obtain one at http://mozilla.org/MPL/2.0/.
 
-//! The unlocked app: contact list on the left; a conversation, the accounts
-//! or the settings on the right; the certificate prompt over everything.
+//! The unlocked app: contact list on the left; a conversation, the search,
+//! the accounts or the settings on the right; the certificate prompt over
+//! everything.
 //!
 //! Everything shown is the GUI's own copy, built from the core's events;
 //! every action is a command sent to the core.
@@ -13,29 +14,37 @@ pub mod accounts;
 pub mod certificate;
 pub mod contacts;
 pub mod conversation;
+pub mod e2e;
 pub mod roster;
+pub mod search;
 pub mod settings;
 
 use std::collections::HashMap;
 
 use iced::widget::{button, center, column, container, opaque, row, rule, stack, text};
 use iced::{Alignment, Color, Element, Length, Task, Theme};
-use sotto_core::{Command, Event, OtrSessionState};
+use sotto_core::{Command, Event};
 use sotto_store::{Direction, SqlStore};
 
+use crate::clock::Clock;
 use crate::core_link::Core;
 use crate::notify;
 use crate::prefs::Prefs;
 use accounts::Accounts;
 use contacts::Contacts;
-use conversation::{Conversation, Peer};
+use conversation::seek::Target;
+use conversation::{Conversation, Opening, Peer};
+use e2e::E2e;
 use roster::Rosters;
+use search::Search;
 
 /// Which pane is shown on the right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
     /// The open conversation.
     Chat,
+    /// Jump to a contact, search the messages (Ctrl+K).
+    Search,
     /// Accounts and network.
     Accounts,
     /// Settings.
@@ -51,15 +60,19 @@ pub struct Ready {
     accounts: Accounts,
     rosters: Rosters,
     contacts: Contacts,
+    search: Search,
     conversation: Option<Conversation>,
+    /// Messages that arrived unseen, per (account, peer).
     unread: HashMap<(String, String), usize>,
     focused: bool,
     restore: Option<(String, String)>,
     /// The enabled accounts, for the add-contact form.
     enabled: Vec<String>,
-    /// The last OTR state per conversation (client and state), so a
-    /// conversation opened later shows its lock right.
-    otr: HashMap<(String, String), (String, OtrSessionState)>,
+    /// OTR states, OMEMO keys and encryption choices, kept across
+    /// conversations.
+    e2e: E2e,
+    /// What the views read the time from.
+    clock: Clock,
 }
 
 /// What the user does in the unlocked app.
@@ -73,9 +86,11 @@ pub enum Message {
     Contacts(contacts::Message),
     /// The open conversation.
     Conversation(conversation::Message),
+    /// The search screen.
+    Search(search::Message),
     /// The settings pane.
     Settings(settings::Message),
-    /// Ctrl+K: jump to the contact search.
+    /// Ctrl+K: open the search screen and focus its field.
     FocusSearch,
     /// A notification was shown (or failed quietly).
     Notified,
@@ -93,13 +108,30 @@ impl Ready {
             accounts: Accounts::default(),
             rosters: Rosters::default(),
             contacts: Contacts::default(),
+            search: Search::default(),
             conversation: None,
             unread: HashMap::new(),
             focused: true,
             restore,
             enabled: Vec::new(),
-            otr: HashMap::new(),
+            e2e: E2e::default(),
+            clock: Clock::system(),
         }
+    }
+
+    /// Reads the time from `clock` (tests fix it).
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.clock = clock;
+    }
+
+    /// The search screen's state.
+    pub fn search(&self) -> &Search {
+        &self.search
+    }
+
+    /// Unread messages per (account, peer).
+    pub fn unread(&self) -> &HashMap<(String, String), usize> {
+        &self.unread
     }
 
     /// The command sender.
@@ -132,6 +164,11 @@ impl Ready {
         &self.contacts
     }
 
+    /// OTR states, OMEMO keys and choices, and the OMEMO trust mode.
+    pub fn e2e(&self) -> &E2e {
+        &self.e2e
+    }
+
     /// The open conversation.
     pub fn conversation(&self) -> Option<&Conversation> {
         self.conversation.as_ref()
@@ -155,8 +192,10 @@ impl Ready {
         if focused
             && self.pane == Pane::Chat
             && let Some(key) = self.open_key()
+            && let Some(n) = self.unread.remove(&key)
+            && let Some(c) = &mut self.conversation
         {
-            self.unread.remove(&key);
+            c.mark_unread(n);
         }
     }
 
@@ -178,9 +217,15 @@ impl Ready {
         let first_snapshot = matches!(event, Event::AccountsSnapshot { .. });
         self.rosters.on_event(event);
         self.contacts.on_event(event);
+        self.search.on_event(event);
+        self.e2e.on_event(event);
         let mut tasks = Vec::new();
         if let Some(conversation) = &mut self.conversation {
-            tasks.push(conversation.on_event(event).map(Message::Conversation));
+            tasks.push(
+                conversation
+                    .on_event(event, &self.core)
+                    .map(Message::Conversation),
+            );
         }
         match event {
             Event::AccountsSnapshot { accounts } if first_snapshot => {
@@ -192,7 +237,7 @@ impl Ready {
                 } else if let Some((account, peer)) = self.restore.take()
                     && accounts.iter().any(|a| a.jid == account)
                 {
-                    tasks.push(self.open(account, peer));
+                    tasks.push(self.open(account, peer, None));
                 }
             }
             Event::MessageAdded { account, message }
@@ -204,7 +249,7 @@ impl Ready {
                     && self.open_key().as_ref() == Some(&key);
                 if !visible {
                     *self.unread.entry(key).or_default() += 1;
-                    let now = chrono::Utc::now().timestamp_millis();
+                    let now = self.clock.now_ms();
                     if prefs.notifications
                         && !self.focused
                         && conversation::is_fresh_incoming(message, now)
@@ -223,18 +268,8 @@ impl Ready {
                     }
                 }
             }
-            Event::OtrState {
-                account,
-                jid,
-                state,
-            } => {
-                let peer = conversation::otr::bare(jid).to_owned();
-                self.otr
-                    .insert((account.clone(), peer), (jid.clone(), state.clone()));
-            }
             Event::AccountRemoved { account } => {
                 self.unread.retain(|(a, _), _| a != account);
-                self.otr.retain(|(a, _), _| a != account);
                 if self.open_key().is_some_and(|(a, _)| &a == account) {
                     self.conversation = None;
                 }
@@ -244,19 +279,49 @@ impl Ready {
         Task::batch(tasks)
     }
 
-    fn open(&mut self, account: String, peer: String) -> Task<Message> {
+    /// Shows the conversation with `peer`, opening it if another one is
+    /// open, at `target` if given; its unread messages count as read.
+    fn open(&mut self, account: String, peer: String, target: Option<Target>) -> Task<Message> {
         self.pane = Pane::Chat;
         let key = (account.clone(), peer.clone());
-        self.unread.remove(&key);
-        if self.open_key().as_ref() == Some(&key) {
-            return iced::widget::operation::focus(conversation::COMPOSER);
+        let unread = self.unread.remove(&key).unwrap_or(0);
+        let focus = iced::widget::operation::focus(conversation::COMPOSER);
+        if self.open_key().as_ref() == Some(&key)
+            && let Some(c) = &mut self.conversation
+        {
+            c.mark_unread(unread);
+            let jump = match target {
+                Some(target) => c.jump_to(target, &self.core).map(Message::Conversation),
+                None => Task::none(),
+            };
+            return Task::batch([jump, focus]);
         }
         if let Some(previous) = &self.conversation {
             previous.leave(&self.core);
         }
-        let otr = self.otr.get(&key).cloned();
-        self.conversation = Some(Conversation::open(&self.core, account, peer, otr));
-        iced::widget::operation::focus(conversation::COMPOSER)
+        let opening = Opening {
+            otr: self.e2e.otr(&account, &peer),
+            choice: self.e2e.choice(&account, &peer),
+            unread,
+            target,
+        };
+        if self.e2e.first_look(&account, &peer) {
+            // What the lock shows on "Automatic" depends on the contact's
+            // OMEMO devices; the core lists them once asked.
+            self.core.send(Command::GetOmemoFingerprints {
+                account: account.clone(),
+                jid: Some(peer.clone()),
+            });
+        }
+        self.conversation = Some(Conversation::open(&self.core, account, peer, opening));
+        focus
+    }
+
+    /// Opens the search screen, with `query` if it is not empty.
+    fn show_search(&mut self, query: &str) -> Task<Message> {
+        self.pane = Pane::Search;
+        self.search.start(query, &self.core);
+        iced::widget::operation::focus(search::FIELD)
     }
 
     /// Handles a message. Settings change `prefs`.
@@ -276,17 +341,36 @@ impl Ready {
             Message::Contacts(m) => match self.contacts.update(m, &self.core, &self.enabled) {
                 contacts::Action::None => Task::none(),
                 contacts::Action::Run(task) => task.map(Message::Contacts),
-                contacts::Action::Open(account, peer) => self.open(account, peer),
+                contacts::Action::Open(account, peer) => self.open(account, peer, None),
+                contacts::Action::Search(query) => self.show_search(&query),
             },
             Message::Conversation(m) => match &mut self.conversation {
-                Some(c) => c.update(m, &self.core).map(Message::Conversation),
+                Some(c) => {
+                    let task = c.update(m, &self.core).map(Message::Conversation);
+                    let (account, peer) = c.key();
+                    self.e2e.set_choice(account, peer, c.choice());
+                    task
+                }
                 None => Task::none(),
             },
+            Message::Search(m) => match self.search.update(m, &self.core) {
+                search::Action::None => Task::none(),
+                search::Action::Run(task) => task.map(Message::Search),
+                search::Action::OpenContact(account, peer) => self.open(account, peer, None),
+                search::Action::OpenMessage(account, peer, target) => {
+                    self.open(account, peer, Some(target))
+                }
+                search::Action::Close => {
+                    self.pane = Pane::Chat;
+                    self.set_focused(self.focused);
+                    Task::none()
+                }
+            },
             Message::Settings(m) => {
-                settings::update(prefs, m);
+                settings::update(prefs, m, &self.core);
                 Task::none()
             }
-            Message::FocusSearch => iced::widget::operation::focus(contacts::SEARCH),
+            Message::FocusSearch => self.show_search(""),
             Message::Notified => Task::none(),
         }
     }
@@ -354,11 +438,20 @@ impl Ready {
         .width(300);
         let main: Element<'a, Message> = match self.pane {
             Pane::Accounts => self.accounts.view().map(Message::Accounts),
-            Pane::Settings => settings::view(prefs).map(Message::Settings),
+            Pane::Settings => settings::view(prefs, self.e2e.trust_mode()).map(Message::Settings),
+            Pane::Search => self
+                .search
+                .view(&self.rosters, &self.clock)
+                .map(Message::Search),
             Pane::Chat => match &self.conversation {
                 Some(c) => {
                     let (account, jid) = c.key();
-                    c.view(self.peer(account, jid)).map(Message::Conversation)
+                    c.view(
+                        self.peer(account, jid),
+                        self.e2e.keys(account, jid),
+                        &self.clock,
+                    )
+                    .map(Message::Conversation)
                 }
                 None => center(
                     text(if self.rosters.is_empty() {

@@ -13,10 +13,10 @@ use sotto_store::{Direction, Encryption, MessageRecord, MessageState};
 use crate::contacts::with_roster;
 use crate::support::{Harness, press};
 
-const ME: &str = "alice@example.org";
-const BOB: &str = "bob@example.org";
+pub const ME: &str = "alice@example.org";
+pub const BOB: &str = "bob@example.org";
 
-fn record(id: i64, direction: Direction, body: &str, state: MessageState) -> MessageRecord {
+pub fn record(id: i64, direction: Direction, body: &str, state: MessageState) -> MessageRecord {
     MessageRecord {
         id,
         account: ME.into(),
@@ -32,7 +32,7 @@ fn record(id: i64, direction: Direction, body: &str, state: MessageState) -> Mes
     }
 }
 
-fn open_bob(h: &mut Harness) {
+pub fn open_bob(h: &mut Harness) {
     h.click("Bob Builder");
     let sent = h.commands.drain();
     assert!(sent.contains(&Command::OpenConversation {
@@ -224,7 +224,10 @@ fn states_day_separators_and_retry() {
     assert!(h.shows("Delivered"));
     assert!(h.shows("Failed"));
     assert!(h.shows("This is the beginning of the conversation."));
-    let day = sotto_desktop::screen::ready::conversation::day_label_of(1_795_381_500_000 + 60_000);
+    let day = sotto_desktop::screen::ready::conversation::day_label_of(
+        1_795_381_500_000 + 60_000,
+        &crate::support::clock(),
+    );
     assert!(h.shows(&day), "day separator {day:?}");
     h.click("Retry");
     assert_eq!(

@@ -10,11 +10,20 @@ use iced::widget::Id;
 use iced::{Element, Task};
 use iced_test::Simulator;
 use sotto_core::{Command, Event};
+use sotto_desktop::clock::Clock;
 use sotto_desktop::core_link::Core;
 use sotto_desktop::prefs::Prefs;
 use sotto_desktop::screen::ready::{self, Ready};
 use sotto_store::{Password, ProfileKey, SqlStore};
 use tokio::sync::mpsc;
+
+/// "Now" in every test: Wednesday, 2 December 2026, 23:30 UTC.
+pub const NOW_MS: i64 = 1_796_254_200_000;
+
+/// The clock every test reads: stopped at [`NOW_MS`], in UTC.
+pub fn clock() -> Clock {
+    Clock::fixed(NOW_MS, 0).unwrap()
+}
 
 /// Whether the view shows this exact text.
 pub fn shows<M>(view: Element<'_, M>, text: &str) -> bool {
@@ -116,8 +125,10 @@ impl Harness {
         let key = ProfileKey::Passphrase(Password::new("test passphrase".into()));
         let store = SqlStore::create(&dir.path().join("p"), &key).unwrap();
         let (tx, rx) = mpsc::unbounded_channel();
+        let mut ready = Ready::new(Core::new(tx), store, None);
+        ready.set_clock(clock());
         Self {
-            ready: Ready::new(Core::new(tx), store, None),
+            ready,
             prefs: Prefs::default(),
             commands: Commands(rx),
             _dir: dir,
@@ -133,6 +144,11 @@ impl Harness {
 
     pub fn update(&mut self, message: ready::Message) {
         let _ = self.ready.update(message, &mut self.prefs);
+    }
+
+    /// Applies a message and hands back the task it started.
+    pub fn update_task(&mut self, message: ready::Message) -> Task<ready::Message> {
+        self.ready.update(message, &mut self.prefs)
     }
 
     pub fn shows(&self, text: &str) -> bool {

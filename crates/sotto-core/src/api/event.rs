@@ -332,7 +332,8 @@ pub enum Event {
         /// Why, in plain words.
         reason: String,
     },
-    /// How new OMEMO devices of contacts are treated.
+    /// How new OMEMO devices of contacts are treated: at start (right
+    /// after the first `accounts_snapshot`) and after `set_omemo_trust_mode`.
     OmemoTrustMode {
         /// The mode.
         mode: OmemoTrustMode,

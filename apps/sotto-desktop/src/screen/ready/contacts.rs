@@ -2,8 +2,9 @@
 // License, v. 2.0. If a copy of the MPL was not distributed with this
 // file, You can obtain one at http://mozilla.org/MPL/2.0/.
 
-//! The contact list: search (Ctrl+K), add a contact, answer subscription
-//! requests, and the roster grouped and sorted by presence.
+//! The contact list: filter, add a contact, answer subscription requests,
+//! the roster grouped and sorted by presence with unread counters, people
+//! outside the roster who wrote, and the way into the message search.
 
 use std::collections::HashMap;
 
@@ -17,8 +18,10 @@ use super::roster::Rosters;
 use crate::core_link::Core;
 use crate::widgets;
 
-/// The search field's widget id (Ctrl+K focuses it).
+/// The filter field's widget id.
 pub const SEARCH: &str = "contact-search";
+/// Where people who wrote but are not in the roster are listed.
+pub const OTHERS: &str = "Not in your contacts";
 /// The add-contact JID field's widget id.
 pub const ADD_JID: &str = "contact-add-jid";
 
@@ -47,6 +50,8 @@ pub enum Message {
     Search(String),
     /// A contact was clicked.
     Open(String, String),
+    /// Search the messages (for the filter's text).
+    SearchMessages,
     /// Show the add-contact form.
     ShowAdd,
     /// Hide it.
@@ -81,6 +86,8 @@ pub enum Action {
     Run(Task<Message>),
     /// Open the conversation with this contact.
     Open(String, String),
+    /// Open the search screen with this text.
+    Search(String),
 }
 
 impl Contacts {
@@ -128,6 +135,7 @@ impl Contacts {
         match message {
             Message::Search(s) => self.search = s,
             Message::Open(account, jid) => return Action::Open(account, jid),
+            Message::SearchMessages => return Action::Search(self.search.trim().to_owned()),
             Message::ShowAdd => {
                 self.add = Some(AddForm {
                     account: accounts.first().cloned(),
@@ -177,7 +185,7 @@ impl Contacts {
         selected: Option<(&'a str, &'a str)>,
         accounts: &'a [String],
     ) -> Element<'a, Message> {
-        let search = text_input("Search contacts (Ctrl+K)", &self.search)
+        let search = text_input("Filter contacts", &self.search)
             .id(SEARCH)
             .on_input(Message::Search)
             .padding(8);
@@ -189,7 +197,8 @@ impl Contacts {
             list = list.push(add_form(form, accounts));
         }
         let groups = rosters.grouped(&self.search);
-        if groups.is_empty() && self.add.is_none() {
+        let others = others(rosters, unread, &self.search);
+        if groups.is_empty() && others.is_empty() && self.add.is_none() {
             let hint = if self.search.trim().is_empty() {
                 "No contacts yet."
             } else {
@@ -222,36 +231,90 @@ impl Contacts {
                 .spacing(10)
                 .align_y(Alignment::Center);
                 if count > 0 {
-                    line = line.push(
-                        container(text(count.to_string()).size(12))
-                            .padding([1, 7])
-                            .style(container::primary),
-                    );
+                    line = line.push(unread_badge(count));
                 }
                 line = line.push(widgets::presence_dot(entry.presence));
-                list = list.push(
-                    button(line)
-                        .width(Length::Fill)
-                        .padding([6, 8])
-                        .style(if is_selected {
-                            button::secondary
-                        } else {
-                            button::text
-                        })
-                        .on_press(Message::Open(entry.account.to_owned(), jid.to_owned())),
-                );
+                list = list.push(contact_button(line, is_selected, entry.account, jid));
             }
+        }
+        if !others.is_empty() {
+            list =
+                list.push(container(text(OTHERS).size(12).style(text::secondary)).padding([8, 8]));
+        }
+        for ((account, jid), count) in others {
+            let line = row![
+                widgets::avatar(None, jid, 32.0),
+                text(jid.as_str()),
+                space::horizontal(),
+                unread_badge(count),
+            ]
+            .spacing(10)
+            .align_y(Alignment::Center);
+            let is_selected = selected == Some((account.as_str(), jid.as_str()));
+            list = list.push(contact_button(line, is_selected, account, jid));
         }
         let add = button(text("+ Add contact").size(13))
             .style(button::text)
             .on_press_maybe(
                 (self.add.is_none() && !accounts.is_empty()).then_some(Message::ShowAdd),
             );
-        column![search, add, scrollable(list).height(Length::Fill)]
-            .spacing(6)
-            .height(Length::Fill)
-            .into()
+        let find = button(text("Search messages (Ctrl+K)").size(13))
+            .style(button::text)
+            .on_press(Message::SearchMessages);
+        column![
+            search,
+            row![add, space::horizontal(), find],
+            scrollable(list).height(Length::Fill)
+        ]
+        .spacing(6)
+        .height(Length::Fill)
+        .into()
     }
+}
+
+/// People outside the roster with unread messages, matching `filter`, in
+/// order (a stranger who writes must be reachable, not only counted in
+/// the title).
+fn others<'a>(
+    rosters: &Rosters,
+    unread: &'a HashMap<(String, String), usize>,
+    filter: &str,
+) -> Vec<(&'a (String, String), usize)> {
+    let filter = filter.trim().to_lowercase();
+    let mut found: Vec<_> = unread
+        .iter()
+        .filter(|((account, jid), n)| {
+            **n > 0 && rosters.item(account, jid).is_none() && jid.to_lowercase().contains(&filter)
+        })
+        .map(|(key, n)| (key, *n))
+        .collect();
+    found.sort();
+    found
+}
+
+fn unread_badge<'a>(count: usize) -> Element<'a, Message> {
+    container(text(count.to_string()).size(12))
+        .padding([1, 7])
+        .style(container::primary)
+        .into()
+}
+
+fn contact_button<'a>(
+    line: impl Into<Element<'a, Message>>,
+    selected: bool,
+    account: &str,
+    jid: &str,
+) -> Element<'a, Message> {
+    button(line)
+        .width(Length::Fill)
+        .padding([6, 8])
+        .style(if selected {
+            button::secondary
+        } else {
+            button::text
+        })
+        .on_press(Message::Open(account.to_owned(), jid.to_owned()))
+        .into()
 }
 
 fn submit(form: &mut AddForm, core: &Core) {

@@ -2,18 +2,27 @@
 // License, v. 2.0. If a copy of the MPL was not distributed with this
 // file, You can obtain one at http://mozilla.org/MPL/2.0/.
 
-//! One conversation: header, message list and composer.
+//! One conversation: header (with the encryption lock), message list and
+//! composer.
 //!
 //! It opens at the newest message (`open_conversation`), shows only a window
 //! of the loaded messages (see [`timeline`]), and pages older history from
 //! the core (`load_older`) when the user scrolls to the top. The list is
 //! anchored at its bottom, so what the user reads stays put while older
 //! messages are added above it.
+//!
+//! Opened with unread messages, it draws a "New messages" line above the
+//! first of them; opened on a search result, it pages back until that
+//! message is loaded (see [`seek`]) and shows it highlighted.
 
 mod composer;
+pub mod encryption;
+pub mod omemo;
+mod omemo_view;
 pub mod otr;
 mod otr_view;
 mod render;
+pub mod seek;
 pub mod timeline;
 
 use iced::widget::operation::{self, AbsoluteOffset};
@@ -23,13 +32,19 @@ use iced::{Element, Task};
 use sotto_core::{Availability, ChatState, Command, Event, OtrSessionState};
 use sotto_store::{Direction, MessageRecord};
 
+use super::e2e::Keys;
+use crate::clock::Clock;
 use crate::core_link::Core;
 pub use composer::binding as composer_binding;
-pub use render::{RENAME, day_label, encryption_marker};
+use encryption::{Choice, Security};
+pub use render::{NEW_MESSAGES, RENAME, day_label, encryption_marker};
+use seek::{Seek, Target};
 use timeline::Timeline;
 
 /// How many messages to ask for when opening and per older page.
 pub const PAGE: usize = 50;
+/// Most messages asked for when opening, however many are unread.
+pub const MAX_OPEN: usize = 500;
 /// Distance in pixels from an edge of the list that slides the window.
 const EDGE: f32 = 400.0;
 /// The message list's widget id.
@@ -50,6 +65,20 @@ pub struct Peer {
     pub account_online: bool,
 }
 
+/// How a conversation is opened.
+#[derive(Debug, Clone, Default)]
+pub struct Opening {
+    /// The last OTR state the app saw for this contact (client and state).
+    pub otr: Option<(String, OtrSessionState)>,
+    /// The encryption the user chose for this conversation.
+    pub choice: Choice,
+    /// How many messages are unread: the "New messages" line goes above
+    /// the first of them.
+    pub unread: usize,
+    /// A message to jump to (a search result).
+    pub target: Option<Target>,
+}
+
 /// A conversation's state.
 #[derive(Debug)]
 pub struct Conversation {
@@ -64,7 +93,18 @@ pub struct Conversation {
     their_state: Option<ChatState>,
     renaming: Option<String>,
     confirm_remove: bool,
-    otr: otr::Otr,
+    /// The lock, OTR and OMEMO.
+    security: Security,
+    /// Unread when opened, until the snapshot places the line.
+    unread: usize,
+    /// The "New messages" line goes above this message.
+    marker: Option<i64>,
+    /// Looking for a message to jump to.
+    seek: Option<Seek>,
+    /// The message jumped to, highlighted.
+    focus: Option<i64>,
+    /// Why a jump did not work.
+    notice: Option<&'static str>,
 }
 
 /// What the user does in a conversation.
@@ -78,8 +118,10 @@ pub enum Message {
     Scrolled(Viewport),
     /// Ask for an older page.
     LoadOlder,
-    /// Stop waiting for an older page.
+    /// Stop waiting for an older page (and stop looking for a message).
     CancelOlder,
+    /// Hide the notice about a failed jump.
+    DismissNotice,
     /// Put a failed message back in the queue.
     Retry(i64),
     /// Show the newest messages.
@@ -98,26 +140,18 @@ pub enum Message {
     RemoveConfirm,
     /// Do not remove the contact.
     RemoveCancel,
-    /// The lock, the verification dialog and SMP.
-    Otr(otr::Message),
+    /// The lock, OTR's verification and SMP, OMEMO's notices and keys.
+    Security(encryption::Message),
 }
 
 impl Conversation {
     /// Opens the conversation with `peer` and asks the core for its newest
-    /// messages.
-    ///
-    /// `otr` is the last OTR state the app saw for this contact (client and
-    /// state), if any.
-    pub fn open(
-        core: &Core,
-        account: String,
-        peer: String,
-        otr: Option<(String, OtrSessionState)>,
-    ) -> Self {
+    /// messages: a page, or enough to reach the first unread one.
+    pub fn open(core: &Core, account: String, peer: String, opening: Opening) -> Self {
         core.send(Command::OpenConversation {
             account: account.clone(),
             peer: peer.clone(),
-            limit: PAGE,
+            limit: (opening.unread + 10).clamp(PAGE, MAX_OPEN),
         });
         core.send(Command::SendChatState {
             account: account.clone(),
@@ -136,7 +170,12 @@ impl Conversation {
             their_state: None,
             renaming: None,
             confirm_remove: false,
-            otr: otr::Otr::with_session(otr),
+            security: Security::new(opening.otr, opening.choice),
+            unread: opening.unread,
+            marker: None,
+            seek: opening.target.map(Seek::new),
+            focus: None,
+            notice: None,
         }
     }
 
@@ -152,12 +191,42 @@ impl Conversation {
 
     /// OTR's state in this conversation.
     pub fn otr(&self) -> &otr::Otr {
-        &self.otr
+        &self.security.otr
+    }
+
+    /// OMEMO's notices and dialog in this conversation.
+    pub fn omemo(&self) -> &omemo::Omemo {
+        &self.security.omemo
+    }
+
+    /// The encryption messages are sent with.
+    pub fn choice(&self) -> Choice {
+        self.security.choice
     }
 
     /// Whether an older page has been asked for and not arrived.
     pub fn loading_older(&self) -> bool {
         self.loading_older
+    }
+
+    /// The message the "New messages" line is drawn above.
+    pub fn new_messages_marker(&self) -> Option<i64> {
+        self.marker
+    }
+
+    /// The message jumped to.
+    pub fn focused_message(&self) -> Option<i64> {
+        self.focus
+    }
+
+    /// The jump in progress, if any.
+    pub fn seeking(&self) -> Option<&Seek> {
+        self.seek.as_ref()
+    }
+
+    /// Why the last jump did not work.
+    pub fn notice(&self) -> Option<&'static str> {
+        self.notice
     }
 
     /// Tells the peer we left (called when another conversation opens).
@@ -174,7 +243,7 @@ impl Conversation {
     }
 
     /// Applies a core event that may concern this conversation.
-    pub fn on_event(&mut self, event: &Event) -> Task<Message> {
+    pub fn on_event(&mut self, event: &Event, core: &Core) -> Task<Message> {
         match event {
             Event::ConversationSnapshot {
                 account,
@@ -186,6 +255,12 @@ impl Conversation {
                 self.has_more = *has_more;
                 self.loaded = true;
                 self.loading_older = false;
+                self.marker = self
+                    .timeline
+                    .nth_newest_incoming(std::mem::take(&mut self.unread));
+                if self.seek.is_some() {
+                    return Task::batch([operation::snap_to_end(LIST), self.continue_seek(core)]);
+                }
                 operation::snap_to_end(LIST)
             }
             Event::HistoryPage {
@@ -201,7 +276,7 @@ impl Conversation {
                 self.loading_older = false;
                 self.has_more = *has_more;
                 let _ = self.timeline.prepend_page(messages.clone());
-                Task::none()
+                self.continue_seek(core)
             }
             Event::MessageAdded { account, message } if self.concerns(account, &message.peer) => {
                 if message.direction == Direction::Incoming {
@@ -228,7 +303,7 @@ impl Conversation {
                 Task::none()
             }
             _ => {
-                self.otr.on_event(&self.account, &self.peer, event);
+                self.security.on_event(&self.account, &self.peer, event);
                 Task::none()
             }
         }
@@ -255,10 +330,13 @@ impl Conversation {
                     account: self.account.clone(),
                     to: self.peer.clone(),
                     body,
-                    encryption: None,
+                    encryption: self.security.choice.encryption(),
                 });
                 self.composer = text_editor::Content::new();
                 self.composing = false;
+                // Answering means the new messages have been read.
+                self.marker = None;
+                self.focus = None;
                 self.timeline.jump_to_newest();
                 operation::snap_to_end(LIST)
             }
@@ -269,6 +347,11 @@ impl Conversation {
             }
             Message::CancelOlder => {
                 self.loading_older = false;
+                self.seek = None;
+                Task::none()
+            }
+            Message::DismissNotice => {
+                self.notice = None;
                 Task::none()
             }
             Message::Retry(id) => {
@@ -279,6 +362,7 @@ impl Conversation {
                 Task::none()
             }
             Message::JumpToNewest => {
+                self.focus = None;
                 self.timeline.jump_to_newest();
                 operation::snap_to_end(LIST)
             }
@@ -321,8 +405,8 @@ impl Conversation {
                 self.confirm_remove = false;
                 Task::none()
             }
-            Message::Otr(m) => {
-                self.otr.update(m, core, &self.account, &self.peer);
+            Message::Security(m) => {
+                self.security.update(m, core, &self.account, &self.peer);
                 Task::none()
             }
         }
@@ -397,9 +481,10 @@ impl Conversation {
         )
     }
 
-    /// The conversation.
-    pub fn view(&self, peer: Peer) -> Element<'_, Message> {
-        render::view(self, peer)
+    /// The conversation, with the OMEMO `keys` the app knows and times
+    /// read from `clock`.
+    pub fn view<'a>(&'a self, peer: Peer, keys: Keys<'a>, clock: &Clock) -> Element<'a, Message> {
+        render::view(self, peer, keys, clock)
     }
 }
 
@@ -410,12 +495,9 @@ pub fn is_fresh_incoming(message: &MessageRecord, now_ms: i64) -> bool {
 }
 
 /// The day separator's label for a time: "Today", "Yesterday" or the date.
-pub fn day_label_of(ms: i64) -> String {
-    use chrono::TimeZone as _;
-    let today = chrono::Local::now().date_naive();
-    chrono::Local
-        .timestamp_millis_opt(ms)
-        .single()
-        .map(|t| day_label(t.date_naive(), today))
+pub fn day_label_of(ms: i64, clock: &Clock) -> String {
+    clock
+        .local(ms)
+        .map(|t| day_label(t.date_naive(), clock.today()))
         .unwrap_or_default()
 }

@@ -2,13 +2,23 @@
 // License, v. 2.0. If a copy of the MPL was not distributed with this
 // file, You can obtain one at http://mozilla.org/MPL/2.0/.
 
-//! Settings: theme, text size, notifications.
+//! Settings: theme, text size, notifications (the app's own preferences),
+//! and how new OMEMO devices are trusted (the core's setting: sent as
+//! `set_omemo_trust_mode`, shown as the core last reported it).
 
 use iced::widget::{button, checkbox, column, container, row, scrollable, text};
 use iced::{Element, Length};
+use sotto_core::{Command, OmemoTrustMode};
 
+use crate::core_link::Core;
 use crate::prefs::{Prefs, TextSize, ThemeChoice};
 use crate::widgets;
+
+/// The trust modes with their names, in the order shown.
+const TRUST_MODES: [(OmemoTrustMode, &str); 2] = [
+    (OmemoTrustMode::Btbv, "Trust new devices until I verify one"),
+    (OmemoTrustMode::Manual, "Ask me about every new device"),
+];
 
 /// What the user changes here.
 #[derive(Debug, Clone)]
@@ -21,20 +31,23 @@ pub enum Message {
     Notifications(bool),
     /// Notifications without sender or text.
     Private(bool),
+    /// How new OMEMO devices of contacts are trusted.
+    TrustMode(OmemoTrustMode),
 }
 
-/// Applies a change to the preferences.
-pub fn update(prefs: &mut Prefs, message: Message) {
+/// Applies a change to the preferences, or asks the core to make it.
+pub fn update(prefs: &mut Prefs, message: Message, core: &Core) {
     match message {
         Message::Theme(t) => prefs.theme = t,
         Message::TextSize(s) => prefs.text_size = s,
         Message::Notifications(on) => prefs.notifications = on,
         Message::Private(on) => prefs.private_notifications = on,
+        Message::TrustMode(mode) => core.send(Command::SetOmemoTrustMode { mode }),
     }
 }
 
-/// The settings pane.
-pub fn view(prefs: &Prefs) -> Element<'_, Message> {
+/// The settings pane; `trust_mode` as the core last reported it.
+pub fn view(prefs: &Prefs, trust_mode: Option<OmemoTrustMode>) -> Element<'_, Message> {
     let themes = ThemeChoice::ALL
         .iter()
         .fold(row![].spacing(4), |r, choice| {
@@ -64,12 +77,41 @@ pub fn view(prefs: &Prefs) -> Element<'_, Message> {
                 .on_toggle(Message::Private),
         );
     }
+    let modes = TRUST_MODES
+        .iter()
+        .fold(row![].spacing(4), |r, (mode, label)| {
+            r.push(segment(
+                (*label).to_owned(),
+                Some(*mode) == trust_mode,
+                Message::TrustMode(*mode),
+            ))
+        });
+    let explain = match trust_mode {
+        Some(OmemoTrustMode::Manual) => {
+            "Messages are encrypted only to devices you have trusted or verified. \
+             Each new device waits for your decision."
+        }
+        Some(_) => {
+            "A contact's new devices are trusted until you verify one of their devices; \
+             after that, new devices wait for your decision (as Conversations does)."
+        }
+        None => "Waiting for the current setting…",
+    };
     let col = column![
         text("Settings").size(24),
         widgets::card(column![text("Theme").size(16), themes].spacing(10)).width(Length::Fill),
         widgets::card(column![text("Text size").size(16), sizes].spacing(10)).width(Length::Fill),
         widgets::card(column![text("Notifications").size(16), notifications].spacing(10))
             .width(Length::Fill),
+        widgets::card(
+            column![
+                text("New OMEMO devices").size(16),
+                modes,
+                text(explain).size(13)
+            ]
+            .spacing(10)
+        )
+        .width(Length::Fill),
     ]
     .spacing(16)
     .padding(20)

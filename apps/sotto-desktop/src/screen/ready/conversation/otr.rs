@@ -66,8 +66,6 @@ impl std::fmt::Debug for Hidden {
 /// What the user does with OTR.
 #[derive(Debug, Clone)]
 pub enum Message {
-    /// Open or close the lock's menu.
-    Menu,
     /// Start (or refresh) OTR.
     Start,
     /// End OTR.
@@ -107,7 +105,6 @@ pub struct Otr {
     pub(super) unreadable: Option<String>,
     /// Our own fingerprint, once asked for.
     pub(super) own: Option<String>,
-    pub(super) menu: bool,
     pub(super) dialog: bool,
     pub(super) question: String,
     pub(super) secret: Zeroizing<String>,
@@ -254,23 +251,19 @@ impl Otr {
     pub fn update(&mut self, message: Message, core: &Core, account: &str, peer: &str) {
         let account = account.to_owned();
         match message {
-            Message::Menu => self.menu = !self.menu,
             Message::Start => {
-                self.menu = false;
                 core.send(Command::OtrStart {
                     account,
                     jid: peer.to_owned(),
                 });
             }
             Message::End => {
-                self.menu = false;
                 core.send(Command::OtrEnd {
                     account,
                     jid: self.target(peer),
                 });
             }
             Message::Verify => {
-                self.menu = false;
                 self.dialog = true;
                 core.send(Command::GetOtrFingerprints { account });
             }

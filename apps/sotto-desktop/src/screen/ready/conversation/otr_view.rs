@@ -2,47 +2,30 @@
 // License, v. 2.0. If a copy of the MPL was not distributed with this
 // file, You can obtain one at http://mozilla.org/MPL/2.0/.
 
-//! Drawing OTR in a conversation: the lock, its menu, the warning banners,
-//! the SMP prompt and verdicts, and the verification dialog.
+//! Drawing OTR in a conversation: the warning banners, the SMP prompt and
+//! verdicts, and the verification dialog. (The lock and its menu are in
+//! [`super::encryption`].)
 
 use iced::widget::{Column, button, column, container, row, space, text, text_input};
-use iced::{Alignment, Element, Length, Theme};
+use iced::{Alignment, Element, Length};
 use sotto_core::SmpProgress;
 
 use super::otr::{Hidden, Lock, Message, Otr, SMP_ANSWER, SMP_QUESTION, SMP_SECRET, grouped};
 use crate::widgets;
 
-/// The lock control for the header.
-pub fn lock(otr: &Otr) -> Element<'_, Message> {
-    let state = otr.lock();
-    let style = match state {
-        Lock::Verified => button::success,
-        Lock::Unverified => button::primary,
-        Lock::Finished => button::danger,
-        Lock::Plain => button::secondary,
-    };
-    button(text(state.label()).size(13))
-        .style(style)
-        .on_press(Message::Menu)
-        .into()
-}
-
 /// Everything OTR shows between the header and the messages.
 pub fn panels<'a>(otr: &'a Otr, name: &str) -> Element<'a, Message> {
     let mut out = Column::new().spacing(8);
-    if otr.menu {
-        out = out.push(menu(otr));
-    }
     if otr.key_changed() {
-        out = out.push(banner(
+        out = out.push(widgets::banner(
             format!("{name}'s OTR key changed — verify it before trusting this conversation"),
-            Some(("Verify", Message::Verify)),
+            vec![("Verify", Message::Verify)],
         ));
     }
     if let Some(reason) = &otr.unreadable {
-        out = out.push(banner(
+        out = out.push(widgets::banner(
             format!("A message from {name} could not be decrypted: {reason}"),
-            Some(("Dismiss", Message::DismissUnreadable)),
+            vec![("Dismiss", Message::DismissUnreadable)],
         ));
     }
     if let Some(smp) = otr.smp() {
@@ -51,78 +34,11 @@ pub fn panels<'a>(otr: &'a Otr, name: &str) -> Element<'a, Message> {
     if otr.dialog {
         out = out.push(dialog(otr, name));
     }
-    if otr.menu
-        || otr.key_changed()
-        || otr.unreadable.is_some()
-        || otr.smp().is_some()
-        || otr.dialog
-    {
+    if otr.key_changed() || otr.unreadable.is_some() || otr.smp().is_some() || otr.dialog {
         container(out).padding([8, 16]).into()
     } else {
         out.into()
     }
-}
-
-fn menu(otr: &Otr) -> Element<'_, Message> {
-    let lock = otr.lock();
-    let mut actions = row![].spacing(8).align_y(Alignment::Center);
-    actions = actions.push(
-        button(text(if lock == Lock::Plain || lock == Lock::Finished {
-            "Start OTR"
-        } else {
-            "Refresh OTR"
-        }))
-        .style(button::primary)
-        .on_press(Message::Start),
-    );
-    if lock != Lock::Plain {
-        actions = actions.push(
-            button(text("End OTR"))
-                .style(button::secondary)
-                .on_press(Message::End),
-        );
-    }
-    actions = actions.push(
-        button(text("Verify contact…"))
-            .style(button::secondary)
-            .on_press(Message::Verify),
-    );
-    let explain = match lock {
-        Lock::Plain => "Messages are not end-to-end encrypted. Start OTR to encrypt them.",
-        Lock::Unverified => "Messages are encrypted, but you have not verified who holds the key.",
-        Lock::Verified => "Messages are encrypted with a key you verified.",
-        Lock::Finished => {
-            "The contact ended the encrypted session. Messages wait until you end it too or start a new one."
-        }
-    };
-    widgets::card(column![text(explain).size(13), actions].spacing(8))
-        .width(Length::Fill)
-        .into()
-}
-
-fn banner<'a>(line: String, action: Option<(&'static str, Message)>) -> Element<'a, Message> {
-    let mut content = row![widgets::error_text(line).size(13).width(Length::Fill)]
-        .spacing(8)
-        .align_y(Alignment::Center);
-    if let Some((label, message)) = action {
-        content = content.push(
-            button(text(label).size(13))
-                .style(button::secondary)
-                .on_press(message),
-        );
-    }
-    container(content)
-        .padding([8, 12])
-        .width(Length::Fill)
-        .style(|theme: &Theme| {
-            let pair = theme.extended_palette().danger.weak;
-            container::Style {
-                background: Some(pair.color.scale_alpha(0.25).into()),
-                border: iced::Border::default().rounded(6),
-                ..container::Style::default()
-            }
-        })
-        .into()
 }
 
 fn smp_status<'a>(otr: &'a Otr, smp: &'a SmpProgress, name: &str) -> Element<'a, Message> {

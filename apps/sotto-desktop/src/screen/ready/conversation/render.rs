@@ -3,40 +3,86 @@
 // file, You can obtain one at http://mozilla.org/MPL/2.0/.
 
 //! Drawing a conversation: header, the window of messages with day
-//! separators and states, and the composer.
+//! separators, the "New messages" line and states, and the composer.
 
-use chrono::{DateTime, Local, NaiveDate, TimeZone as _};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use iced::widget::{
-    Column, button, column, container, row, rule, scrollable, space, text, text_input,
+    Column, button, center, column, container, opaque, row, rule, scrollable, space, stack, text,
+    text_input,
 };
-use iced::{Alignment, Element, Length, Theme};
+use iced::{Alignment, Color, Element, Length, Theme};
 use sotto_core::ChatState;
 use sotto_store::{Direction, Encryption, MessageRecord, MessageState};
 
-use super::{Conversation, LIST, Message, Peer, composer, otr_view};
+use super::encryption::{self, Lock};
+use super::{Conversation, LIST, Message, Peer, composer, omemo_view, otr_view, seek};
+use crate::clock::Clock;
+use crate::screen::ready::e2e::Keys;
 use crate::widgets;
 
 /// The rename field's widget id.
 pub const RENAME: &str = "conversation-rename";
+/// The line above the first unread message.
+pub const NEW_MESSAGES: &str = "New messages";
 
-pub fn view(c: &Conversation, peer: Peer) -> Element<'_, Message> {
+pub fn view<'a>(
+    c: &'a Conversation,
+    peer: Peer,
+    keys: Keys<'a>,
+    clock: &Clock,
+) -> Element<'a, Message> {
     let name = peer.name.clone().unwrap_or_else(|| c.peer.clone());
+    let security = &c.security;
+    let lock = security.lock(keys.contact);
     let composer = composer::view(&c.composer, &name);
-    let otr = otr_view::panels(&c.otr, &name).map(Message::Otr);
-    column![
-        header(c, peer, name),
+    let menu: Element<'a, Message> = if security.menu {
+        container(encryption::menu(security, lock).map(Message::Security))
+            .padding([8, 16])
+            .into()
+    } else {
+        Column::new().into()
+    };
+    let otr = otr_view::panels(&security.otr, &name)
+        .map(|m| Message::Security(encryption::Message::Otr(m)));
+    let omemo = omemo_view::notices(&security.omemo, &name)
+        .map(|m| Message::Security(encryption::Message::Omemo(m)));
+    let base = column![
+        header(c, peer, name.clone(), lock),
         rule::horizontal(1),
+        menu,
         otr,
-        list(c),
+        omemo,
+        jump_status(c),
+        list(c, clock),
         container(composer).padding(12),
     ]
-    .height(Length::Fill)
+    .height(Length::Fill);
+    if !security.omemo.dialog_open() {
+        return base.into();
+    }
+    let dialog = omemo_view::dialog(&security.omemo, keys, &name)
+        .map(|m| Message::Security(encryption::Message::Omemo(m)));
+    stack![
+        base,
+        opaque(center(dialog).style(|_theme: &Theme| {
+            container::Style {
+                background: Some(
+                    Color {
+                        a: 0.6,
+                        ..Color::BLACK
+                    }
+                    .into(),
+                ),
+                ..container::Style::default()
+            }
+        }))
+    ]
     .into()
 }
 
 /// Name, presence, typing state, the encryption (lock) control and contact
 /// actions.
-fn header(c: &Conversation, peer: Peer, name: String) -> Element<'_, Message> {
+fn header(c: &Conversation, peer: Peer, name: String, lock: Lock) -> Element<'_, Message> {
     let status = match c.their_state {
         Some(ChatState::Composing) => "typing…".to_owned(),
         Some(ChatState::Paused) => "stopped typing".to_owned(),
@@ -107,7 +153,7 @@ fn header(c: &Conversation, peer: Peer, name: String) -> Element<'_, Message> {
             widgets::avatar(peer.name.as_deref(), &c.peer, 40.0),
             who,
             space::horizontal(),
-            otr_view::lock(&c.otr).map(Message::Otr),
+            encryption::button_view(lock).map(Message::Security),
             actions,
         ]
         .spacing(12)
@@ -117,7 +163,41 @@ fn header(c: &Conversation, peer: Peer, name: String) -> Element<'_, Message> {
     .into()
 }
 
-fn list(c: &Conversation) -> Element<'_, Message> {
+/// While looking for a message to jump to, or when that failed.
+fn jump_status(c: &Conversation) -> Element<'_, Message> {
+    let (words, action) = if let Some(seek) = &c.seek {
+        (
+            format!(
+                "Looking for the message… ({} of at most {} pages)",
+                seek.pages(),
+                seek::MAX_PAGES
+            ),
+            button(text("Cancel").size(13))
+                .style(button::text)
+                .on_press(Message::CancelOlder),
+        )
+    } else if let Some(notice) = c.notice {
+        (
+            notice.to_owned(),
+            button(text("Dismiss").size(13))
+                .style(button::text)
+                .on_press(Message::DismissNotice),
+        )
+    } else {
+        return Column::new().into();
+    };
+    container(
+        row![text(words).size(13).style(text::secondary), action]
+            .spacing(8)
+            .align_y(Alignment::Center),
+    )
+    .padding([6, 16])
+    .width(Length::Fill)
+    .style(container::rounded_box)
+    .into()
+}
+
+fn list<'a>(c: &'a Conversation, clock: &Clock) -> Element<'a, Message> {
     if !c.loaded {
         return container(text("Loading messages…").style(text::secondary))
             .center(Length::Fill)
@@ -165,15 +245,18 @@ fn list(c: &Conversation) -> Element<'_, Message> {
         );
     }
     let mut previous_day: Option<NaiveDate> = None;
-    let today = Local::now().date_naive();
+    let today = clock.today();
     for message in c.timeline.window() {
-        let when = local_time(message.timestamp_ms);
+        let when = clock.local(message.timestamp_ms);
         let day = when.map(|t| t.date_naive());
         if day.is_some() && day != previous_day {
             items = items.push(day_separator(day, today));
         }
         previous_day = day;
-        items = items.push(bubble(message, when));
+        if c.marker == Some(message.id) {
+            items = items.push(new_messages_line());
+        }
+        items = items.push(bubble(message, when, c.focus == Some(message.id)));
     }
     let mut stack = column![
         scrollable(items)
@@ -196,8 +279,21 @@ fn list(c: &Conversation) -> Element<'_, Message> {
     stack.height(Length::Fill).into()
 }
 
-fn local_time(ms: i64) -> Option<DateTime<Local>> {
-    Local.timestamp_millis_opt(ms).single()
+/// The line above the first unread message, in the theme's accent colour.
+fn new_messages_line<'a>() -> Element<'a, Message> {
+    let accent = |theme: &Theme| rule::Style {
+        color: theme.palette().primary,
+        ..rule::default(theme)
+    };
+    row![
+        rule::horizontal(1).style(accent),
+        text(NEW_MESSAGES).size(12).style(text::primary),
+        rule::horizontal(1).style(accent),
+    ]
+    .spacing(10)
+    .align_y(Alignment::Center)
+    .padding([6, 0])
+    .into()
 }
 
 /// "Today", "Yesterday", or the date.
@@ -233,7 +329,11 @@ pub fn state_label(state: MessageState) -> &'static str {
     }
 }
 
-fn bubble(message: &MessageRecord, when: Option<DateTime<Local>>) -> Element<'_, Message> {
+fn bubble(
+    message: &MessageRecord,
+    when: Option<DateTime<FixedOffset>>,
+    focused: bool,
+) -> Element<'_, Message> {
     let outgoing = message.direction == Direction::Outgoing;
     let time = when
         .map(|t| t.format("%H:%M").to_string())
@@ -263,7 +363,7 @@ fn bubble(message: &MessageRecord, when: Option<DateTime<Local>>) -> Element<'_,
     let body = container(column![text(&message.body), footer].spacing(4))
         .padding([8, 12])
         .max_width(560)
-        .style(move |theme: &Theme| bubble_style(theme, outgoing));
+        .style(move |theme: &Theme| bubble_style(theme, outgoing, focused));
     let line = if outgoing {
         row![space::horizontal(), body]
     } else {
@@ -282,17 +382,23 @@ pub fn encryption_marker(encryption: Encryption) -> Option<&'static str> {
     }
 }
 
-fn bubble_style(theme: &Theme, outgoing: bool) -> container::Style {
+/// A bubble; the one jumped to (a search result) has an accent border.
+fn bubble_style(theme: &Theme, outgoing: bool, focused: bool) -> container::Style {
     let palette = theme.extended_palette();
     let pair = if outgoing {
         palette.primary.weak
     } else {
         palette.background.weak
     };
+    let border = iced::Border::default().rounded(10);
     container::Style {
         background: Some(pair.color.into()),
         text_color: Some(pair.text),
-        border: iced::Border::default().rounded(10),
+        border: if focused {
+            border.width(2).color(palette.primary.strong.color)
+        } else {
+            border
+        },
         ..container::Style::default()
     }
 }

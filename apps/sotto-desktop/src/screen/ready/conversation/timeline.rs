@@ -14,12 +14,14 @@
 
 use std::ops::Range;
 
-use sotto_store::{MessageRecord, MessageState};
+use sotto_store::{Direction, MessageRecord, MessageState};
 
 /// Most messages in the widget tree at once.
 pub const WINDOW: usize = 120;
 /// How far the window slides when the user scrolls near one of its edges.
 pub const STEP: usize = 40;
+/// How many newer messages stay below a message jumped to.
+pub const AROUND: usize = 3;
 
 /// The loaded messages and the shown window.
 #[derive(Debug, Default)]
@@ -176,11 +178,43 @@ impl Timeline {
         self.end = self.messages.len();
         self.start = self.end.saturating_sub(WINDOW);
     }
+
+    /// Whether the message with this local id is loaded.
+    pub fn contains(&self, id: i64) -> bool {
+        self.messages.iter().rev().any(|m| m.id == id)
+    }
+
+    /// Moves the window so that it ends [`AROUND`] messages after the one
+    /// with this id: with the list snapped to its end, that message is on
+    /// screen with a little context below it. False when it is not loaded.
+    pub fn show_around(&mut self, id: i64) -> bool {
+        let Some(at) = self.messages.iter().position(|m| m.id == id) else {
+            return false;
+        };
+        self.end = (at + 1 + AROUND).min(self.messages.len());
+        self.start = self.end.saturating_sub(WINDOW);
+        true
+    }
+
+    /// The local id of the `n`-th newest incoming message (1 is the newest),
+    /// where the "New messages" line goes when `n` messages are unread. With
+    /// fewer incoming messages loaded, the oldest loaded incoming one.
+    pub fn nth_newest_incoming(&self, n: usize) -> Option<i64> {
+        if n == 0 {
+            return None;
+        }
+        let incoming = self
+            .messages
+            .iter()
+            .rev()
+            .filter(|m| m.direction == Direction::Incoming);
+        incoming.take(n).last().map(|m| m.id)
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use sotto_store::{Direction, Encryption};
+    use sotto_store::Encryption;
 
     use super::*;
 
@@ -273,6 +307,36 @@ mod tests {
             assert!(t.window().len() <= WINDOW);
         }
         assert_eq!(t.window().last().map(|m| m.id), Some(100_199));
+    }
+
+    #[test]
+    fn showing_around_a_message_puts_it_near_the_window_end() {
+        let mut t = Timeline::default();
+        t.reset(many(0..1_000));
+        assert!(t.show_around(500));
+        assert_eq!(t.window().len(), WINDOW);
+        assert_eq!(t.window().last().map(|m| m.id), Some(500 + AROUND as i64));
+        assert!(!t.at_newest());
+        assert!(t.show_around(998));
+        assert!(t.at_newest(), "near the end, the window ends at the newest");
+        assert!(t.show_around(2));
+        assert!(t.at_oldest());
+        assert!(t.window().iter().any(|m| m.id == 2));
+        assert!(!t.show_around(5_000));
+        assert!(t.contains(7) && !t.contains(5_000));
+    }
+
+    #[test]
+    fn the_nth_newest_incoming_message() {
+        // Even ids are incoming (see `msg`).
+        let mut t = Timeline::default();
+        t.reset(many(0..10));
+        assert_eq!(t.nth_newest_incoming(0), None);
+        assert_eq!(t.nth_newest_incoming(1), Some(8));
+        assert_eq!(t.nth_newest_incoming(3), Some(4));
+        assert_eq!(t.nth_newest_incoming(99), Some(0), "capped at the oldest");
+        t.reset(Vec::new());
+        assert_eq!(t.nth_newest_incoming(2), None);
     }
 
     #[test]
