@@ -65,6 +65,7 @@ pub(crate) fn target_account(command: &Command) -> Option<&str> {
         | Command::RemoveContact { account, .. }
         | Command::RenameContact { account, .. }
         | Command::AnswerSubscription { account, .. }
+        | Command::SetBlocked { account, .. }
         | Command::LoadOlder { account, .. }
         | Command::OtrStart { account, .. }
         | Command::OtrEnd { account, .. }
@@ -103,6 +104,7 @@ pub(crate) fn spawn(
             generation: 0,
             presence: (Availability::Available, None),
             otr: otr::OtrSessions::default(),
+            blocked: std::collections::BTreeSet::new(),
         };
         account.run(transport, register, commands_rx).await;
     });
@@ -129,6 +131,8 @@ pub(crate) struct Account {
     pub(crate) otr: otr::OtrSessions,
     /// OMEMO: our device, pending hand-overs, owed key transports.
     pub(crate) omemo: omemo::OmemoState,
+    /// The server's block list, as last fetched or pushed.
+    pub(crate) blocked: std::collections::BTreeSet<String>,
 }
 
 /// A message handed to the live stream.
@@ -351,6 +355,7 @@ impl Account {
                 version,
             } => self.on_roster_push(contact, removed, version),
             SessionEvent::Delivery { key, state } => self.on_delivery(&key, state),
+            SessionEvent::Blocklist(push) => self.on_blocklist_push(push),
             SessionEvent::OmemoDeviceList {
                 from,
                 namespace,

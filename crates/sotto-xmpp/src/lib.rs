@@ -27,7 +27,8 @@ pub mod xep;
 
 pub use error::{ConnectError, IqError, PepError};
 pub use session::{
-    Delivery, IqPayloadKind, Password, Session, SessionConfig, SessionEvent, register_account,
+    BlocklistPush, Delivery, IqPayloadKind, Password, Session, SessionConfig, SessionEvent,
+    register_account,
 };
 pub use tls::CertFingerprint;
 pub use transport::{DirectTransport, Target, Transport};

@@ -35,10 +35,12 @@ use crate::xep::presence::PresenceUpdate;
 use crate::xep::register;
 use crate::xep::roster::{self, Contact, RosterResult};
 
+mod blocking;
 mod driver;
 mod omemo;
 mod reconnect;
 
+pub use blocking::BlocklistPush;
 pub use omemo::PublishOutcome;
 
 pub(crate) use driver::MamCollector;
@@ -137,6 +139,8 @@ pub enum SessionEvent {
         /// New roster version.
         version: Option<String>,
     },
+    /// The server changed our block list (XEP-0191).
+    Blocklist(BlocklistPush),
     /// Delivery progress of a tracked stanza.
     Delivery {
         /// The tracking key given to [`Session::send_tracked`].

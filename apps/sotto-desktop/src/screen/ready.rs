@@ -387,6 +387,7 @@ impl Ready {
                 .accounts
                 .get(account)
                 .is_some_and(accounts::Account::online),
+            blocked: self.rosters.is_blocked(account, jid),
         }
     }
 

@@ -370,3 +370,47 @@ fn rename_and_remove_from_the_header() {
         }]
     );
 }
+
+#[test]
+fn block_and_unblock_from_the_header() {
+    let mut h = with_roster();
+    open_bob(&mut h);
+    assert!(!h.shows("blocked"));
+    h.click("Block");
+    assert_eq!(
+        h.commands.drain(),
+        vec![Command::SetBlocked {
+            account: ME.into(),
+            jid: BOB.into(),
+            blocked: true
+        }]
+    );
+    // Nothing changes until the server confirms with the new list.
+    assert!(!h.shows("Unblock"));
+    h.events([Event::Blocklist {
+        account: ME.into(),
+        blocked: vec![BOB.into()],
+    }]);
+    assert!(h.shows("Unblock"));
+    assert!(h.shows("blocked"), "marked in the contact list");
+    assert!(h.shows(
+        "You blocked Bob Builder. Their messages and presence do not reach you, and your server \
+         refuses to deliver what you write to them. Unblock to talk again."
+    ));
+    h.click("Unblock");
+    assert_eq!(
+        h.commands.drain(),
+        vec![Command::SetBlocked {
+            account: ME.into(),
+            jid: BOB.into(),
+            blocked: false
+        }]
+    );
+    h.events([Event::Blocklist {
+        account: ME.into(),
+        blocked: vec![],
+    }]);
+    assert!(h.shows("Block"));
+    assert!(!h.shows("Unblock"));
+    assert!(!h.shows("blocked"));
+}

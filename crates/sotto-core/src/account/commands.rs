@@ -137,6 +137,22 @@ impl Account {
                     self.fail(e.to_string());
                 }
             }
+            Command::SetBlocked { jid, blocked, .. } => {
+                let jid = match convert::parse_contact_jid(&jid) {
+                    Ok(jid) => jid,
+                    Err(reason) => return self.fail(reason),
+                };
+                let Some(session) = self.live() else { return };
+                let done = if blocked {
+                    session.block(jid).await
+                } else {
+                    session.unblock(jid).await
+                };
+                // The server's push to every session updates the list.
+                if let Err(e) = done {
+                    self.fail(e.to_string());
+                }
+            }
             Command::AnswerSubscription { jid, approve, .. } => {
                 let jid = match convert::parse_contact_jid(&jid) {
                     Ok(jid) => jid,

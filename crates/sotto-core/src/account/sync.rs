@@ -10,7 +10,7 @@ use sotto_store::{MessageRecord, MessageState, NewMessage};
 use sotto_xmpp::xep::mam::{ArchivePage, Page};
 use sotto_xmpp::xep::presence;
 use sotto_xmpp::xep::roster::RosterResult;
-use sotto_xmpp::{BareJid, IqError};
+use sotto_xmpp::{BareJid, BlocklistPush, IqError};
 
 use super::Account;
 use crate::api::Event;
@@ -24,6 +24,7 @@ const MAX_CATCH_UP_PAGES: usize = 200;
 impl Account {
     pub(crate) async fn fresh_session(&mut self) {
         self.sync_roster().await;
+        self.sync_blocklist().await;
         if let Some(session) = &self.session {
             if let Err(e) = session.enable_carbons().await {
                 tracing::info!(error = %e, "carbons unavailable");
@@ -36,6 +37,41 @@ impl Account {
             ));
         }
         self.catch_up().await;
+    }
+
+    /// Fetches the block list (a server without XEP-0191 has none).
+    async fn sync_blocklist(&mut self) {
+        let Some(session) = &self.session else { return };
+        match session.blocklist().await {
+            Ok(list) => {
+                self.blocked = list.iter().map(ToString::to_string).collect();
+                self.emit_blocklist();
+            }
+            Err(e) => tracing::info!(error = %e, "no block list"),
+        }
+    }
+
+    /// Applies a block-list push from the server.
+    pub(crate) fn on_blocklist_push(&mut self, push: BlocklistPush) {
+        match push {
+            BlocklistPush::Blocked(jids) => {
+                self.blocked.extend(jids.iter().map(ToString::to_string))
+            }
+            BlocklistPush::Unblocked(jids) => {
+                for jid in jids {
+                    self.blocked.remove(jid.as_str());
+                }
+            }
+            BlocklistPush::UnblockedAll => self.blocked.clear(),
+        }
+        self.emit_blocklist();
+    }
+
+    fn emit_blocklist(&self) {
+        self.emit(Event::Blocklist {
+            account: self.jid.clone(),
+            blocked: self.blocked.iter().cloned().collect(),
+        });
     }
 
     async fn sync_roster(&mut self) {

@@ -126,6 +126,17 @@ pub enum Command {
         /// New name (None clears it).
         name: Option<String>,
     },
+    /// Blocks or unblocks a JID (XEP-0191): the server drops what a blocked
+    /// JID sends and hides our presence from it. Answered by
+    /// [`Event::Blocklist`](crate::Event::Blocklist) once the server confirms.
+    SetBlocked {
+        /// Bare JID of the account.
+        account: String,
+        /// The contact's (or stranger's) bare JID.
+        jid: String,
+        /// Block (true) or unblock (false).
+        blocked: bool,
+    },
     /// Answers a subscription request.
     AnswerSubscription {
         /// Bare JID of the account.

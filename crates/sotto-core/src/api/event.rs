@@ -134,6 +134,14 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         status: Option<String>,
     },
+    /// The account's block list: after each fresh login and after every
+    /// change (made here or by another client of the account).
+    Blocklist {
+        /// Bare JID.
+        account: String,
+        /// Blocked bare JIDs, sorted.
+        blocked: Vec<String>,
+    },
     /// Someone asks to see our presence; answer with `answer_subscription`.
     SubscriptionRequest {
         /// Bare JID.

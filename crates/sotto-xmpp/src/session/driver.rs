@@ -427,6 +427,32 @@ impl Driver {
             }
             return;
         }
+        if let Some(push) = super::blocking::parse_push(&payload) {
+            if !roster::push_is_authentic(&self.own, from.as_ref()) {
+                // Only our server may change the list: to anyone else the
+                // request is one we do not serve.
+                self.reject(format!(
+                    "forged block list push from {}",
+                    from.as_ref().map(|j| j.to_string()).unwrap_or_default()
+                ));
+                self.reply(error_reply(from, id, DefinedCondition::ServiceUnavailable));
+                return;
+            }
+            match push {
+                Ok(push) => {
+                    self.emit(SessionEvent::Blocklist(push));
+                    self.reply(
+                        Iq::empty_result(from.unwrap_or_else(|| Jid::from(self.own.clone())), id)
+                            .into(),
+                    );
+                }
+                Err(detail) => {
+                    self.reject(format!("malformed block list push: {detail}"));
+                    self.reply(error_reply(from, id, DefinedCondition::BadRequest));
+                }
+            }
+            return;
+        }
         self.reply(error_reply(from, id, DefinedCondition::ServiceUnavailable));
     }
 }

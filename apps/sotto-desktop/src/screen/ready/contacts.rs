@@ -220,7 +220,10 @@ impl Contacts {
                 let mut label = column![text(entry.display_name().to_owned())].spacing(1);
                 if several_accounts {
                     label = label.push(text(entry.account).size(11).style(text::secondary));
-                } else if entry.item.ask_subscribe {
+                }
+                if rosters.is_blocked(entry.account, jid) {
+                    label = label.push(text("blocked").size(11).style(text::danger));
+                } else if !several_accounts && entry.item.ask_subscribe {
                     label = label.push(text("request sent").size(11).style(text::secondary));
                 }
                 let mut line = row![

@@ -63,6 +63,8 @@ pub struct Peer {
     pub in_roster: bool,
     /// Whether the account is online (roster edits need it).
     pub account_online: bool,
+    /// Whether the account's server blocks them.
+    pub blocked: bool,
 }
 
 /// How a conversation is opened.
@@ -140,6 +142,8 @@ pub enum Message {
     RemoveConfirm,
     /// Do not remove the contact.
     RemoveCancel,
+    /// Block (true) or unblock (false) them.
+    Block(bool),
     /// The lock, OTR's verification and SMP, OMEMO's notices and keys.
     Security(encryption::Message),
 }
@@ -403,6 +407,14 @@ impl Conversation {
             }
             Message::RemoveCancel => {
                 self.confirm_remove = false;
+                Task::none()
+            }
+            Message::Block(blocked) => {
+                core.send(Command::SetBlocked {
+                    account: self.account.clone(),
+                    jid: self.peer.clone(),
+                    blocked,
+                });
                 Task::none()
             }
             Message::Security(m) => {

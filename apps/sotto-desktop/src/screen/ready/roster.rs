@@ -6,7 +6,7 @@
 //! built from snapshots and changes, and the grouping and sorting the
 //! contact list shows.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sotto_core::{Availability, Event};
 use sotto_store::RosterItem;
@@ -22,6 +22,8 @@ pub struct Rosters {
     items: BTreeMap<String, Vec<RosterItem>>,
     /// (account, contact bare JID) → resource → availability.
     presence: HashMap<(String, String), HashMap<String, Availability>>,
+    /// Account → the bare JIDs its server blocks for it.
+    blocked: HashMap<String, BTreeSet<String>>,
 }
 
 /// One contact as the list shows it.
@@ -52,6 +54,11 @@ impl Rosters {
         match event {
             Event::RosterSnapshot { account, items } => {
                 self.items.insert(account.clone(), items.clone());
+                true
+            }
+            Event::Blocklist { account, blocked } => {
+                self.blocked
+                    .insert(account.clone(), blocked.iter().cloned().collect());
                 true
             }
             Event::RosterItemChanged { account, item } => {
@@ -118,6 +125,13 @@ impl Rosters {
                     .copied()
                     .min_by_key(|a| presence_rank(Some(*a)))
             })
+    }
+
+    /// Whether the account's server blocks `jid` for it.
+    pub fn is_blocked(&self, account: &str, jid: &str) -> bool {
+        self.blocked
+            .get(account)
+            .is_some_and(|set| set.contains(&jid.to_lowercase()))
     }
 
     /// One roster item.

@@ -46,9 +46,11 @@ pub fn view<'a>(
         .map(|m| Message::Security(encryption::Message::Otr(m)));
     let omemo = omemo_view::notices(&security.omemo, &name)
         .map(|m| Message::Security(encryption::Message::Omemo(m)));
+    let blocked = blocked_notice(peer.blocked, &name);
     let base = column![
         header(c, peer, name.clone(), lock),
         rule::horizontal(1),
+        blocked,
         menu,
         otr,
         omemo,
@@ -134,19 +136,27 @@ fn header(c: &Conversation, peer: Peer, name: String, lock: Lock) -> Element<'_,
                     .style(button::secondary)
                     .on_press(Message::RemoveCancel),
             );
-    } else if peer.in_roster {
+    } else {
         let online = peer.account_online;
-        actions = actions
-            .push(
-                button(text("Rename"))
-                    .style(button::secondary)
-                    .on_press_maybe(online.then_some(Message::Rename)),
-            )
-            .push(
-                button(text("Remove contact"))
-                    .style(button::secondary)
-                    .on_press_maybe(online.then_some(Message::Remove)),
-            );
+        if peer.in_roster {
+            actions = actions
+                .push(
+                    button(text("Rename"))
+                        .style(button::secondary)
+                        .on_press_maybe(online.then_some(Message::Rename)),
+                )
+                .push(
+                    button(text("Remove contact"))
+                        .style(button::secondary)
+                        .on_press_maybe(online.then_some(Message::Remove)),
+                );
+        }
+        let label = if peer.blocked { "Unblock" } else { "Block" };
+        actions = actions.push(
+            button(text(label))
+                .style(button::secondary)
+                .on_press_maybe(online.then_some(Message::Block(!peer.blocked))),
+        );
     }
     container(
         row![
@@ -160,6 +170,25 @@ fn header(c: &Conversation, peer: Peer, name: String, lock: Lock) -> Element<'_,
         .align_y(Alignment::Center),
     )
     .padding([10, 16])
+    .into()
+}
+
+/// While the server blocks the contact: nothing arrives from them, and
+/// what is sent to them is refused.
+fn blocked_notice<'a>(blocked: bool, name: &str) -> Element<'a, Message> {
+    if !blocked {
+        return Column::new().into();
+    }
+    container(
+        text(format!(
+            "You blocked {name}. Their messages and presence do not reach you, and your \
+             server refuses to deliver what you write to them. Unblock to talk again."
+        ))
+        .size(13),
+    )
+    .padding([8, 16])
+    .width(Length::Fill)
+    .style(container::rounded_box)
     .into()
 }
 
