@@ -16,6 +16,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::screen::ready::conversation::encryption::Choice;
+
 const FILE: &str = "desktop.json";
 
 /// Light, dark, or whatever the system uses.
@@ -111,6 +113,8 @@ pub struct Prefs {
     pub private_notifications: bool,
     /// The profile key is in the OS keyring (no passphrase).
     pub keyring: bool,
+    /// The encryption of conversations the user has not chosen one for.
+    pub default_encryption: Choice,
     /// Window width in logical pixels.
     pub window_width: f32,
     /// Window height in logical pixels.
@@ -125,6 +129,7 @@ impl Default for Prefs {
             notifications: true,
             private_notifications: false,
             keyring: false,
+            default_encryption: Choice::Automatic,
             window_width: 1024.0,
             window_height: 700.0,
         }
@@ -194,6 +199,7 @@ mod tests {
             theme: ThemeChoice::Dark,
             text_size: TextSize::Large,
             private_notifications: true,
+            default_encryption: Choice::Omemo,
             window_width: 800.0,
             ..Prefs::default()
         };

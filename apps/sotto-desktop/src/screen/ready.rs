@@ -32,6 +32,7 @@ use crate::notify;
 use crate::prefs::Prefs;
 use accounts::Accounts;
 use contacts::Contacts;
+use conversation::encryption::Choice;
 use conversation::seek::Target;
 use conversation::{Conversation, Opening, Peer};
 use e2e::E2e;
@@ -237,7 +238,7 @@ impl Ready {
                 } else if let Some((account, peer)) = self.restore.take()
                     && accounts.iter().any(|a| a.jid == account)
                 {
-                    tasks.push(self.open(account, peer, None));
+                    tasks.push(self.open(account, peer, None, prefs.default_encryption));
                 }
             }
             Event::MessageAdded { account, message }
@@ -281,7 +282,13 @@ impl Ready {
 
     /// Shows the conversation with `peer`, opening it if another one is
     /// open, at `target` if given; its unread messages count as read.
-    fn open(&mut self, account: String, peer: String, target: Option<Target>) -> Task<Message> {
+    fn open(
+        &mut self,
+        account: String,
+        peer: String,
+        target: Option<Target>,
+        default: Choice,
+    ) -> Task<Message> {
         self.pane = Pane::Chat;
         let key = (account.clone(), peer.clone());
         let unread = self.unread.remove(&key).unwrap_or(0);
@@ -301,7 +308,7 @@ impl Ready {
         }
         let opening = Opening {
             otr: self.e2e.otr(&account, &peer),
-            choice: self.e2e.choice(&account, &peer),
+            choice: self.e2e.choice(&account, &peer, default),
             unread,
             target,
         };
@@ -341,14 +348,17 @@ impl Ready {
             Message::Contacts(m) => match self.contacts.update(m, &self.core, &self.enabled) {
                 contacts::Action::None => Task::none(),
                 contacts::Action::Run(task) => task.map(Message::Contacts),
-                contacts::Action::Open(account, peer) => self.open(account, peer, None),
+                contacts::Action::Open(account, peer) => {
+                    self.open(account, peer, None, prefs.default_encryption)
+                }
                 contacts::Action::Search(query) => self.show_search(&query),
             },
             Message::Conversation(m) => match &mut self.conversation {
                 Some(c) => {
                     let task = c.update(m, &self.core).map(Message::Conversation);
                     let (account, peer) = c.key();
-                    self.e2e.set_choice(account, peer, c.choice());
+                    self.e2e
+                        .set_choice(account, peer, c.choice(), prefs.default_encryption);
                     task
                 }
                 None => Task::none(),
@@ -356,9 +366,11 @@ impl Ready {
             Message::Search(m) => match self.search.update(m, &self.core) {
                 search::Action::None => Task::none(),
                 search::Action::Run(task) => task.map(Message::Search),
-                search::Action::OpenContact(account, peer) => self.open(account, peer, None),
+                search::Action::OpenContact(account, peer) => {
+                    self.open(account, peer, None, prefs.default_encryption)
+                }
                 search::Action::OpenMessage(account, peer, target) => {
-                    self.open(account, peer, Some(target))
+                    self.open(account, peer, Some(target), prefs.default_encryption)
                 }
                 search::Action::Close => {
                     self.pane = Pane::Chat;

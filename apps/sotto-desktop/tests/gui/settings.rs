@@ -29,3 +29,24 @@ fn theme_text_size_and_notifications() {
     assert!(!h.prefs.notifications);
     assert!(!h.shows("Private notifications: say only \"New message\", without sender or text"));
 }
+
+#[test]
+fn default_encryption_applies_to_conversations_without_their_own_choice() {
+    use sotto_desktop::screen::ready::conversation::encryption::Choice;
+
+    let mut h = crate::contacts::with_roster();
+    h.update(Message::Show(Pane::Settings));
+    assert!(h.shows("Default encryption"));
+    assert_eq!(h.prefs.default_encryption, Choice::Automatic);
+    h.click("OMEMO");
+    assert_eq!(h.prefs.default_encryption, Choice::Omemo);
+    assert!(h.shows(
+        "OMEMO always: nothing is sent unencrypted to a contact without OMEMO. \
+         Each conversation's lock can still choose its own."
+    ));
+
+    h.update(Message::Show(Pane::Chat));
+    crate::conversation::open_bob(&mut h);
+    let bob = h.ready.conversation().unwrap();
+    assert_eq!(bob.choice(), Choice::Omemo, "the default applies");
+}

@@ -161,17 +161,18 @@ impl E2e {
         self.otr.get(&key(account, peer)).cloned()
     }
 
-    /// The encryption chosen for a conversation.
-    pub fn choice(&self, account: &str, peer: &str) -> Choice {
+    /// The encryption chosen for a conversation, else `default` (the
+    /// settings' default encryption).
+    pub fn choice(&self, account: &str, peer: &str, default: Choice) -> Choice {
         self.choices
             .get(&key(account, peer))
             .copied()
-            .unwrap_or_default()
+            .unwrap_or(default)
     }
 
     /// Remembers the encryption chosen for a conversation.
-    pub fn set_choice(&mut self, account: &str, peer: &str, choice: Choice) {
-        if choice == Choice::Automatic {
+    pub fn set_choice(&mut self, account: &str, peer: &str, choice: Choice, default: Choice) {
+        if choice == default {
             self.choices.remove(&key(account, peer));
         } else {
             self.choices.insert(key(account, peer), choice);

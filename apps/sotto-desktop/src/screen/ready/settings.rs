@@ -10,6 +10,7 @@ use iced::widget::{button, checkbox, column, container, row, scrollable, text};
 use iced::{Element, Length};
 use sotto_core::{Command, OmemoTrustMode};
 
+use super::conversation::encryption::Choice;
 use crate::core_link::Core;
 use crate::prefs::{Prefs, TextSize, ThemeChoice};
 use crate::widgets;
@@ -33,6 +34,8 @@ pub enum Message {
     Private(bool),
     /// How new OMEMO devices of contacts are trusted.
     TrustMode(OmemoTrustMode),
+    /// The encryption of conversations without a choice of their own.
+    DefaultEncryption(Choice),
 }
 
 /// Applies a change to the preferences, or asks the core to make it.
@@ -43,6 +46,7 @@ pub fn update(prefs: &mut Prefs, message: Message, core: &Core) {
         Message::Notifications(on) => prefs.notifications = on,
         Message::Private(on) => prefs.private_notifications = on,
         Message::TrustMode(mode) => core.send(Command::SetOmemoTrustMode { mode }),
+        Message::DefaultEncryption(choice) => prefs.default_encryption = choice,
     }
 }
 
@@ -97,12 +101,42 @@ pub fn view(prefs: &Prefs, trust_mode: Option<OmemoTrustMode>) -> Element<'_, Me
         }
         None => "Waiting for the current setting…",
     };
+    let defaults = Choice::ALL.iter().fold(row![].spacing(4), |r, choice| {
+        r.push(segment(
+            choice.label().to_owned(),
+            *choice == prefs.default_encryption,
+            Message::DefaultEncryption(*choice),
+        ))
+    });
+    let default_explain = match prefs.default_encryption {
+        Choice::Automatic => {
+            "OTR while an OTR session is up, else OMEMO when the contact has OMEMO \
+             devices, else no encryption."
+        }
+        Choice::Omemo => "OMEMO always: nothing is sent unencrypted to a contact without OMEMO.",
+        Choice::Otr => "OTR always: a session is started before the first message goes out.",
+        Choice::Plain => {
+            "No end-to-end encryption: only the connection to the server is encrypted."
+        }
+    };
     let col = column![
         text("Settings").size(24),
         widgets::card(column![text("Theme").size(16), themes].spacing(10)).width(Length::Fill),
         widgets::card(column![text("Text size").size(16), sizes].spacing(10)).width(Length::Fill),
         widgets::card(column![text("Notifications").size(16), notifications].spacing(10))
             .width(Length::Fill),
+        widgets::card(
+            column![
+                text("Default encryption").size(16),
+                defaults,
+                text(format!(
+                    "{default_explain} Each conversation's lock can still choose its own."
+                ))
+                .size(13)
+            ]
+            .spacing(10)
+        )
+        .width(Length::Fill),
         widgets::card(
             column![
                 text("New OMEMO devices").size(16),

@@ -20,8 +20,10 @@ use super::otr::{self, Otr};
 use crate::core_link::Core;
 use crate::widgets;
 
-/// The encryption the user chose for a conversation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// The encryption the user chose for a conversation (or, in the settings,
+/// for conversations without a choice of their own).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Choice {
     /// Whatever the core picks.
     #[default]
