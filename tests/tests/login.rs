@@ -158,6 +158,69 @@ async fn changed_certificate_is_refused() {
     alice.shutdown().await;
 }
 
+/// A wrong password and the wrong port, corrected by editing the account:
+/// an invalid edit is refused and saves nothing; a valid one is saved and
+/// the account reconnects with it (direct TLS on the other port).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editing_an_account_fixes_its_password_and_connection() {
+    let prosody = prosody_with(&[("alice", "alice-pw")]);
+    let mut alice = Profile::new("alice");
+    alice
+        .add(&prosody, "alice", "not-the-password", true, false, None)
+        .await;
+    alice
+        .expect("auth failure", |e| {
+            matches!(e, Event::AuthenticationFailed { .. })
+        })
+        .await;
+    let before = alice.store.account("alice@localhost").unwrap().unwrap();
+
+    let direct = ServerOptions {
+        host: Some("127.0.0.1".into()),
+        port: Some(prosody.direct_tls_port()),
+        direct_tls: true,
+        pinned_cert_sha256: Some(prosody.cert_sha256()),
+        ..ServerOptions::default()
+    };
+    alice.send(Command::EditAccount {
+        account: "alice@localhost".into(),
+        server: ServerOptions {
+            tor: true,
+            proxy: Some("socks5://127.0.0.1:9050".into()),
+            ..direct.clone()
+        },
+        password: Some(Secret::new("alice-pw")),
+    });
+    let refused = alice
+        .expect("the refusal", |e| matches!(e, Event::CommandFailed { .. }))
+        .await;
+    assert!(format!("{refused:?}").contains("not both"), "{refused:?}");
+    let after = alice.store.account("alice@localhost").unwrap().unwrap();
+    assert_eq!(after.settings, before.settings, "nothing saved");
+    assert_eq!(after.password.expose(), "not-the-password");
+
+    alice.send(Command::EditAccount {
+        account: "alice@localhost".into(),
+        server: direct,
+        password: Some(Secret::new("alice-pw")),
+    });
+    let port = prosody.direct_tls_port();
+    alice
+        .expect("saved", |e| {
+            matches!(e, Event::AccountChanged { settings }
+                if settings.direct_tls && settings.port == Some(port))
+        })
+        .await;
+    // What the first attempt reported is history now.
+    alice
+        .seen
+        .retain(|e| !matches!(e, Event::Connection { .. }));
+    alice.online("alice@localhost").await;
+    let saved = alice.store.account("alice@localhost").unwrap().unwrap();
+    assert_eq!(saved.password.expose(), "alice-pw");
+    alice.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn direct_tls_login() {
     let prosody = prosody_with(&[("alice", "alice-pw")]);

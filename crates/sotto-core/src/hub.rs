@@ -183,27 +183,8 @@ impl Hub {
                 if matches!(self.store.account(&jid), Ok(Some(_))) {
                     return self.fail(Some(&jid), format!("the account {jid} already exists"));
                 }
-                if let Some(pin) = &server.pinned_cert_sha256
-                    && sotto_xmpp::CertFingerprint::parse(pin).is_none()
-                {
-                    return self.fail(
-                        Some(&jid),
-                        format!("{pin:?} is not a SHA-256 fingerprint (64 hex digits)"),
-                    );
-                }
-                if let Some(proxy) = &server.proxy {
-                    if server.tor {
-                        return self.fail(
-                            Some(&jid),
-                            "choose either the built-in Tor or a SOCKS5 proxy, not both",
-                        );
-                    }
-                    if sotto_xmpp::transport::Socks5Transport::parse(proxy).is_none() {
-                        return self.fail(
-                            Some(&jid),
-                            format!("{proxy:?} is not a SOCKS5 proxy address (socks5://HOST:PORT)"),
-                        );
-                    }
+                if let Err(reason) = check_server(&server) {
+                    return self.fail(Some(&jid), reason);
                 }
                 let record = AccountRecord {
                     settings: AccountSettings {
@@ -224,6 +205,35 @@ impl Hub {
                 };
                 if self.save(&record) {
                     self.spawn(record, register);
+                }
+            }
+            Command::EditAccount {
+                account,
+                server,
+                password,
+            } => {
+                if let Err(reason) = check_server(&server) {
+                    return self.fail(Some(&account), reason);
+                }
+                let Some(mut record) = self.stored(&account) else {
+                    return;
+                };
+                let settings = &mut record.settings;
+                settings.host = server.host;
+                settings.port = server.port;
+                settings.direct_tls = server.direct_tls;
+                settings.pinned_cert_sha256 = server
+                    .pinned_cert_sha256
+                    .and_then(|p| sotto_xmpp::CertFingerprint::parse(&p))
+                    .map(|f| f.to_hex());
+                settings.tor = server.tor;
+                settings.proxy = server.proxy;
+                if let Some(password) = password {
+                    record.password = StoredPassword::new(password.expose().to_owned());
+                }
+                // A running account reconnects with what was saved.
+                if self.save(&record) && record.settings.enabled {
+                    self.restart(&account).await;
                 }
             }
             Command::RemoveAccount { account } => {
@@ -338,4 +348,26 @@ impl Hub {
             }
         }
     }
+}
+
+/// Checks the connection options that can be checked without connecting.
+fn check_server(server: &crate::api::ServerOptions) -> Result<(), String> {
+    if let Some(pin) = &server.pinned_cert_sha256
+        && sotto_xmpp::CertFingerprint::parse(pin).is_none()
+    {
+        return Err(format!(
+            "{pin:?} is not a SHA-256 fingerprint (64 hex digits)"
+        ));
+    }
+    if let Some(proxy) = &server.proxy {
+        if server.tor {
+            return Err("choose either the built-in Tor or a SOCKS5 proxy, not both".into());
+        }
+        if sotto_xmpp::transport::Socks5Transport::parse(proxy).is_none() {
+            return Err(format!(
+                "{proxy:?} is not a SOCKS5 proxy address (socks5://HOST:PORT)"
+            ));
+        }
+    }
+    Ok(())
 }

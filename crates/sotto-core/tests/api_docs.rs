@@ -24,6 +24,7 @@ const API_SOURCES: &[&str] = &[
 /// Every `Command` variant of the API, as its `"type"` tag.
 const COMMANDS: &[&str] = &[
     "add_account",
+    "edit_account",
     "remove_account",
     "set_account_enabled",
     "pin_certificate",

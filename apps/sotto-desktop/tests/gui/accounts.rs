@@ -215,3 +215,68 @@ fn tor_everywhere_and_bootstrap_progress() {
     }]);
     assert!(h.shows("Tor is ready."));
 }
+
+#[test]
+fn an_account_is_edited_in_the_same_dialog() {
+    let mut h = Harness::new();
+    let pin = "ab".repeat(32);
+    h.events([Event::AccountsSnapshot {
+        accounts: vec![AccountSettings {
+            host: Some("old.example.org".into()),
+            pinned_cert_sha256: Some(pin.clone()),
+            ..settings("alice@example.org")
+        }],
+    }]);
+    h.update(sotto_desktop::screen::ready::Message::Show(Pane::Accounts));
+    h.commands.drain();
+    h.click("Edit");
+    assert!(h.shows("Edit alice@example.org"));
+    assert!(!h.shows("Create this account on the server (in-band registration)"));
+
+    // A bad port is refused in the dialog; nothing is sent.
+    h.type_into(account_form::PORT, "http");
+    h.click("Save");
+    assert!(h.shows("The port must be a number from 1 to 65535."));
+    assert!(h.commands.drain().is_empty());
+
+    // Fields are replaced whole (typing appends to what is there).
+    let form = |m| {
+        sotto_desktop::screen::ready::Message::Accounts(
+            sotto_desktop::screen::ready::accounts::Message::Form(m),
+        )
+    };
+    h.update(form(account_form::Message::Port("5223".into())));
+    h.update(form(account_form::Message::Host("xmpp.example.org".into())));
+    h.click("Direct TLS (no STARTTLS)");
+    h.click("Save");
+    let sent = h.commands.drain();
+    let Some(Command::EditAccount {
+        account,
+        server,
+        password,
+    }) = sent.last()
+    else {
+        panic!("no edit_account in {sent:?}");
+    };
+    assert_eq!(account, "alice@example.org");
+    assert_eq!(server.host.as_deref(), Some("xmpp.example.org"));
+    assert_eq!(server.port, Some(5223));
+    assert!(server.direct_tls);
+    assert_eq!(server.pinned_cert_sha256.as_deref(), Some(pin.as_str()));
+    assert!(
+        password.is_none(),
+        "an empty password field keeps the saved one"
+    );
+    assert!(h.shows("Saving…"));
+
+    // Saved: the dialog closes.
+    h.events([Event::AccountChanged {
+        settings: AccountSettings {
+            host: Some("xmpp.example.org".into()),
+            port: Some(5223),
+            direct_tls: true,
+            ..settings("alice@example.org")
+        },
+    }]);
+    assert!(!h.shows("Edit alice@example.org"));
+}

@@ -29,6 +29,21 @@ pub enum Command {
         #[serde(default)]
         register: bool,
     },
+    /// Changes how an account connects (host, port, TLS, Tor or proxy,
+    /// pinned certificate) and, optionally, the password stored for it. A
+    /// running account reconnects. Answers: `account_changed`.
+    EditAccount {
+        /// Bare JID of the account.
+        account: String,
+        /// The connection options, all of them (what is left out is
+        /// cleared; a pinned certificate is kept only if given again).
+        server: ServerOptions,
+        /// The password to log in with from now on (after it was changed
+        /// elsewhere; `change_password` changes it on the server). Absent:
+        /// unchanged.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<Secret>,
+    },
     /// Removes an account and everything stored for it.
     RemoveAccount {
         /// Bare JID of the account.

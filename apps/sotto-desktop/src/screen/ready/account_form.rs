@@ -2,13 +2,15 @@
 // License, v. 2.0. If a copy of the MPL was not distributed with this
 // file, You can obtain one at http://mozilla.org/MPL/2.0/.
 
-//! The add-account dialog: an existing account (JID and password) or a new
-//! one created by in-band registration, with the advanced connection
-//! options: host, port, direct TLS, built-in Tor, SOCKS5 proxy.
+//! The account dialog: add an existing account (JID and password) or a new
+//! one created by in-band registration, or edit one already in the profile,
+//! with the advanced connection options: host, port, direct TLS, built-in
+//! Tor, SOCKS5 proxy.
 
 use iced::widget::{button, checkbox, column, row, text, text_input};
 use iced::{Element, Task};
 use sotto_core::{Command, Secret, ServerOptions};
+use sotto_store::AccountSettings;
 use zeroize::Zeroizing;
 
 use crate::widgets;
@@ -37,6 +39,9 @@ pub struct AccountForm {
     error: Option<String>,
     /// The JID sent to the core, until it answers.
     pending: Option<String>,
+    /// Editing an account of the profile (the JID is fixed): its pinned
+    /// certificate, kept as it is.
+    editing: Option<Option<String>>,
 }
 
 /// What the user does in the form.
@@ -72,6 +77,28 @@ impl AccountForm {
         (Self::default(), iced::widget::operation::focus(JID))
     }
 
+    /// The form for an account of the profile, filled with its settings,
+    /// focused on the host.
+    pub fn edit(settings: &AccountSettings) -> (Self, Task<Message>) {
+        let form = Self {
+            jid: settings.jid.clone(),
+            advanced: true,
+            host: settings.host.clone().unwrap_or_default(),
+            port: settings.port.map(|p| p.to_string()).unwrap_or_default(),
+            direct_tls: settings.direct_tls,
+            tor: settings.tor,
+            proxy: settings.proxy.clone().unwrap_or_default(),
+            editing: Some(settings.pinned_cert_sha256.clone()),
+            ..Self::default()
+        };
+        (form, iced::widget::operation::focus(HOST))
+    }
+
+    /// The account being edited, if the form edits one.
+    pub fn editing(&self) -> Option<&str> {
+        self.editing.is_some().then_some(self.jid.as_str())
+    }
+
     /// The JID waiting for the core's answer, if any.
     pub fn pending(&self) -> Option<&str> {
         self.pending.as_deref()
@@ -90,7 +117,8 @@ impl AccountForm {
         }
         self.error = None;
         match message {
-            Message::Jid(s) => self.jid = s,
+            Message::Jid(s) if self.editing.is_none() => self.jid = s,
+            Message::Jid(_) => {}
             Message::Password(s) => self.password = Zeroizing::new(s),
             Message::Register(b) => self.register = b,
             Message::Advanced(b) => self.advanced = b,
@@ -120,7 +148,7 @@ impl AccountForm {
                 if !user.is_empty() && !domain.is_empty() && !jid.contains('/') => {}
             _ => return Err("Enter your address as name@server, e.g. alice@example.org.".into()),
         }
-        if self.password.is_empty() {
+        if self.password.is_empty() && self.editing.is_none() {
             return Err("Enter the password.".into());
         }
         let port = match self.port.trim() {
@@ -145,11 +173,18 @@ impl AccountForm {
             host: (!host.is_empty()).then(|| host.to_owned()),
             port,
             direct_tls: self.direct_tls,
-            pinned_cert_sha256: None,
+            pinned_cert_sha256: self.editing.clone().flatten(),
             tor: self.tor,
             proxy: (!proxy.is_empty()).then(|| proxy.to_owned()),
         };
         self.pending = Some(jid.clone());
+        if self.editing.is_some() {
+            return Ok(Command::EditAccount {
+                account: jid,
+                server,
+                password: (!self.password.is_empty()).then(|| Secret::new(self.password.as_str())),
+            });
+        }
         Ok(Command::AddAccount {
             jid,
             password: Secret::new(self.password.as_str()),
@@ -169,24 +204,43 @@ impl AccountForm {
                 field.on_input(on).on_submit(Message::Submit)
             }
         };
-        let title = if self.register {
-            "Create an account"
-        } else {
-            "Add an account"
-        };
-        let mut col = column![
-            text(title).size(20),
-            input("name@example.org", &self.jid, Message::Jid).id(JID),
-            input("Password", &self.password, Message::Password)
+        let mut col = if self.editing.is_some() {
+            column![
+                text(format!("Edit {}", self.jid)).size(20),
+                input(
+                    "New password (leave empty to keep the saved one)",
+                    &self.password,
+                    Message::Password
+                )
                 .id(PASSWORD)
                 .secure(true),
-            checkbox(self.register)
-                .label("Create this account on the server (in-band registration)")
-                .on_toggle_maybe((!busy).then_some(Message::Register)),
-            checkbox(self.advanced)
-                .label("Advanced connection options")
-                .on_toggle(Message::Advanced),
-        ]
+                text(
+                    "This changes only the password Sotto logs in with, after it was \
+                     changed elsewhere; the server keeps the password it has.",
+                )
+                .size(12)
+                .style(text::secondary),
+            ]
+        } else {
+            let title = if self.register {
+                "Create an account"
+            } else {
+                "Add an account"
+            };
+            column![
+                text(title).size(20),
+                input("name@example.org", &self.jid, Message::Jid).id(JID),
+                input("Password", &self.password, Message::Password)
+                    .id(PASSWORD)
+                    .secure(true),
+                checkbox(self.register)
+                    .label("Create this account on the server (in-band registration)")
+                    .on_toggle_maybe((!busy).then_some(Message::Register)),
+                checkbox(self.advanced)
+                    .label("Advanced connection options")
+                    .on_toggle(Message::Advanced),
+            ]
+        }
         .spacing(10);
         if self.advanced {
             col = col.push(
@@ -224,10 +278,12 @@ impl AccountForm {
         if let Some(error) = &self.error {
             col = col.push(widgets::error_text(error.as_str()));
         }
-        let submit = match (busy, self.register) {
-            (true, _) => "Adding…",
-            (false, true) => "Create account",
-            (false, false) => "Add account",
+        let submit = match (busy, self.editing.is_some(), self.register) {
+            (true, true, _) => "Saving…",
+            (true, false, _) => "Adding…",
+            (false, true, _) => "Save",
+            (false, false, true) => "Create account",
+            (false, false, false) => "Add account",
         };
         col = col.push(
             row![

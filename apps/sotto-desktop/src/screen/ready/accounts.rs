@@ -64,6 +64,8 @@ pub enum Message {
     ShowForm,
     /// A message of the dialog.
     Form(account_form::Message),
+    /// Open the dialog on an account's settings.
+    Edit(String),
     /// Enable or disable an account (enabling also retries a stopped one).
     SetEnabled(String, bool),
     /// Ask to remove an account.
@@ -258,6 +260,13 @@ impl Accounts {
                     && let Some(command) = form.update(m)
                 {
                     core.send(command);
+                }
+            }
+            Message::Edit(jid) => {
+                if let Some(account) = self.get(&jid) {
+                    let (form, task) = AccountForm::edit(&account.settings);
+                    self.form = Some(form);
+                    return task.map(Message::Form);
                 }
             }
             Message::SetEnabled(jid, enabled) => {
@@ -470,6 +479,11 @@ fn account_row(account: &Account) -> Element<'_, Message> {
             );
         }
         actions = actions
+            .push(
+                button(text("Edit"))
+                    .style(button::secondary)
+                    .on_press(Message::Edit(jid.clone())),
+            )
             .push(
                 button(text(if enabled { "Disable" } else { "Enable" }))
                     .style(button::secondary)
