@@ -15,7 +15,7 @@ use std::time::Duration;
 use sotto_core::{Command, Encryption, Event, OmemoTrust};
 use sotto_omemo::store::SessionStore;
 use sotto_omemo::{DeviceAddress, Namespace};
-use sotto_store::{Direction, Encryption as Stored, MessageState};
+use sotto_store::{Direction, Encryption as Stored, MessageState, MessageStore as _};
 use sotto_tests::profile::{Profile, prosody_with};
 use sotto_tests::scan_for_plaintext;
 
@@ -364,5 +364,61 @@ async fn distrust_verification_and_a_new_device_after_verification() {
     tablet.expect_message("for all three").await;
     alice.shutdown().await;
     tablet.shutdown().await;
+    bob.shutdown().await;
+}
+
+/// A message written while the recipient is offline reaches it twice when
+/// it logs in again — from the offline store (live) and from the archive
+/// catch-up — and whichever comes second no longer decrypts. The reader
+/// stores it once, raises no "unreadable" warning, and the sender gets its
+/// receipt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_from_offline_storage_and_the_archive_is_read_once_and_acknowledged() {
+    let prosody = prosody(&["alice", "bob"]);
+    let mut alice = Profile::new("alice");
+    let mut bob = Profile::new("bob");
+    ready(&mut alice, &prosody, "alice").await;
+    ready(&mut bob, &prosody, "bob").await;
+    let bob_dir = bob.shutdown().await;
+
+    let text = "written while Bob was away";
+    send(&alice, ALICE, BOB, text, Some(Encryption::Omemo));
+    let sent = alice.expect_message(text).await;
+    alice
+        .expect("the server's ack", |e| {
+            matches!(e, Event::MessageStateChanged { id, state: MessageState::Acked, .. } if *id == sent.id)
+        })
+        .await;
+
+    let mut bob = Profile::reopen(bob_dir);
+    bob.online(BOB).await;
+    let got = bob.expect_message(text).await;
+    assert_eq!(got.encryption, Stored::Omemo);
+    alice
+        .expect("Bob's receipt", |e| {
+            matches!(e, Event::MessageStateChanged { id, state: MessageState::Delivered, .. } if *id == sent.id)
+        })
+        .await;
+    bob.expect("archive sync", |e| matches!(e, Event::ArchiveSynced { .. }))
+        .await;
+    // Let any late copy arrive, then check nothing was reported.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while let Ok(event) = bob.core.events.try_recv() {
+        bob.seen.push(event);
+    }
+    assert!(
+        !bob.seen
+            .iter()
+            .any(|e| matches!(e, Event::OmemoUnreadable { .. })),
+        "a second copy was reported: {:#?}",
+        bob.seen
+    );
+    let history = bob.store.history(BOB, ALICE, None, 10).unwrap();
+    assert_eq!(
+        history.iter().filter(|m| m.body == text).count(),
+        1,
+        "stored once"
+    );
+    alice.shutdown().await;
     bob.shutdown().await;
 }

@@ -71,7 +71,18 @@ async fn add(
         server,
         register: false,
     });
-    profile.online(&prosody.jid(user)).await
+    let jid = profile.online(&prosody.jid(user)).await;
+    // As `Profile::login` does: once the device's OMEMO keys are
+    // published, whether a contact "has OMEMO" no longer depends on timing.
+    let account = prosody.jid(user);
+    let ready = profile
+        .expect(
+            "OMEMO ready",
+            |e| matches!(e, Event::OmemoReady { account: a, .. } if *a == account),
+        )
+        .await;
+    profile.seen.insert(0, ready);
+    jid
 }
 
 async fn chat(from: &mut Profile, to: &mut Profile, from_jid: &str, to_jid: &str, body: &str) {
@@ -164,6 +175,11 @@ fn leaks(trace: &str, allowed: &BTreeSet<u16>) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tor_suite() {
+    // RUST_LOG=sotto_core=debug,sotto_xmpp=debug shows where time goes.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let mut network = tokio::task::spawn_blocking(|| {
         TorNetwork::start(TorOptions {
             relays: 6,

@@ -55,7 +55,14 @@ pub(crate) struct OmemoState {
     repaired: HashSet<(Namespace, DeviceAddress)>,
     /// JIDs whose device lists were fetched on this stream.
     fetched: HashSet<String>,
+    /// The last messages read from the archive or as carbons (sender and
+    /// message id): the live copy of one of them fails as a duplicate,
+    /// and is answered with its receipt instead of a warning.
+    pub(crate) read_elsewhere: VecDeque<(String, String)>,
 }
+
+/// How many [`OmemoState::read_elsewhere`] entries are kept.
+pub(crate) const READ_ELSEWHERE: usize = 256;
 
 impl std::fmt::Debug for OmemoState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -76,6 +83,7 @@ impl OmemoState {
             owed: HashMap::new(),
             repaired: HashSet::new(),
             fetched: HashSet::new(),
+            read_elsewhere: VecDeque::new(),
         }
     }
 

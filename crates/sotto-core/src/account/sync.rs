@@ -24,7 +24,6 @@ const MAX_CATCH_UP_PAGES: usize = 200;
 impl Account {
     pub(crate) async fn fresh_session(&mut self) {
         self.sync_roster().await;
-        self.sync_blocklist().await;
         if let Some(session) = &self.session {
             if let Err(e) = session.enable_carbons().await {
                 tracing::info!(error = %e, "carbons unavailable");
@@ -37,6 +36,9 @@ impl Account {
             ));
         }
         self.catch_up().await;
+        // The server enforces the list whether or not we know it yet, so
+        // it is read last, after what the user waits for at login.
+        self.sync_blocklist().await;
     }
 
     /// Fetches the block list (a server without XEP-0191 has none).

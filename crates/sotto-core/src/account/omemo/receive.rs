@@ -14,7 +14,7 @@ use sotto_store::{Direction, Encryption, Inserted, NewMessage};
 use sotto_xmpp::xep::message::{IncomingMessage, Route};
 use sotto_xmpp::xep::sce;
 
-use super::{KEY_TRANSPORT_DELAY, now_secs};
+use super::{KEY_TRANSPORT_DELAY, READ_ELSEWHERE, now_secs};
 use crate::account::Account;
 use crate::api::Event;
 use crate::convert;
@@ -123,6 +123,14 @@ impl Account {
                 // what we already read: nothing is lost.
                 return;
             }
+            Err(OmemoError::Duplicate) if self.omemo_read_elsewhere(message) => {
+                // The live copy of a message the archive catch-up delivered
+                // first (both arrive when a message comes in during the
+                // catch-up): it was read and stored; the sender still waits
+                // for its receipt.
+                self.omemo_receipt(message, true);
+                return;
+            }
             Err(error) => {
                 let (reason, repair) = explain(&error, device.device_id);
                 tracing::info!(device = sender.device_id, %error, "OMEMO message not decrypted");
@@ -200,12 +208,42 @@ impl Account {
                 .owed
                 .insert((ns, sender.clone()), Instant::now() + KEY_TRANSPORT_DELAY);
         }
+        // The receipt goes out as soon as the message is stored: replacing
+        // a used prekey means publishing the bundle, which can take seconds
+        // (over Tor), and the sender waits for "delivered" meanwhile.
+        let incoming = new.is_some_and(|n| n.direction == Direction::Incoming);
+        if message.route == Route::Direct {
+            self.omemo_receipt(message, incoming);
+        } else if incoming && let Some(key) = message.origin_id.as_ref().or(message.id.as_ref()) {
+            if self.omemo.read_elsewhere.len() == READ_ELSEWHERE {
+                self.omemo.read_elsewhere.pop_front();
+            }
+            self.omemo
+                .read_elsewhere
+                .push_back((message.from.to_bare().to_string(), key.clone()));
+        }
         if decrypted.consumed_prekey.is_some() {
             self.omemo_prekey_used().await;
         }
+    }
+
+    /// Whether `message` was read before from the archive or a carbon.
+    fn omemo_read_elsewhere(&self, message: &IncomingMessage) -> bool {
+        let Some(key) = message.origin_id.as_ref().or(message.id.as_ref()) else {
+            return false;
+        };
+        let from = message.from.to_bare().to_string();
+        self.omemo
+            .read_elsewhere
+            .iter()
+            .any(|(f, k)| *f == from && k == key)
+    }
+
+    /// Acknowledges a direct incoming message if its sender asked.
+    fn omemo_receipt(&self, message: &IncomingMessage, incoming: bool) {
         if message.wants_receipt
             && message.route == Route::Direct
-            && new.is_some_and(|n| n.direction == Direction::Incoming)
+            && incoming
             && let (Some(id), Some(session)) = (&message.id, &self.session)
         {
             session.send(sotto_xmpp::xep::message::receipt(message.from.clone(), id));
