@@ -102,6 +102,7 @@ impl Rosters {
             Event::AccountRemoved { account } => {
                 self.items.remove(account);
                 self.presence.retain(|(a, _), _| a != account);
+                self.blocked.remove(account);
                 true
             }
             Event::Connection { account, state } => {
