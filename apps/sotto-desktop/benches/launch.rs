@@ -31,7 +31,7 @@ mod x11;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -344,15 +344,7 @@ impl Drop for Running {
 /// RSS in KiB).
 fn launch_once(xvfb: &Xvfb, profile: &Path) -> (Duration, Duration, u64) {
     let launched = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sotto-desktop"))
-        .arg("--profile")
-        .arg(profile)
-        .env("DISPLAY", xvfb.name())
-        .env("ICED_BACKEND", "tiny-skia")
-        .env("RUST_LOG", "warn,sotto_desktop::startup=info")
-        .env_remove("WAYLAND_DISPLAY")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
+    let mut child = x11::command(xvfb, profile)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

@@ -193,25 +193,30 @@ pub struct App {
     pub log: PathBuf,
 }
 
+/// `sotto-desktop --profile DIR` on `xvfb` with the software renderer,
+/// logging its start-up milestones; standard error is the caller's choice.
+pub fn command(xvfb: &Xvfb, profile: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sotto-desktop"));
+    command
+        .arg("--profile")
+        .arg(profile)
+        .env("DISPLAY", xvfb.name())
+        .env("ICED_BACKEND", "tiny-skia")
+        // The start-up milestones tell when the window takes keys.
+        .env("RUST_LOG", "warn,sotto_desktop::startup=info")
+        // X11 only: never a Wayland compositor the caller may have.
+        .env_remove("WAYLAND_DISPLAY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    command
+}
+
 impl App {
     /// Starts `sotto-desktop --profile DIR` on `xvfb` with the software
     /// renderer; its standard error goes to `log`.
     pub fn start(xvfb: &Xvfb, profile: &Path, log: PathBuf) -> App {
         let stderr = std::fs::File::create(&log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_sotto-desktop"))
-            .arg("--profile")
-            .arg(profile)
-            .env("DISPLAY", xvfb.name())
-            .env("ICED_BACKEND", "tiny-skia")
-            // The start-up milestones tell when the window takes keys.
-            .env("RUST_LOG", "warn,sotto_desktop::startup=info")
-            // X11 only: never a Wayland compositor the caller may have.
-            .env_remove("WAYLAND_DISPLAY")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .unwrap();
+        let child = command(xvfb, profile).stderr(stderr).spawn().unwrap();
         App { child, log }
     }
 

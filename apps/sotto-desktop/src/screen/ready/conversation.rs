@@ -430,13 +430,18 @@ impl Conversation {
         if !self.has_more || self.loading_older {
             return;
         }
+        self.ask_older(core, PAGE);
+    }
+
+    /// Asks the core for `limit` messages before the oldest loaded one.
+    fn ask_older(&mut self, core: &Core, limit: usize) {
         if let Some(before) = self.timeline.oldest_id() {
             self.loading_older = true;
             core.send(Command::LoadOlder {
                 account: self.account.clone(),
                 peer: self.peer.clone(),
                 before,
-                limit: PAGE,
+                limit,
             });
         }
     }

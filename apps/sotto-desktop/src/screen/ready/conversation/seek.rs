@@ -13,7 +13,6 @@
 
 use iced::Task;
 use iced::widget::operation;
-use sotto_core::Command;
 
 use super::timeline::Timeline;
 use super::{Conversation, LIST, Message};
@@ -132,15 +131,7 @@ impl Conversation {
                 operation::snap_to_end(LIST)
             }
             Step::More => {
-                if let Some(before) = self.timeline.oldest_id() {
-                    self.loading_older = true;
-                    core.send(Command::LoadOlder {
-                        account: self.account.clone(),
-                        peer: self.peer.clone(),
-                        before,
-                        limit: PAGE,
-                    });
-                }
+                self.ask_older(core, PAGE);
                 Task::none()
             }
             Step::GiveUp(why) => {
