@@ -36,7 +36,7 @@ export ICED_TEST_BACKEND=tiny-skia
 APT_PACKAGES=(
     prosody tor strace procps ca-certificates curl git
     build-essential pkg-config make perl libotr5-dev python3 python3-venv
-    xvfb xdotool x11-apps netpbm
+    xvfb xdotool x11-apps netpbm dbus-daemon dbus-bin gnome-keyring
     libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon0 libxkbcommon-x11-0
 )
 
@@ -144,6 +144,41 @@ step "cargo fmt --all --check" cargo fmt --all --check
 step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "cargo deny check licenses bans sources" cargo deny check licenses bans sources
 step "cargo deny check advisories" advisories
+# A private OS keyring for the run: its own D-Bus session bus with GNOME
+# Keyring's Secret Service on it, its files in a temporary directory. The
+# keyring tests (sotto-store, and the desktop's profile-protection test)
+# then run for real, and SOTTO_REQUIRE_KEYRING makes them fail rather than
+# skip if it is not usable. The user's own keyring and bus are not touched.
+KEYRING_HOME="$(mktemp -d)"
+KEYRING_PIDS=()
+stop_keyring() {
+    local pid
+    for pid in "${KEYRING_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    rm -rf "$KEYRING_HOME"
+}
+trap stop_keyring EXIT
+start_keyring() {
+    mkdir -p "$KEYRING_HOME/data" "$KEYRING_HOME/run" && chmod 700 "$KEYRING_HOME/run" || return 1
+    local bus
+    bus="$(dbus-daemon --session --fork --print-address=1 --print-pid=1)" || return 1
+    KEYRING_PIDS+=("$(sed -n 2p <<<"$bus")")
+    export DBUS_SESSION_BUS_ADDRESS="$(sed -n 1p <<<"$bus")"
+    export XDG_DATA_HOME="$KEYRING_HOME/data" XDG_RUNTIME_DIR="$KEYRING_HOME/run"
+    # The keyring's own password only guards its files in the temp dir.
+    printf 'sotto-test-keyring' |
+        gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null &
+    KEYRING_PIDS+=("$!")
+    local tries
+    for tries in $(seq 50); do
+        dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+            org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null |
+            grep -q "boolean true" && { export SOTTO_REQUIRE_KEYRING=1; return 0; }
+        sleep 0.1
+    done
+    return 1
+}
+start_keyring || die "starting a private GNOME Keyring for the keyring tests"
+
 step "cargo nextest run" cargo nextest run --workspace --no-fail-fast \
     --config-file "$ROOT/tests/nextest.toml"
 

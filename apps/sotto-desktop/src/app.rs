@@ -192,7 +192,15 @@ impl App {
                     return self.finish();
                 }
                 match &mut self.screen {
-                    Screen::Ready(ready) => ready.on_event(&event, &self.prefs).map(Message::Ready),
+                    Screen::Ready(ready) => {
+                        let task = ready.on_event(&event, &mut self.prefs);
+                        if matches!(*event, Event::ProfileProtectionChanged { .. }) {
+                            // The unlock screen must offer the right way in
+                            // even if the app does not close cleanly.
+                            self.prefs.save(&self.dir);
+                        }
+                        task.map(Message::Ready)
+                    }
                     _ => Task::none(),
                 }
             }

@@ -182,6 +182,11 @@ pub enum Command {
         json: bool,
     },
 
+    /// Change how the profile is protected: a new passphrase, or the key
+    /// in the OS keyring.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+
     /// Stay online with every account; commands as JSON lines on stdin,
     /// events as JSON lines on stdout (see docs/cli.md).
     Run,
@@ -368,6 +373,23 @@ pub enum OtrCommand {
         #[command(flatten)]
         wait: WaitArgs,
     },
+}
+
+/// `sotto profile …`. The profile is unlocked as usual first (passphrase,
+/// or `--keyring`); that proves the current protection.
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Re-encrypt the profile under a new passphrase (also to stop using
+    /// the OS keyring: then unlock with `--keyring`).
+    Passphrase {
+        /// Read the new passphrase from this environment variable instead
+        /// of prompting twice.
+        #[arg(long, value_name = "VAR")]
+        new_passphrase_env: Option<String>,
+    },
+    /// Keep a random profile key in the OS keyring instead of a passphrase;
+    /// unlock with `--keyring` from then on.
+    Keyring,
 }
 
 /// `sotto tor …`

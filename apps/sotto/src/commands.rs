@@ -9,6 +9,7 @@
 mod account;
 mod omemo;
 mod otr;
+mod profile;
 mod read;
 mod run;
 mod send;
@@ -57,6 +58,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Otr(cmd) => otr::run(&profile, cmd),
         Command::Tor { action, json } => tor::run(&profile, action, json),
+        Command::Profile(cmd) => profile::run(&profile, cmd),
         Command::Run => run::run(&profile),
     }
 }

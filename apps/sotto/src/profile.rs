@@ -94,6 +94,12 @@ impl Profile {
     /// Opens an existing profile. A missing profile or a wrong passphrase is
     /// exit code 3, and a wrong passphrase changes nothing on disk.
     pub fn open(&self) -> anyhow::Result<SqlStore> {
+        self.open_with_key().map(|(store, _)| store)
+    }
+
+    /// Opens an existing profile, as [`Profile::open`], and returns the key
+    /// that opened it too.
+    pub fn open_with_key(&self) -> anyhow::Result<(SqlStore, ProfileKey)> {
         if !self.exists() {
             return Err(fail(
                 Code::Profile,
@@ -126,7 +132,8 @@ impl Profile {
                     )
                 })?,
         };
-        SqlStore::open(&self.dir, &key).map_err(|e| self.open_error(e))
+        let store = SqlStore::open(&self.dir, &key).map_err(|e| self.open_error(e))?;
+        Ok((store, key))
     }
 
     /// Opens the profile, creating it first when it does not exist yet.
@@ -238,7 +245,7 @@ fn prompt_secret(prompt: &str, hint: &str) -> anyhow::Result<Zeroizing<String>> 
         .map_err(|e| anyhow::anyhow!("cannot prompt for a secret ({e}); {hint}"))
 }
 
-fn prompt_twice(prompt: &str, again: &str, hint: &str) -> anyhow::Result<Zeroizing<String>> {
+pub fn prompt_twice(prompt: &str, again: &str, hint: &str) -> anyhow::Result<Zeroizing<String>> {
     let first = prompt_secret(prompt, hint)?;
     let second = prompt_secret(again, hint)?;
     if *first != *second {

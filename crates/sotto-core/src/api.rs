@@ -26,7 +26,7 @@ pub use event::{ConnectionState, Event};
 pub use omemo::{OmemoDevice, OmemoTrust, OmemoTrustMode};
 pub use otr::{Encryption, OtrContactFingerprint, OtrSessionState, SmpProgress};
 pub use sotto_store::OtrTrust;
-pub use values::{Availability, ChatState, Secret, ServerOptions};
+pub use values::{Availability, ChatState, ProfileProtection, Secret, ServerOptions};
 
 #[cfg(test)]
 mod tests;

@@ -163,3 +163,15 @@ pub(crate) fn chat_state_in(state: &xmpp_parsers::chatstates::ChatState) -> Chat
         Wire::Gone => ChatState::Gone,
     }
 }
+
+/// The store's form of a profile protection.
+pub(crate) fn protection(p: crate::api::ProfileProtection) -> sotto_store::Protection {
+    match p {
+        crate::api::ProfileProtection::Passphrase { passphrase } => {
+            sotto_store::Protection::Passphrase(sotto_store::Password::new(
+                passphrase.expose().to_owned(),
+            ))
+        }
+        crate::api::ProfileProtection::Keyring => sotto_store::Protection::Keyring,
+    }
+}

@@ -7,11 +7,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sotto_store::{AccountRecord, AccountSettings, Password as StoredPassword, Store};
+use sotto_store::{AccountRecord, AccountSettings, Password as StoredPassword, Store, StoreError};
 use tokio::sync::mpsc;
 
 use crate::account::{self, AccountCommand, AccountTask};
-use crate::api::{Command, ConnectionState, Event, OmemoTrustMode};
+use crate::api::{Command, ConnectionState, Event, OmemoTrustMode, ProfileProtection};
 use crate::convert;
 use crate::transports::{CoreOptions, Transports};
 
@@ -64,6 +64,37 @@ impl Hub {
         self.emit(Event::CommandFailed {
             account: account.map(str::to_owned),
             reason: reason.into(),
+        });
+    }
+
+    /// Re-protects the profile on a blocking thread (key derivation, OS
+    /// keyring prompts); the hub goes on routing commands meanwhile.
+    fn change_protection(&self, current: ProfileProtection, new: ProfileProtection) {
+        let store = Arc::clone(&self.store);
+        let events = self.events.clone();
+        tokio::spawn(async move {
+            let (current, new) = (convert::protection(current), convert::protection(new));
+            let done =
+                tokio::task::spawn_blocking(move || store.change_protection(&current, &new)).await;
+            let event = match done {
+                Ok(Ok(changed)) => Event::ProfileProtectionChanged {
+                    keyring: changed.keyring,
+                    warning: changed.warning,
+                },
+                Ok(Err(StoreError::WrongPassphrase)) => Event::ProfileProtectionUnchanged {
+                    reason: "The current passphrase is wrong. Nothing was changed.".into(),
+                },
+                Ok(Err(StoreError::InvalidKey(why))) => Event::ProfileProtectionUnchanged {
+                    reason: format!("The new passphrase cannot be used: {why}."),
+                },
+                Ok(Err(e)) => Event::ProfileProtectionUnchanged {
+                    reason: format!("Could not change how the profile is protected: {e}"),
+                },
+                Err(e) => Event::ProfileProtectionUnchanged {
+                    reason: format!("Changing the profile protection stopped: {e}"),
+                },
+            };
+            let _ = events.send(event);
         });
     }
 
@@ -284,6 +315,9 @@ impl Hub {
                     return self.fail(None, format!("saving the OMEMO trust mode: {e}"));
                 }
                 self.emit(Event::OmemoTrustMode { mode });
+            }
+            Command::ChangeProfileProtection { current, new } => {
+                self.change_protection(current, new);
             }
             Command::SetTorEverywhere { enabled } => {
                 if let Err(e) = self

@@ -24,8 +24,8 @@ use std::sync::Arc;
 
 pub use api::{
     Availability, ChatState, Command, ConnectionState, Encryption, Event, OmemoDevice, OmemoTrust,
-    OmemoTrustMode, OtrContactFingerprint, OtrSessionState, OtrTrust, Secret, ServerOptions,
-    SmpProgress,
+    OmemoTrustMode, OtrContactFingerprint, OtrSessionState, OtrTrust, ProfileProtection, Secret,
+    ServerOptions, SmpProgress,
 };
 pub use hub::TOR_EVERYWHERE;
 use sotto_store::Store;

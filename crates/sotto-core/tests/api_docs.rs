@@ -54,6 +54,7 @@ const COMMANDS: &[&str] = &[
     "set_omemo_trust",
     "verify_omemo_uri",
     "set_omemo_trust_mode",
+    "change_profile_protection",
     "set_tor_everywhere",
     "get_tor_status",
     "list_accounts",
@@ -98,6 +99,8 @@ const EVENTS: &[&str] = &[
     "omemo_session_repaired",
     "omemo_device_skipped",
     "omemo_trust_mode",
+    "profile_protection_changed",
+    "profile_protection_unchanged",
     "command_failed",
     "stopped",
 ];

@@ -244,3 +244,87 @@ async fn bad_pin_and_unknown_account_are_refused_clearly() {
     core.commands.send(Command::Shutdown).unwrap();
     core.join().await;
 }
+
+/// The profile is re-encrypted through the core while it runs: a wrong
+/// current passphrase changes nothing, the right one switches the key, and
+/// the store the core holds keeps working under the new key.
+#[tokio::test]
+async fn the_profile_passphrase_is_changed_through_the_core() {
+    use sotto_core::ProfileProtection;
+    use sotto_store::{Password, ProfileKey, SettingsStore, SqlStore, StoreError};
+
+    fn pass(s: &str) -> ProfileProtection {
+        ProfileProtection::Passphrase {
+            passphrase: Secret::new(s),
+        }
+    }
+    fn key(s: &str) -> ProfileKey {
+        ProfileKey::Passphrase(Password::new(s.to_owned()))
+    }
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("profile");
+    let store = SqlStore::create(&dir, &key("old horse")).unwrap();
+    let mut core = sotto_core::start(Arc::new(store.clone()));
+
+    async fn change(
+        core: &mut sotto_core::CoreHandle,
+        current: ProfileProtection,
+        new: ProfileProtection,
+    ) -> Event {
+        core.commands
+            .send(Command::ChangeProfileProtection { current, new })
+            .unwrap();
+        next_matching(&mut core.events, |e| {
+            matches!(
+                e,
+                Event::ProfileProtectionChanged { .. } | Event::ProfileProtectionUnchanged { .. }
+            )
+        })
+        .await
+    }
+
+    assert_eq!(
+        change(&mut core, pass("guess"), pass("new battery")).await,
+        Event::ProfileProtectionUnchanged {
+            reason: "The current passphrase is wrong. Nothing was changed.".into()
+        }
+    );
+    let answer = change(&mut core, pass("old horse"), pass("")).await;
+    assert!(
+        format!("{answer:?}").contains("the passphrase is empty"),
+        "{answer:?}"
+    );
+    assert_eq!(
+        change(&mut core, pass("old horse"), pass("new battery")).await,
+        Event::ProfileProtectionChanged {
+            keyring: false,
+            warning: None
+        }
+    );
+    // The core goes on using the store: a setting it writes lands under the
+    // new key.
+    core.commands
+        .send(Command::SetTorEverywhere { enabled: true })
+        .unwrap();
+    next_matching(&mut core.events, |e| {
+        matches!(e, Event::TorEverywhere { .. })
+    })
+    .await;
+    core.commands.send(Command::Shutdown).unwrap();
+    core.join().await;
+    drop(store);
+
+    assert!(matches!(
+        SqlStore::open(&dir, &key("old horse")),
+        Err(StoreError::WrongPassphrase)
+    ));
+    let reopened = SqlStore::open(&dir, &key("new battery")).unwrap();
+    assert_eq!(
+        reopened
+            .setting(sotto_core::TOR_EVERYWHERE)
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
+}

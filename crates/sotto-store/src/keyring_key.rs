@@ -41,7 +41,7 @@ use zeroize::Zeroizing;
 use crate::{ProfileKey, Result, StoreError};
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 const SERVICE: &str = "sotto";
 

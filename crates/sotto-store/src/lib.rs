@@ -36,6 +36,7 @@ pub mod keyring_key;
 mod memory;
 mod model;
 mod otr;
+mod protection;
 mod search;
 mod secret;
 mod sql;
@@ -52,6 +53,7 @@ pub use model::{
     NewMessage, RosterItem, Subscription,
 };
 pub use otr::{OtrFingerprint, OtrIdentity, OtrTrust, normalize_fingerprint};
+pub use protection::{ProfileKeyStore, Protection, ProtectionChanged};
 pub use secret::{Password, ProfileKey};
 pub use sql::{OmemoAccountStore, SqlStore};
 pub use traits::{

@@ -129,6 +129,17 @@ impl SqlStore {
         }
     }
 
+    /// The profile directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Checks that `key` opens this profile, from a second connection that
+    /// writes nothing. [`StoreError::WrongPassphrase`] if it does not.
+    pub(crate) fn check_key(&self, key: &ProfileKey) -> Result<()> {
+        connect(&self.dir.join(DB_FILE), key).map(drop)
+    }
+
     fn from_conn(dir: &Path, conn: Connection) -> Self {
         Self {
             dir: Arc::new(dir.to_path_buf()),

@@ -185,6 +185,7 @@ pub trait Store:
     + SettingsStore
     + OtrStore
     + OmemoStores
+    + crate::ProfileKeyStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -198,6 +199,7 @@ impl<T> Store for T where
         + SettingsStore
         + OtrStore
         + OmemoStores
+        + crate::ProfileKeyStore
         + Send
         + Sync
         + std::fmt::Debug

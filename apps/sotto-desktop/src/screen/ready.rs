@@ -15,6 +15,7 @@ pub mod certificate;
 pub mod contacts;
 pub mod conversation;
 pub mod e2e;
+pub mod protection;
 pub mod roster;
 pub mod search;
 pub mod settings;
@@ -36,6 +37,7 @@ use conversation::encryption::Choice;
 use conversation::seek::Target;
 use conversation::{Conversation, Opening, Peer};
 use e2e::E2e;
+use protection::Protection;
 use roster::Rosters;
 use search::Search;
 
@@ -74,6 +76,8 @@ pub struct Ready {
     e2e: E2e,
     /// What the views read the time from.
     clock: Clock,
+    /// The settings' profile-protection form.
+    protection: Protection,
 }
 
 /// What the user does in the unlocked app.
@@ -117,6 +121,7 @@ impl Ready {
             enabled: Vec::new(),
             e2e: E2e::default(),
             clock: Clock::system(),
+            protection: Protection::default(),
         }
     }
 
@@ -209,8 +214,18 @@ impl Ready {
             .collect()
     }
 
-    /// Applies a core event to every part that keeps a copy.
-    pub fn on_event(&mut self, event: &Event, prefs: &Prefs) -> Task<Message> {
+    /// The settings' profile-protection form.
+    pub fn protection(&self) -> &Protection {
+        &self.protection
+    }
+
+    /// Applies a core event to every part that keeps a copy. A change of
+    /// the profile protection is written to `prefs.keyring` (the caller
+    /// saves the preferences).
+    pub fn on_event(&mut self, event: &Event, prefs: &mut Prefs) -> Task<Message> {
+        if let Some(keyring) = self.protection.on_event(event) {
+            prefs.keyring = keyring;
+        }
         for account in self.accounts.on_event(event) {
             self.core.send(Command::GetRoster { account });
         }
@@ -379,7 +394,7 @@ impl Ready {
                 }
             },
             Message::Settings(m) => {
-                settings::update(prefs, m, &self.core);
+                settings::update(prefs, &mut self.protection, m, &self.core);
                 Task::none()
             }
             Message::FocusSearch => self.show_search(""),
@@ -451,7 +466,8 @@ impl Ready {
         .width(300);
         let main: Element<'a, Message> = match self.pane {
             Pane::Accounts => self.accounts.view().map(Message::Accounts),
-            Pane::Settings => settings::view(prefs, self.e2e.trust_mode()).map(Message::Settings),
+            Pane::Settings => settings::view(prefs, self.e2e.trust_mode(), &self.protection)
+                .map(Message::Settings),
             Pane::Search => self
                 .search
                 .view(&self.rosters, &self.clock)

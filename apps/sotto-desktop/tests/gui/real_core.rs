@@ -161,3 +161,142 @@ async fn create_profile_add_an_account_and_find_it_after_a_restart() {
     );
     close(&mut app, &mut link).await;
 }
+
+/// Settings → Profile protection against the real core and store: a wrong
+/// current passphrase and mismatched new ones change nothing; the right
+/// ones re-encrypt the running profile, and after a restart only the new
+/// passphrase opens it. Then the key moves into the OS keyring and back
+/// (the test script runs a private GNOME Keyring; without any keyring the
+/// move must fail clearly and leave the passphrase working).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_the_passphrase_and_move_the_key_to_the_keyring_and_back() {
+    use sotto_desktop::screen::ready::protection::{self, CURRENT, NEW, REPEAT, Status};
+    use sotto_desktop::screen::ready::{self, settings};
+
+    /// Replaces a field's text (typing appends).
+    fn set(app: &mut App, field: fn(String) -> protection::Message, value: &str) {
+        let _ = app.update(Message::Ready(ready::Message::Settings(
+            settings::Message::Protection(field(value.to_owned())),
+        )));
+    }
+
+    fn status(app: &App) -> Option<Status> {
+        app.ready().and_then(|r| r.protection().status().cloned())
+    }
+    async fn answered(app: &mut App, link: &mut Link) -> Status {
+        pump(app, link, "the core's answer", |a| {
+            a.ready().is_some_and(|r| !r.protection().busy())
+        })
+        .await;
+        status(app).expect("an outcome is shown")
+    }
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("profile");
+    let (mut app, _) = App::new(dir.clone(), Prefs::default());
+    let mut link = unlock(&mut app, "first passphrase", true).await;
+    pump(&mut app, &mut link, "the accounts snapshot", |a| {
+        a.ready().is_some_and(|r| r.pane() == Pane::Accounts)
+    })
+    .await;
+    clicked(&mut app, "Settings").await;
+    assert!(shows(
+        app.view(),
+        "The profile is encrypted with your passphrase."
+    ));
+    clicked(&mut app, "Change…").await;
+
+    // Checked in the form: the two new passphrases differ.
+    typed(&mut app, CURRENT, "first passphrase");
+    typed(&mut app, NEW, "second passphrase");
+    typed(&mut app, REPEAT, "second passphrase typo");
+    clicked(&mut app, "Change passphrase").await;
+    assert_eq!(
+        status(&app),
+        Some(Status::Failed("The two new passphrases differ.".into()))
+    );
+
+    // Checked by the core: the current passphrase is wrong.
+    set(&mut app, protection::Message::Current, "guess");
+    set(&mut app, protection::Message::Repeat, "second passphrase");
+    clicked(&mut app, "Change passphrase").await;
+    assert!(app.ready().unwrap().protection().busy());
+    assert!(shows(app.view(), "Re-encrypting the profile…"));
+    assert_eq!(
+        answered(&mut app, &mut link).await,
+        Status::Failed("The current passphrase is wrong. Nothing was changed.".into())
+    );
+
+    typed(&mut app, CURRENT, "first passphrase");
+    clicked(&mut app, "Change passphrase").await;
+    assert_eq!(
+        answered(&mut app, &mut link).await,
+        Status::Done("Done. From now on the profile opens with the new passphrase.".into())
+    );
+    assert!(!app.prefs().keyring);
+    close(&mut app, &mut link).await;
+
+    let (mut app, _) = App::new(dir.clone(), Prefs::load(&dir));
+    typed(&mut app, PASSPHRASE, "first passphrase");
+    clicked(&mut app, "Unlock").await;
+    assert!(shows(
+        app.view(),
+        "Wrong passphrase. Nothing was changed; try again."
+    ));
+    let mut link = unlock(&mut app, "second passphrase", false).await;
+    clicked(&mut app, "Settings").await;
+    clicked(&mut app, "Change…").await;
+
+    typed(&mut app, CURRENT, "second passphrase");
+    clicked(&mut app, "Keep the key in the OS keyring").await;
+    let outcome = answered(&mut app, &mut link).await;
+    if std::env::var_os("SOTTO_REQUIRE_KEYRING").is_none()
+        && let Status::Failed(why) = &outcome
+    {
+        // No keyring on this machine: a clear error, nothing changed.
+        assert!(why.contains("OS keyring"), "{why}");
+        assert!(!app.prefs().keyring);
+        close(&mut app, &mut link).await;
+        println!("SKIPPED the keyring half (no OS keyring): {why}");
+        return;
+    }
+    assert!(
+        matches!(&outcome, Status::Done(d) if d.contains("now kept in the OS keyring")),
+        "{outcome:?}"
+    );
+    assert!(app.prefs().keyring);
+    assert!(
+        Prefs::load(&dir).keyring,
+        "saved at once, so the next start offers the keyring"
+    );
+    assert!(shows(
+        app.view(),
+        "The profile's key is kept in the OS keyring."
+    ));
+    close(&mut app, &mut link).await;
+
+    // The next start opens from the keyring, without a passphrase.
+    let (mut app, _) = App::new(dir.clone(), Prefs::load(&dir));
+    assert!(shows(app.view(), "The key is kept in the OS keyring."));
+    clicked(&mut app, "Unlock").await;
+    assert!(matches!(app.screen(), Screen::Loading(_)), "not unlocked");
+    let mut link: Link = Box::pin(core_link::connect(app.link().unwrap()));
+    let first = link.next().await.unwrap();
+    let _ = app.update(Message::Core(first));
+    clicked(&mut app, "Settings").await;
+    clicked(&mut app, "Change…").await;
+    typed(&mut app, NEW, "third passphrase");
+    typed(&mut app, REPEAT, "third passphrase");
+    clicked(&mut app, "Use a passphrase instead").await;
+    assert_eq!(
+        answered(&mut app, &mut link).await,
+        Status::Done("Done. From now on the profile opens with the new passphrase.".into())
+    );
+    assert!(!app.prefs().keyring);
+    close(&mut app, &mut link).await;
+
+    let (mut app, _) = App::new(dir.clone(), Prefs::load(&dir));
+    assert!(shows(app.view(), "Unlock your profile"));
+    let mut link = unlock(&mut app, "third passphrase", false).await;
+    close(&mut app, &mut link).await;
+}

@@ -138,7 +138,7 @@ impl Harness {
     /// Feeds core events.
     pub fn events(&mut self, events: impl IntoIterator<Item = Event>) {
         for event in events {
-            let _ = self.ready.on_event(&event, &self.prefs);
+            let _ = self.ready.on_event(&event, &mut self.prefs);
         }
     }
 

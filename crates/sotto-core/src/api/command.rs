@@ -7,7 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Availability, ChatState, Encryption, OmemoTrust, OmemoTrustMode, Secret, ServerOptions,
+    Availability, ChatState, Encryption, OmemoTrust, OmemoTrustMode, ProfileProtection, Secret,
+    ServerOptions,
 };
 
 /// What a front end asks the core to do.
@@ -308,6 +309,16 @@ pub enum Command {
     SetTorEverywhere {
         /// On or off.
         enabled: bool,
+    },
+    /// Re-encrypts the profile under a new passphrase, or moves its key into
+    /// or out of the OS keyring. `current` must be how the profile is
+    /// protected now (checked before anything changes). Answered by
+    /// `profile_protection_changed` or `profile_protection_unchanged`.
+    ChangeProfileProtection {
+        /// The protection now: the current passphrase, or the keyring.
+        current: ProfileProtection,
+        /// The protection wanted.
+        new: ProfileProtection,
     },
     /// Asks for the Tor state (answered by `tor_status` and `tor_everywhere`).
     GetTorStatus,

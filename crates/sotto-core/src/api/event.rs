@@ -346,6 +346,20 @@ pub enum Event {
         /// The mode.
         mode: OmemoTrustMode,
     },
+    /// `change_profile_protection` succeeded: the profile now opens only
+    /// with the new passphrase, or with the key in the OS keyring.
+    ProfileProtectionChanged {
+        /// The key is now in the OS keyring.
+        keyring: bool,
+        /// Something to tell the user although it worked.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        warning: Option<String>,
+    },
+    /// `change_profile_protection` changed nothing.
+    ProfileProtectionUnchanged {
+        /// Why, in words for the user.
+        reason: String,
+    },
     /// A command could not be carried out.
     CommandFailed {
         /// The account concerned, if any.

@@ -30,6 +30,19 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// How the profile's key is kept (for `change_profile_protection`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProfileProtection {
+    /// A passphrase typed at every start.
+    Passphrase {
+        /// The passphrase.
+        passphrase: Secret,
+    },
+    /// A random key kept in the OS keyring.
+    Keyring,
+}
+
 /// How an account reaches its server.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerOptions {

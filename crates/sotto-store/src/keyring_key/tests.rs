@@ -17,7 +17,18 @@ use super::*;
 /// "no Secret Service" and "no storage access" (locked keyring, dismissed
 /// prompt) skip: every other failure fails the test. The probe entry has a
 /// fixed name, so an interrupted run leaves at most one stray probe.
-fn keyring_usable() -> bool {
+///
+/// With `SOTTO_REQUIRE_KEYRING` set (the test script starts a private GNOME
+/// Keyring for the run and sets it), a missing keyring fails instead.
+pub(crate) fn keyring_usable() -> bool {
+    let usable = probe_keyring();
+    if !usable && std::env::var_os("SOTTO_REQUIRE_KEYRING").is_some() {
+        panic!("SOTTO_REQUIRE_KEYRING is set but the OS keyring is not usable");
+    }
+    usable
+}
+
+fn probe_keyring() -> bool {
     const DOING: &str = "probing the OS keyring";
     let probe = on_keyring_thread(DOING, || {
         let probe = keyring::Entry::new("sotto-test-probe", "probe")
@@ -33,11 +44,11 @@ fn keyring_usable() -> bool {
     match probe {
         Ok(Ok(())) => true,
         Ok(Err(e)) if no_secret_service(&e) => {
-            println!("SKIPPED keyring_key round trip: {NO_SECRET_SERVICE}: {e}");
+            println!("SKIPPED (needs an OS keyring): {NO_SECRET_SERVICE}: {e}");
             false
         }
         Ok(Err(keyring::Error::NoStorageAccess(e))) => {
-            println!("SKIPPED keyring_key round trip: the OS keyring denied access: {e}");
+            println!("SKIPPED (needs an OS keyring): the OS keyring denied access: {e}");
             false
         }
         Ok(Err(e)) => panic!("{DOING}: {e}"),

@@ -3,14 +3,16 @@
 // file, You can obtain one at http://mozilla.org/MPL/2.0/.
 
 //! Settings: theme, text size, notifications (the app's own preferences),
-//! and how new OMEMO devices are trusted (the core's setting: sent as
-//! `set_omemo_trust_mode`, shown as the core last reported it).
+//! how new OMEMO devices are trusted (the core's setting: sent as
+//! `set_omemo_trust_mode`, shown as the core last reported it), and how the
+//! profile is protected (see [`super::protection`]).
 
 use iced::widget::{button, checkbox, column, container, row, scrollable, text};
 use iced::{Element, Length};
 use sotto_core::{Command, OmemoTrustMode};
 
 use super::conversation::encryption::Choice;
+use super::protection::{self, Protection};
 use crate::core_link::Core;
 use crate::prefs::{Prefs, TextSize, ThemeChoice};
 use crate::widgets;
@@ -36,10 +38,12 @@ pub enum Message {
     TrustMode(OmemoTrustMode),
     /// The encryption of conversations without a choice of their own.
     DefaultEncryption(Choice),
+    /// The profile-protection form.
+    Protection(protection::Message),
 }
 
 /// Applies a change to the preferences, or asks the core to make it.
-pub fn update(prefs: &mut Prefs, message: Message, core: &Core) {
+pub fn update(prefs: &mut Prefs, protection: &mut Protection, message: Message, core: &Core) {
     match message {
         Message::Theme(t) => prefs.theme = t,
         Message::TextSize(s) => prefs.text_size = s,
@@ -47,11 +51,16 @@ pub fn update(prefs: &mut Prefs, message: Message, core: &Core) {
         Message::Private(on) => prefs.private_notifications = on,
         Message::TrustMode(mode) => core.send(Command::SetOmemoTrustMode { mode }),
         Message::DefaultEncryption(choice) => prefs.default_encryption = choice,
+        Message::Protection(m) => protection.update(m, prefs.keyring, core),
     }
 }
 
 /// The settings pane; `trust_mode` as the core last reported it.
-pub fn view(prefs: &Prefs, trust_mode: Option<OmemoTrustMode>) -> Element<'_, Message> {
+pub fn view<'a>(
+    prefs: &'a Prefs,
+    trust_mode: Option<OmemoTrustMode>,
+    protection: &'a Protection,
+) -> Element<'a, Message> {
     let themes = ThemeChoice::ALL
         .iter()
         .fold(row![].spacing(4), |r, choice| {
@@ -121,6 +130,7 @@ pub fn view(prefs: &Prefs, trust_mode: Option<OmemoTrustMode>) -> Element<'_, Me
     };
     let col = column![
         text("Settings").size(24),
+        widgets::card(protection.view(prefs.keyring).map(Message::Protection)).width(Length::Fill),
         widgets::card(column![text("Theme").size(16), themes].spacing(10)).width(Length::Fill),
         widgets::card(column![text("Text size").size(16), sizes].spacing(10)).width(Length::Fill),
         widgets::card(column![text("Notifications").size(16), notifications].spacing(10))
