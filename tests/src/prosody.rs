@@ -44,6 +44,7 @@ pub struct Prosody {
     dir: TestDir,
     c2s_port: u16,
     direct_tls_port: u16,
+    https_port: u16,
     cert_sha256: String,
     child: Option<Child>,
 }
@@ -70,6 +71,7 @@ impl Prosody {
             dir,
             c2s_port: 0,
             direct_tls_port: 0,
+            https_port: 0,
             cert_sha256,
             child: None,
         };
@@ -77,7 +79,11 @@ impl Prosody {
         for _ in 0..PORT_ATTEMPTS {
             server.c2s_port = free_port();
             server.direct_tls_port = free_port();
-            if server.c2s_port == server.direct_tls_port {
+            server.https_port = free_port();
+            if server.c2s_port == server.direct_tls_port
+                || server.https_port == server.c2s_port
+                || server.https_port == server.direct_tls_port
+            {
                 continue;
             }
             server.write_config()?;
@@ -95,6 +101,16 @@ impl Prosody {
             .context(format!(
                 "starting Prosody: ports taken {PORT_ATTEMPTS} times in a row"
             )))
+    }
+
+    /// The HTTPS port of the upload service (`upload.localhost`, XEP-0363).
+    pub fn https_port(&self) -> u16 {
+        self.https_port
+    }
+
+    /// The largest file the upload service takes, in bytes.
+    pub fn upload_limit(&self) -> u64 {
+        config::UPLOAD_LIMIT
     }
 
     /// The XMPP domain (`localhost`): users are `user@localhost`.
@@ -277,6 +293,7 @@ impl Prosody {
                 domain: DOMAIN,
                 c2s_port: self.c2s_port,
                 direct_tls_port: self.direct_tls_port,
+                https_port: self.https_port,
                 log_level: level,
             },
         );
@@ -323,6 +340,10 @@ impl Prosody {
             "Activated service 'c2s_direct_tls' on [127.0.0.1]:{}",
             self.direct_tls_port
         );
+        let https = format!(
+            "Activated service 'https' on [127.0.0.1]:{}",
+            self.https_port
+        );
         loop {
             if let Some(child) = self.child.as_mut()
                 && let Ok(Some(status)) = child.try_wait()
@@ -336,7 +357,11 @@ impl Prosody {
             if log.contains("Failed to open server port") {
                 return Err(LaunchError::PortTaken(self.failure("a port was taken")));
             }
-            if log.contains(&c2s) && log.contains(&direct) && self.answers_stream() {
+            if log.contains(&c2s)
+                && log.contains(&direct)
+                && log.contains(&https)
+                && self.answers_stream()
+            {
                 return Ok(());
             }
             if started.elapsed() > START_TIMEOUT {

@@ -20,6 +20,7 @@ mod commands;
 mod incoming;
 mod omemo;
 mod otr;
+mod upload;
 
 pub(crate) use omemo::TRUST_MODE_SETTING as OMEMO_TRUST_MODE;
 mod sync;
@@ -58,6 +59,8 @@ pub(crate) fn target_account(command: &Command) -> Option<&str> {
     match command {
         Command::ChangePassword { account, .. }
         | Command::SendMessage { account, .. }
+        | Command::SendFile { account, .. }
+        | Command::CancelTransfer { account, .. }
         | Command::RetryMessage { account, .. }
         | Command::SendChatState { account, .. }
         | Command::SetPresence { account, .. }
@@ -90,6 +93,7 @@ pub(crate) fn spawn(
     events: mpsc::UnboundedSender<Event>,
 ) -> AccountTask {
     let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+    let (uploads_tx, uploads_rx) = mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
         let omemo = omemo::OmemoState::new(store.omemo_store(&record.settings.jid));
         let account = Account {
@@ -105,8 +109,11 @@ pub(crate) fn spawn(
             presence: (Availability::Available, None),
             otr: otr::OtrSessions::default(),
             blocked: std::collections::BTreeSet::new(),
+            uploads: upload::Uploads::new(uploads_tx),
         };
-        account.run(transport, register, commands_rx).await;
+        account
+            .run(transport, register, commands_rx, uploads_rx)
+            .await;
     });
     AccountTask {
         commands: commands_tx,
@@ -133,6 +140,8 @@ pub(crate) struct Account {
     pub(crate) omemo: omemo::OmemoState,
     /// The server's block list, as last fetched or pushed.
     pub(crate) blocked: std::collections::BTreeSet<String>,
+    /// Files being uploaded, and the upload service.
+    pub(crate) uploads: upload::Uploads,
 }
 
 /// A message handed to the live stream.
@@ -181,7 +190,9 @@ impl Account {
         transport: Result<Arc<dyn Transport>, String>,
         register: bool,
         mut commands: mpsc::UnboundedReceiver<AccountCommand>,
+        mut uploads: mpsc::UnboundedReceiver<upload::Finished>,
     ) {
+        self.uploads.transport = transport.as_ref().ok().cloned();
         let config = match transport.and_then(|t| convert::session_config(&self.record, t)) {
             Ok(config) => config,
             Err(reason) => {
@@ -189,7 +200,7 @@ impl Account {
                     reason,
                     retry_in_ms: None,
                 });
-                return self.idle(commands).await;
+                return self.idle(commands, uploads).await;
             }
         };
         if register {
@@ -200,7 +211,7 @@ impl Account {
                 }),
                 Err(error) => {
                     self.stopped(error);
-                    return self.idle(commands).await;
+                    return self.idle(commands, uploads).await;
                 }
             }
         }
@@ -208,7 +219,7 @@ impl Account {
             Ok(started) => started,
             Err(error) => {
                 self.stopped(error);
-                return self.idle(commands).await;
+                return self.idle(commands, uploads).await;
             }
         };
         self.session = Some(session);
@@ -228,11 +239,15 @@ impl Account {
                             if let Some(session) = self.session.take() {
                                 session.abort();
                             }
-                            return self.idle(commands).await;
+                            return self.idle(commands, uploads).await;
                         }
                     }
-                    None => return self.idle(commands).await,
+                    None => return self.idle(commands, uploads).await,
                 },
+                Some(done) = uploads.recv() => {
+                    self.upload_finished(done).await;
+                    self.omemo_drain().await;
+                }
                 command = commands.recv() => match command {
                     Some(AccountCommand::Api(command)) => {
                         self.on_command(command).await;
@@ -257,15 +272,24 @@ impl Account {
 
     /// After the session stopped for good: still answer commands (messages
     /// get queued) until the hub stops or restarts us.
-    async fn idle(mut self, mut commands: mpsc::UnboundedReceiver<AccountCommand>) {
+    async fn idle(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<AccountCommand>,
+        mut uploads: mpsc::UnboundedReceiver<upload::Finished>,
+    ) {
         self.online = false;
-        while let Some(command) = commands.recv().await {
-            match command {
-                AccountCommand::Api(command) => self.on_command(command).await,
-                AccountCommand::Stop(done) => {
-                    let _ = done.send(());
-                    return;
-                }
+        loop {
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(AccountCommand::Api(command)) => self.on_command(command).await,
+                    Some(AccountCommand::Stop(done)) => {
+                        let _ = done.send(());
+                        return;
+                    }
+                    None => return,
+                },
+                // An upload that ends now still gets its message (queued).
+                Some(done) = uploads.recv() => self.upload_finished(done).await,
             }
         }
     }
@@ -341,6 +365,7 @@ impl Account {
                             self.set_state(id, &flight.peer, MessageState::Queued);
                         }
                     }
+                    self.uploads.forget_service();
                     self.omemo_fresh_session().await;
                     self.fresh_session().await;
                     self.otr_on_fresh_session();

@@ -25,7 +25,7 @@ use std::sync::Arc;
 pub use api::{
     Availability, ChatState, Command, ConnectionState, Encryption, Event, OmemoDevice, OmemoTrust,
     OmemoTrustMode, OtrContactFingerprint, OtrSessionState, OtrTrust, ProfileProtection, Secret,
-    ServerOptions, SmpProgress,
+    ServerOptions, SmpProgress, TransferState,
 };
 pub use hub::TOR_EVERYWHERE;
 use sotto_store::Store;

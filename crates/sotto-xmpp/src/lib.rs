@@ -17,6 +17,7 @@
 //! them.
 
 pub mod error;
+pub mod http;
 mod iq;
 mod login;
 mod sasl;

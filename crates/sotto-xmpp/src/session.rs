@@ -39,9 +39,11 @@ mod blocking;
 mod driver;
 mod omemo;
 mod reconnect;
+mod upload;
 
 pub use blocking::BlocklistPush;
 pub use omemo::PublishOutcome;
+pub use upload::{Slot, UploadService, upload_service_of};
 
 pub(crate) use driver::MamCollector;
 

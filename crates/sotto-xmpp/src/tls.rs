@@ -106,6 +106,9 @@ struct Observation {
 struct SottoVerifier {
     system: Option<Arc<WebPkiServerVerifier>>,
     pin: Option<CertFingerprint>,
+    /// The pin replaces the system's roots (XMPP); else it is accepted
+    /// besides them (an upload host may be another server).
+    pin_only: bool,
     algorithms: WebPkiSupportedAlgorithms,
     seen: Arc<Mutex<Observation>>,
 }
@@ -129,11 +132,11 @@ impl ServerCertVerifier for SottoVerifier {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         let presented = CertFingerprint::of_der(end_entity);
-        if let Some(pin) = self.pin {
-            if pin == presented {
-                self.note(presented, None);
-                return Ok(ServerCertVerified::assertion());
-            }
+        if self.pin == Some(presented) {
+            self.note(presented, None);
+            return Ok(ServerCertVerified::assertion());
+        }
+        if self.pin.is_some() && self.pin_only {
             self.note(
                 presented,
                 Some("certificate differs from the pinned one".into()),
@@ -207,6 +210,34 @@ pub(crate) async fn handshake<IO>(
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
+    handshake_with(io, domain, pin, true, alpn).await
+}
+
+/// Establishes TLS over `io` for `domain`, accepting a certificate the
+/// system trusts or the pinned one (for uploads: the upload host may be
+/// another server than the pinned XMPP one).
+pub(crate) async fn handshake_pin_or_system<IO>(
+    io: IO,
+    domain: &str,
+    pin: Option<CertFingerprint>,
+    alpn: Option<&[u8]>,
+) -> Result<TlsStream<IO>, ConnectError>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    handshake_with(io, domain, pin, false, alpn).await
+}
+
+async fn handshake_with<IO>(
+    io: IO,
+    domain: &str,
+    pin: Option<CertFingerprint>,
+    pin_only: bool,
+    alpn: Option<&[u8]>,
+) -> Result<TlsStream<IO>, ConnectError>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
     let provider = crypto_provider();
     let roots = system_roots();
     let system = if roots.is_empty() {
@@ -220,6 +251,7 @@ where
     let verifier = Arc::new(SottoVerifier {
         system,
         pin,
+        pin_only,
         algorithms: provider.signature_verification_algorithms,
         seen: seen.clone(),
     });
@@ -239,7 +271,7 @@ where
         Ok(stream) => Ok(stream),
         Err(io_error) => {
             let observation = seen.lock().map(|o| (o.presented, o.refusal.clone()));
-            match (observation, pin) {
+            match (observation, pin.filter(|_| pin_only)) {
                 (Ok((Some(presented), Some(_))), Some(pinned)) if presented != pinned => {
                     Err(ConnectError::CertificateChanged { pinned, presented })
                 }

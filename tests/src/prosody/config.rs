@@ -53,12 +53,16 @@ pub(super) fn write_certificate(layout: &Layout<'_>, domain: &str) -> anyhow::Re
     Ok(hex::encode(Sha256::digest(cert.der())))
 }
 
+/// The largest file the test server's upload service takes (bytes).
+pub const UPLOAD_LIMIT: u64 = 1024 * 1024;
+
 /// Everything that varies between instances.
 #[derive(Debug)]
 pub(super) struct Settings<'a> {
     pub domain: &'a str,
     pub c2s_port: u16,
     pub direct_tls_port: u16,
+    pub https_port: u16,
     pub log_level: &'a str,
 }
 
@@ -82,7 +86,10 @@ c2s_direct_tls_ports = {{ {direct} }}
 legacy_ssl_ports = {{}}
 s2s_ports = {{}}
 http_ports = {{}}
-https_ports = {{}}
+https_ports = {{ {https} }}
+https_interfaces = {{ "127.0.0.1" }}
+https_certificate = {crt}
+https_key = {key}
 
 c2s_require_encryption = true
 s2s_require_encryption = true
@@ -108,6 +115,14 @@ default_archive_policy = true
 smacks_hibernation_time = 60
 
 VirtualHost {domain}
+
+-- HTTP File Upload (XEP-0363) over HTTPS with the same certificate. The
+-- component's name does not resolve; http_host makes the slot URLs (and
+-- Prosody's routing by Host header) use 127.0.0.1.
+Component {upload} "http_file_share"
+    http_host = "127.0.0.1"
+    http_file_share_size_limit = {upload_limit}
+    http_file_share_daily_quota = {upload_quota}
 "#,
         pidfile = lua_str(layout.pidfile()),
         data = lua_str(layout.data()),
@@ -115,6 +130,10 @@ VirtualHost {domain}
         log = lua_str(layout.log()),
         c2s = s.c2s_port,
         direct = s.direct_tls_port,
+        https = s.https_port,
+        upload = lua_str(format!("upload.{}", s.domain)),
+        upload_limit = UPLOAD_LIMIT,
+        upload_quota = UPLOAD_LIMIT * 100,
         certs = lua_str(&certs),
         crt = lua_str(&crt),
         key = lua_str(&key),

@@ -26,6 +26,14 @@ impl Account {
                 encryption,
                 ..
             } => self.send_message(&to, body, encryption).await,
+            Command::SendFile {
+                to,
+                path,
+                id,
+                encryption,
+                ..
+            } => self.send_file(&to, &path, id, encryption).await,
+            Command::CancelTransfer { id, .. } => self.cancel_transfer(&id),
             Command::OtrStart { jid, .. } => self.otr_start(&jid).await,
             Command::OtrEnd { jid, .. } => self.otr_end(&jid),
             Command::OtrSmp {
@@ -223,7 +231,7 @@ impl Account {
         }
     }
 
-    async fn send_message(
+    pub(crate) async fn send_message(
         &mut self,
         to: &str,
         body: String,
@@ -233,24 +241,10 @@ impl Account {
             Ok(peer) => peer,
             Err(reason) => return self.fail(reason),
         };
-        let in_otr = self.otr_in_use(peer.as_str());
-        let encryption = match choice {
-            Some(crate::api::Encryption::Otr) => Encryption::Otr,
-            None if in_otr => Encryption::Otr,
-            Some(crate::api::Encryption::Plain) if in_otr => {
-                return self.fail(format!(
-                    "an OTR session with {peer} is in use; end it before sending unencrypted"
-                ));
-            }
-            Some(crate::api::Encryption::Omemo) => Encryption::Omemo,
-            None if !self.omemo_devices(&peer).await.is_empty() => Encryption::Omemo,
-            _ => Encryption::Plain,
+        let encryption = match self.choose_encryption(&peer, choice).await {
+            Ok(encryption) => encryption,
+            Err(reason) => return self.fail(reason),
         };
-        if encryption == Encryption::Otr
-            && let Err(reason) = self.otr_identity().await
-        {
-            return self.fail(reason);
-        }
         let id = uuid::Uuid::new_v4().to_string();
         let new = NewMessage {
             peer: peer.to_string(),
@@ -269,6 +263,33 @@ impl Account {
         {
             self.flush_outbox();
         }
+    }
+
+    /// The encryption of a message to `peer`: the user's `choice`, else OTR
+    /// while a session is in use, else OMEMO when the contact has devices,
+    /// else none. Refuses plaintext into a running OTR session.
+    pub(crate) async fn choose_encryption(
+        &mut self,
+        peer: &sotto_xmpp::BareJid,
+        choice: Option<crate::api::Encryption>,
+    ) -> Result<Encryption, String> {
+        let in_otr = self.otr_in_use(peer.as_str());
+        let encryption = match choice {
+            Some(crate::api::Encryption::Otr) => Encryption::Otr,
+            None if in_otr => Encryption::Otr,
+            Some(crate::api::Encryption::Plain) if in_otr => {
+                return Err(format!(
+                    "an OTR session with {peer} is in use; end it before sending unencrypted"
+                ));
+            }
+            Some(crate::api::Encryption::Omemo) => Encryption::Omemo,
+            None if !self.omemo_devices(peer).await.is_empty() => Encryption::Omemo,
+            _ => Encryption::Plain,
+        };
+        if encryption == Encryption::Otr {
+            self.otr_identity().await?;
+        }
+        Ok(encryption)
     }
 
     /// Hands every queued message to the live stream, oldest first, once.

@@ -87,6 +87,33 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         encryption: Option<Encryption>,
     },
+    /// Sends a file (HTTP File Upload, XEP-0363): uploads it to the
+    /// server's upload service, then sends its link as a message. With
+    /// OMEMO or OTR the file is encrypted first (AES-256-GCM) and the link
+    /// is an `aesgcm://` one (XEP-0454) inside the encrypted message; the
+    /// server stores only ciphertext. Progress: `transfer` events under
+    /// `id`. Needs the account online.
+    SendFile {
+        /// Bare JID of the account.
+        account: String,
+        /// Recipient (bare JID).
+        to: String,
+        /// The file to send.
+        path: String,
+        /// The front end's name for this transfer (for progress and cancel).
+        id: String,
+        /// End-to-end encryption, as for `send_message`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        encryption: Option<Encryption>,
+    },
+    /// Stops a running upload; nothing is sent. Answered by a `transfer`
+    /// event with state `cancelled`.
+    CancelTransfer {
+        /// Bare JID of the account.
+        account: String,
+        /// The transfer's id, as given to `send_file`.
+        id: String,
+    },
     /// Sends a failed message again.
     RetryMessage {
         /// Bare JID of the account.

@@ -346,6 +346,19 @@ pub enum Event {
         /// The mode.
         mode: OmemoTrustMode,
     },
+    /// How a file transfer (`send_file`) stands.
+    Transfer {
+        /// Bare JID of the account.
+        account: String,
+        /// The transfer's id, as given to `send_file`.
+        id: String,
+        /// The recipient.
+        peer: String,
+        /// The file's name.
+        name: String,
+        /// Where it stands.
+        state: TransferState,
+    },
     /// `change_profile_protection` succeeded: the profile now opens only
     /// with the new passphrase, or with the key in the OS keyring.
     ProfileProtectionChanged {
@@ -370,4 +383,29 @@ pub enum Event {
     },
     /// The core has stopped (after `shutdown`).
     Stopped,
+}
+
+/// Where a file transfer stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TransferState {
+    /// Reading (and encrypting) the file, asking the server for a slot.
+    Preparing,
+    /// Uploading: `sent` of `total` bytes.
+    Uploading {
+        /// Bytes sent so far.
+        sent: u64,
+        /// Bytes to send (with encryption: the file plus 16).
+        total: u64,
+    },
+    /// Uploaded; its link went out as a message (a `message_added`).
+    Sent,
+    /// Nothing was sent.
+    Failed {
+        /// Why, in words for the user.
+        reason: String,
+    },
+    /// Stopped by `cancel_transfer`; nothing was sent.
+    Cancelled,
 }

@@ -1,0 +1,340 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+
+//! Sending files: HTTP File Upload (XEP-0363), encrypted for OMEMO and OTR
+//! conversations (XEP-0454).
+//!
+//! The account task decides the encryption, reads and encrypts the file and
+//! asks the server for a slot; the PUT runs in a task of its own so the
+//! account keeps working (and the user can cancel it), reporting progress
+//! straight to the front end. When it is done the task tells the account,
+//! which sends the link as an ordinary message through the outbox, with the
+//! encryption decided at the start.
+//!
+//! Encrypted uploads are stored under a random name with the file's
+//! extension: the name is visible to the server, the content is not.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use sotto_store::Encryption;
+use sotto_xmpp::http::{self, UploadUrl};
+use sotto_xmpp::{BareJid, CertFingerprint, Transport};
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use super::Account;
+use crate::api::{Event, TransferState};
+use crate::convert;
+
+mod media;
+
+/// The largest file Sotto sends: it is read into memory (and encrypted
+/// there) before the upload.
+pub(crate) const MAX_FILE: u64 = 512 * 1024 * 1024;
+
+/// An upload that ended, reported to the account task.
+#[derive(Debug)]
+pub(crate) struct Finished {
+    id: String,
+    peer: BareJid,
+    name: String,
+    /// The message to send: the link.
+    body: String,
+    encryption: Encryption,
+    result: Result<(), String>,
+}
+
+/// A running upload.
+#[derive(Debug)]
+struct Running {
+    task: AbortHandle,
+    peer: String,
+    name: String,
+}
+
+/// The account's running uploads and its upload service.
+#[derive(Debug)]
+pub(crate) struct Uploads {
+    running: HashMap<String, Running>,
+    /// The server's upload service once looked up this session (`Some(None)`:
+    /// it has none).
+    service: Option<Option<sotto_xmpp::session::UploadService>>,
+    finished: mpsc::UnboundedSender<Finished>,
+    /// The route uploads take (the session's), once known.
+    pub(crate) transport: Option<Arc<dyn Transport>>,
+}
+
+impl Uploads {
+    pub(crate) fn new(finished: mpsc::UnboundedSender<Finished>) -> Self {
+        Self {
+            running: HashMap::new(),
+            service: None,
+            finished,
+            transport: None,
+        }
+    }
+
+    /// A new session may have another upload service.
+    pub(crate) fn forget_service(&mut self) {
+        self.service = None;
+    }
+}
+
+impl Drop for Uploads {
+    fn drop(&mut self) {
+        for (_, upload) in self.running.drain() {
+            upload.task.abort();
+        }
+    }
+}
+
+/// What `send_file` needs once the encryption is known.
+struct Prepared {
+    peer: BareJid,
+    name: String,
+    encryption: Encryption,
+    content_type: &'static str,
+}
+
+impl Account {
+    fn transfer(&self, id: &str, peer: &str, name: &str, state: TransferState) {
+        self.emit(Event::Transfer {
+            account: self.jid.clone(),
+            id: id.to_owned(),
+            peer: peer.to_owned(),
+            name: name.to_owned(),
+            state,
+        });
+    }
+
+    /// `send_file`: prepares the upload and starts it, or reports why not.
+    pub(crate) async fn send_file(
+        &mut self,
+        to: &str,
+        path: &str,
+        id: String,
+        choice: Option<crate::api::Encryption>,
+    ) {
+        let name = Path::new(path)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.to_owned());
+        if self.uploads.running.contains_key(&id) {
+            return self.fail(format!("a transfer named {id:?} is already running"));
+        }
+        let peer = match convert::parse_contact_jid(to) {
+            Ok(peer) => peer,
+            Err(reason) => return self.transfer(&id, to, &name, failed(reason)),
+        };
+        self.transfer(&id, peer.as_str(), &name, TransferState::Preparing);
+        let encryption = match self.choose_encryption(&peer, choice).await {
+            Ok(encryption) => encryption,
+            Err(reason) => return self.transfer(&id, peer.as_str(), &name, failed(reason)),
+        };
+        let prepared = Prepared {
+            content_type: media::content_type(&name),
+            peer,
+            name,
+            encryption,
+        };
+        if let Err(reason) = self.start_upload(path, &id, &prepared).await {
+            self.transfer(&id, prepared.peer.as_str(), &prepared.name, failed(reason));
+        }
+    }
+
+    async fn start_upload(&mut self, path: &str, id: &str, file: &Prepared) -> Result<(), String> {
+        let name = &file.name;
+        if !self.online {
+            return Err(format!(
+                "{} is offline; files are sent only while it is online",
+                self.jid
+            ));
+        }
+        let size = match tokio::fs::metadata(path).await {
+            Ok(meta) if meta.is_file() => meta.len(),
+            Ok(_) => return Err(format!("{name} is not a file")),
+            Err(e) => return Err(format!("cannot read {name}: {e}")),
+        };
+        let encrypted = file.encryption != Encryption::Plain;
+        let upload_size = size + if encrypted { media::TAG_LEN } else { 0 };
+        let service = self.upload_service().await?;
+        let limit = service.max_size.unwrap_or(MAX_FILE).min(MAX_FILE);
+        if upload_size > limit {
+            return Err(format!(
+                "{name} is {}; the server takes files up to {}",
+                media::size_text(upload_size),
+                media::size_text(limit)
+            ));
+        }
+        let plain = tokio::fs::read(path)
+            .await
+            .map_err(|e| format!("cannot read {name}: {e}"))?;
+        if plain.len() as u64 != size {
+            return Err(format!("{name} changed while it was being read; try again"));
+        }
+        let (data, key, remote_name) = if encrypted {
+            let (data, key) = media::encrypt(plain)?;
+            (data, Some(key), media::random_name(name))
+        } else {
+            (plain, None, name.replace('/', "_"))
+        };
+        let session = self.session.as_ref().ok_or("the session has ended")?;
+        let slot = session
+            .upload_slot(&service, &remote_name, data.len() as u64, file.content_type)
+            .await
+            .map_err(|e| e.to_string())?;
+        let put_url = UploadUrl::parse(&slot.put_url).map_err(|e| e.to_string())?;
+        // The link must be one the recipients can fetch safely; for an
+        // encrypted file XEP-0454 allows only https.
+        let get_url = UploadUrl::parse(&slot.get_url).map_err(|e| e.to_string())?;
+        let body = match &key {
+            Some(key) => media::aesgcm_link(&slot.get_url, get_url.is_https(), key)?,
+            None => slot.get_url.clone(),
+        };
+        let transport = self
+            .uploads
+            .transport
+            .clone()
+            .ok_or("the account has no route to the network")?;
+        let pin = self
+            .record
+            .settings
+            .pinned_cert_sha256
+            .as_deref()
+            .and_then(CertFingerprint::parse);
+        let finished = Finished {
+            id: id.to_owned(),
+            peer: file.peer.clone(),
+            name: name.clone(),
+            body,
+            encryption: file.encryption,
+            result: Ok(()),
+        };
+        let task = tokio::spawn(upload(
+            Upload {
+                transport,
+                pin,
+                put_url,
+                headers: slot.put_headers,
+                content_type: file.content_type,
+                data,
+            },
+            self.events.clone(),
+            self.jid.clone(),
+            finished,
+            self.uploads.finished.clone(),
+        ));
+        self.uploads.running.insert(
+            id.to_owned(),
+            Running {
+                task: task.abort_handle(),
+                peer: file.peer.to_string(),
+                name: name.clone(),
+            },
+        );
+        Ok(())
+    }
+
+    /// The server's upload service (looked up once per session).
+    async fn upload_service(&mut self) -> Result<sotto_xmpp::session::UploadService, String> {
+        if self.uploads.service.is_none() {
+            let session = self.session.as_ref().ok_or("the session has ended")?;
+            let found = session.upload_service().await.map_err(|e| e.to_string())?;
+            self.uploads.service = Some(found);
+        }
+        self.uploads.service.clone().flatten().ok_or_else(|| {
+            "the server offers no file upload (XEP-0363), so files cannot be sent from this \
+             account"
+                .to_owned()
+        })
+    }
+
+    /// `cancel_transfer`.
+    pub(crate) fn cancel_transfer(&mut self, id: &str) {
+        match self.uploads.running.remove(id) {
+            Some(upload) => {
+                upload.task.abort();
+                self.transfer(id, &upload.peer, &upload.name, TransferState::Cancelled);
+            }
+            None => self.fail(format!("no transfer {id:?} is running")),
+        }
+    }
+
+    /// An upload ended: send its link, or report why not.
+    pub(crate) async fn upload_finished(&mut self, done: Finished) {
+        if self.uploads.running.remove(&done.id).is_none() {
+            // Cancelled after the last byte went out: nothing is sent.
+            return;
+        }
+        let peer = done.peer.to_string();
+        match done.result {
+            Ok(()) => {
+                let choice = match done.encryption {
+                    Encryption::Otr => crate::api::Encryption::Otr,
+                    Encryption::Omemo => crate::api::Encryption::Omemo,
+                    _ => crate::api::Encryption::Plain,
+                };
+                self.send_message(&peer, done.body, Some(choice)).await;
+                self.transfer(&done.id, &peer, &done.name, TransferState::Sent);
+            }
+            Err(reason) => self.transfer(&done.id, &peer, &done.name, failed(reason)),
+        }
+    }
+}
+
+fn failed(reason: impl Into<String>) -> TransferState {
+    TransferState::Failed {
+        reason: reason.into(),
+    }
+}
+
+/// What the upload task sends.
+struct Upload {
+    transport: Arc<dyn Transport>,
+    pin: Option<CertFingerprint>,
+    put_url: UploadUrl,
+    headers: Vec<(String, String)>,
+    content_type: &'static str,
+    data: Vec<u8>,
+}
+
+/// The upload task: PUTs the data, reporting progress whenever the
+/// percentage changes, then tells the account.
+async fn upload(
+    job: Upload,
+    events: mpsc::UnboundedSender<Event>,
+    account: String,
+    mut finished: Finished,
+    report: mpsc::UnboundedSender<Finished>,
+) {
+    let total = job.data.len() as u64;
+    let mut last_percent = None;
+    let mut progress = |sent: u64| {
+        let percent = (sent * 100).checked_div(total).unwrap_or(100);
+        if last_percent != Some(percent) {
+            last_percent = Some(percent);
+            let _ = events.send(Event::Transfer {
+                account: account.clone(),
+                id: finished.id.clone(),
+                peer: finished.peer.to_string(),
+                name: finished.name.clone(),
+                state: TransferState::Uploading { sent, total },
+            });
+        }
+    };
+    let result = http::put(
+        job.transport.as_ref(),
+        job.pin,
+        &job.put_url,
+        &job.headers,
+        job.content_type,
+        &job.data,
+        &mut progress,
+    )
+    .await;
+    finished.result = result.map_err(|e| e.to_string());
+    let _ = report.send(finished);
+}
