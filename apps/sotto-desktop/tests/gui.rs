@@ -37,6 +37,8 @@ mod search;
 mod settings;
 #[path = "gui/snapshots.rs"]
 mod snapshots;
+#[path = "gui/transfers.rs"]
+mod transfers;
 #[path = "gui/unlock.rs"]
 mod unlock;
 #[path = "gui/unread.rs"]

@@ -19,6 +19,7 @@ pub mod protection;
 pub mod roster;
 pub mod search;
 pub mod settings;
+pub mod transfers;
 
 use std::collections::HashMap;
 
@@ -40,6 +41,7 @@ use e2e::E2e;
 use protection::Protection;
 use roster::Rosters;
 use search::Search;
+use transfers::Transfers;
 
 /// Which pane is shown on the right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +80,8 @@ pub struct Ready {
     clock: Clock,
     /// The settings' profile-protection form.
     protection: Protection,
+    /// Files being sent.
+    transfers: Transfers,
 }
 
 /// What the user does in the unlocked app.
@@ -122,6 +126,7 @@ impl Ready {
             e2e: E2e::default(),
             clock: Clock::system(),
             protection: Protection::default(),
+            transfers: Transfers::default(),
         }
     }
 
@@ -214,6 +219,11 @@ impl Ready {
             .collect()
     }
 
+    /// Files being sent.
+    pub fn transfers(&self) -> &Transfers {
+        &self.transfers
+    }
+
     /// The settings' profile-protection form.
     pub fn protection(&self) -> &Protection {
         &self.protection
@@ -235,6 +245,7 @@ impl Ready {
         self.contacts.on_event(event);
         self.search.on_event(event);
         self.e2e.on_event(event);
+        self.transfers.on_event(event);
         let mut tasks = Vec::new();
         if let Some(conversation) = &mut self.conversation {
             tasks.push(
@@ -368,6 +379,26 @@ impl Ready {
                 }
                 contacts::Action::Search(query) => self.show_search(&query),
             },
+            Message::Conversation(conversation::Message::Picked(path)) => {
+                if let (Some(path), Some(c)) = (path, &self.conversation) {
+                    c.send_file(&self.core, &path, self.transfers.next_id());
+                }
+                Task::none()
+            }
+            Message::Conversation(conversation::Message::Transfer(m)) => {
+                match m {
+                    transfers::Message::Cancel(id) => {
+                        if let Some(account) = self.transfers.account_of(&id) {
+                            self.core.send(Command::CancelTransfer {
+                                account: account.to_owned(),
+                                id,
+                            });
+                        }
+                    }
+                    transfers::Message::Dismiss(id) => self.transfers.dismiss(&id),
+                }
+                Task::none()
+            }
             Message::Conversation(m) => match &mut self.conversation {
                 Some(c) => {
                     let task = c.update(m, &self.core).map(Message::Conversation);
@@ -478,6 +509,7 @@ impl Ready {
                     c.view(
                         self.peer(account, jid),
                         self.e2e.keys(account, jid),
+                        &self.transfers.of(account, jid),
                         &self.clock,
                     )
                     .map(Message::Conversation)

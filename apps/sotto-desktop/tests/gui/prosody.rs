@@ -4,7 +4,8 @@
 
 //! Two desktop apps, each on its own profile and real core, chat through a
 //! real Prosody on loopback: certificate prompt and pin, contact request and
-//! accept, a message each way with its delivery state, unread counts.
+//! accept, a message each way with its delivery state, unread counts, and
+//! a file sent through the server's upload service.
 
 use sotto_core::ConnectionState;
 use sotto_desktop::App;
@@ -154,6 +155,31 @@ async fn two_apps_chat_through_prosody() {
     })
     .await;
     assert!(shows(alice.view(), "Hi Alice"));
+
+    // Alice sends a file (the OS dialog's answer is fed in): both have
+    // OMEMO, so it goes encrypted and Bob gets an aesgcm:// link.
+    let file = tmp.path().join("notes.txt");
+    std::fs::write(&file, "FileCanary: the minutes of the meeting").unwrap();
+    let _ = alice.update(sotto_desktop::Message::Ready(
+        sotto_desktop::screen::ready::Message::Conversation(conversation::Message::Picked(Some(
+            file,
+        ))),
+    ));
+    pump(&mut alice, &mut alice_link, "the upload to finish", |a| {
+        a.ready().is_some_and(|r| {
+            r.transfers().of(&alice_jid, &bob_jid).is_empty()
+                && r.conversation()
+                    .is_some_and(|c| c.timeline().messages().len() == 3)
+        })
+    })
+    .await;
+    pump(&mut bob, &mut bob_link, "the file's link", |b| {
+        b.ready()
+            .and_then(|r| r.conversation())
+            .and_then(|c| c.timeline().messages().last().map(|m| m.body.clone()))
+            .is_some_and(|body| body.starts_with("aesgcm://127.0.0.1:") && body.contains(".txt#"))
+    })
+    .await;
 
     close(&mut alice, &mut alice_link).await;
     close(&mut bob, &mut bob_link).await;

@@ -33,6 +33,7 @@ use sotto_core::{Availability, ChatState, Command, Event, OtrSessionState};
 use sotto_store::{Direction, MessageRecord};
 
 use super::e2e::Keys;
+use super::transfers::Transfer;
 use crate::clock::Clock;
 use crate::core_link::Core;
 pub use composer::binding as composer_binding;
@@ -146,6 +147,13 @@ pub enum Message {
     Block(bool),
     /// The lock, OTR's verification and SMP, OMEMO's notices and keys.
     Security(encryption::Message),
+    /// "Attach": open the file dialog.
+    Attach,
+    /// The file dialog closed: the file to send, if one was chosen
+    /// (sent by the unlocked app, which names the transfer).
+    Picked(Option<std::path::PathBuf>),
+    /// Cancel or dismiss a file being sent (handled by the unlocked app).
+    Transfer(super::transfers::Message),
 }
 
 impl Conversation {
@@ -421,6 +429,8 @@ impl Conversation {
                 self.security.update(m, core, &self.account, &self.peer);
                 Task::none()
             }
+            Message::Attach => Task::perform(pick_file(), Message::Picked),
+            Message::Picked(_) | Message::Transfer(_) => Task::none(),
         }
     }
 
@@ -498,11 +508,39 @@ impl Conversation {
         )
     }
 
-    /// The conversation, with the OMEMO `keys` the app knows and times
-    /// read from `clock`.
-    pub fn view<'a>(&'a self, peer: Peer, keys: Keys<'a>, clock: &Clock) -> Element<'a, Message> {
-        render::view(self, peer, keys, clock)
+    /// Sends the file at `path` under the transfer id `id`, encrypted as
+    /// this conversation's messages are.
+    pub fn send_file(&self, core: &Core, path: &std::path::Path, id: String) {
+        core.send(Command::SendFile {
+            account: self.account.clone(),
+            to: self.peer.clone(),
+            path: path.to_string_lossy().into_owned(),
+            id,
+            encryption: self.security.choice.encryption(),
+        });
     }
+
+    /// The conversation, with the OMEMO `keys` the app knows, the files
+    /// being sent to this contact, and times read from `clock`.
+    pub fn view<'a>(
+        &'a self,
+        peer: Peer,
+        keys: Keys<'a>,
+        transfers: &[&'a Transfer],
+        clock: &Clock,
+    ) -> Element<'a, Message> {
+        render::view(self, peer, keys, transfers, clock)
+    }
+}
+
+/// Asks the OS for a file to send (XDG Desktop Portal on Linux, the native
+/// dialog on macOS and Windows).
+async fn pick_file() -> Option<std::path::PathBuf> {
+    rfd::AsyncFileDialog::new()
+        .set_title("Send a file")
+        .pick_file()
+        .await
+        .map(|file| file.path().to_path_buf())
 }
 
 /// Whether a message is worth a notification: incoming and recent (archive

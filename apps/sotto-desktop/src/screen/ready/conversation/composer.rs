@@ -27,7 +27,7 @@ pub fn binding(press: KeyPress) -> Option<Binding<Message>> {
     Binding::from_key_press(press)
 }
 
-/// The composer row: editor and Send button.
+/// The composer row: Attach (a file), the editor and Send.
 pub fn view<'a>(content: &'a text_editor::Content, peer_name: &str) -> Element<'a, Message> {
     let editor = text_editor(content)
         .id(COMPOSER)
@@ -40,6 +40,10 @@ pub fn view<'a>(content: &'a text_editor::Content, peer_name: &str) -> Element<'
         .height(Length::Shrink);
     let can_send = !content.text().trim().is_empty();
     row![
+        button(text("Attach"))
+            .padding([10, 12])
+            .style(button::secondary)
+            .on_press(Message::Attach),
         editor,
         button(text("Send"))
             .padding([10, 16])

@@ -18,6 +18,7 @@ use super::encryption::{self, Lock};
 use super::{Conversation, LIST, Message, Peer, composer, omemo_view, otr_view, seek};
 use crate::clock::Clock;
 use crate::screen::ready::e2e::Keys;
+use crate::screen::ready::transfers::{self, Transfer};
 use crate::widgets;
 
 /// The rename field's widget id.
@@ -29,6 +30,7 @@ pub fn view<'a>(
     c: &'a Conversation,
     peer: Peer,
     keys: Keys<'a>,
+    transfers: &[&'a Transfer],
     clock: &Clock,
 ) -> Element<'a, Message> {
     let name = peer.name.clone().unwrap_or_else(|| c.peer.clone());
@@ -56,7 +58,8 @@ pub fn view<'a>(
         omemo,
         jump_status(c),
         list(c, clock),
-        container(composer).padding(12),
+        container(column![transfers::view(transfers).map(Message::Transfer), composer].spacing(8))
+            .padding(12),
     ]
     .height(Length::Fill);
     if !security.omemo.dialog_open() {
