@@ -6,8 +6,9 @@
 //! (mod_http_file_share over HTTPS): a plain file whose link anyone with
 //! it can fetch, an OMEMO file that the server only ever holds encrypted
 //! and that an independent AES-GCM implementation (Python's `cryptography`)
-//! decrypts from the `aesgcm://` link, progress, cancelling, and files that
-//! cannot go (too large, missing) failing clearly without sending anything.
+//! decrypts from the `aesgcm://` link, saving both on the other side (a
+//! forged key refused), progress, cancelling, and files that cannot go (too
+//! large, missing) failing clearly without sending anything.
 
 #![allow(clippy::unwrap_used)]
 
@@ -112,6 +113,7 @@ async fn plain_and_omemo_files_arrive_and_the_server_never_sees_the_encrypted_on
     let link = bob_receives(&mut bob).await;
     let prefix = format!("https://127.0.0.1:{}/", prosody.https_port());
     assert!(link.starts_with(&prefix), "{link}");
+    let plain_path = link[prefix.len()..].to_owned();
     assert!(link.ends_with("/report%202026.pdf") || link.ends_with("/report 2026.pdf"));
     assert_eq!(
         download(&prosody, &link, &files.path().join("plain.out")),
@@ -165,6 +167,55 @@ async fn plain_and_omemo_files_arrive_and_the_server_never_sees_the_encrypted_on
         .unwrap();
     assert!(status.success(), "python could not decrypt the file");
     assert_eq!(std::fs::read(&decrypted).unwrap(), photo_bytes);
+
+    // Bob saves both files from their links.
+    let saved = files.path().join("saved.jpg");
+    let (end, progress) = save(&mut bob, &link, &saved, "s-omemo").await;
+    assert_eq!(
+        end,
+        TransferState::Saved {
+            path: saved.to_string_lossy().into_owned()
+        }
+    );
+    assert_eq!(progress.last(), Some(&(300_016, 300_016)));
+    assert_eq!(std::fs::read(&saved).unwrap(), photo_bytes);
+    let saved_plain = files.path().join("saved.pdf");
+    let plain_link = format!("https://127.0.0.1:{}/{}", prosody.https_port(), plain_path);
+    let (end, _) = save(&mut bob, &plain_link, &saved_plain, "s-plain").await;
+    assert!(matches!(end, TransferState::Saved { .. }), "{end:?}");
+    assert_eq!(std::fs::read(&saved_plain).unwrap(), report_bytes);
+
+    // A link whose key was altered: refused, and no file is left behind.
+    let mut forged = link.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == '0' { '1' } else { '0' });
+    let target = files.path().join("forged.jpg");
+    let (end, _) = save(&mut bob, &forged, &target, "s-forged").await;
+    assert_eq!(
+        end,
+        TransferState::Failed {
+            reason: "the file does not decrypt: the link's key is wrong or the file was altered"
+                .into()
+        }
+    );
+    assert!(!target.exists());
+    assert!(!files.path().join("forged.jpg.part").exists());
+}
+
+async fn save(
+    bob: &mut Profile,
+    url: &str,
+    path: &Path,
+    id: &str,
+) -> (TransferState, Vec<(u64, u64)>) {
+    bob.send(Command::SaveFile {
+        account: BOB.into(),
+        peer: ALICE.into(),
+        url: url.into(),
+        path: path.to_string_lossy().into_owned(),
+        id: id.into(),
+    });
+    transfer_end(bob, id).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

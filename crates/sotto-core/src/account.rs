@@ -22,6 +22,8 @@ mod omemo;
 mod otr;
 mod upload;
 
+pub(crate) use upload::file_link;
+
 pub(crate) use omemo::TRUST_MODE_SETTING as OMEMO_TRUST_MODE;
 mod sync;
 
@@ -61,6 +63,7 @@ pub(crate) fn target_account(command: &Command) -> Option<&str> {
         | Command::SendMessage { account, .. }
         | Command::SendFile { account, .. }
         | Command::CancelTransfer { account, .. }
+        | Command::SaveFile { account, .. }
         | Command::RetryMessage { account, .. }
         | Command::SendChatState { account, .. }
         | Command::SetPresence { account, .. }

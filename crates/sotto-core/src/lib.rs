@@ -34,6 +34,26 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 pub use transports::CoreOptions;
 
+/// A file someone sent, as a message body shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileLink {
+    /// The file's name (the link's last path segment, decoded).
+    pub name: String,
+    /// An `aesgcm://` link: the file is end-to-end encrypted.
+    pub encrypted: bool,
+}
+
+/// Whether a message body is a file link (`aesgcm://` with its key, or one
+/// `https://` URL) that `save_file` can fetch, and the file's name.
+pub fn file_link(body: &str) -> Option<FileLink> {
+    let body = body.trim();
+    if body.contains(char::is_whitespace) {
+        return None;
+    }
+    let link = account::file_link(body)?;
+    Some(link)
+}
+
 /// The front end's end of the core channel.
 #[derive(Debug)]
 pub struct CoreHandle {

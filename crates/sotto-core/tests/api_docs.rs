@@ -32,6 +32,7 @@ const COMMANDS: &[&str] = &[
     "send_message",
     "send_file",
     "cancel_transfer",
+    "save_file",
     "retry_message",
     "send_chat_state",
     "set_presence",

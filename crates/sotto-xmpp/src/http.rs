@@ -2,8 +2,8 @@
 // License, v. 2.0. If a copy of the MPL was not distributed with this
 // file, You can obtain one at http://mozilla.org/MPL/2.0/.
 
-//! The one HTTP request Sotto makes: the PUT of an HTTP File Upload
-//! (XEP-0363) slot.
+//! The two HTTP requests Sotto makes: the PUT of an HTTP File Upload
+//! (XEP-0363) slot, and the GET of a file someone sent.
 //!
 //! It goes through the account's own [`Transport`], so an account that uses
 //! Tor or a proxy uploads through it too, and the host name is resolved
@@ -12,9 +12,10 @@
 //! refused except to `.onion` hosts, whose Tor circuit is already encrypted
 //! end to end: an upload in the clear would show the file to the network.
 //!
-//! Hand-written HTTP/1.1 rather than a client library: one request with a
-//! known length, whose answer is only a status line, and whose bytes must
-//! go through our transport. Cancelling is dropping the future.
+//! Hand-written HTTP/1.1 rather than a client library: one request per
+//! connection, bodies by length (or chunked, for downloads), no redirects,
+//! no cookies, and every byte through our transport. Cancelling is dropping
+//! the future.
 
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
@@ -119,6 +120,25 @@ impl UploadUrl {
         &self.host
     }
 
+    /// The value of the `Host` header.
+    fn host_header(&self) -> String {
+        if self.port == (if self.tls { 443 } else { 80 }) {
+            self.host.clone()
+        } else if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The last segment of the path, percent-decoded where that gives
+    /// UTF-8: the file's name as the uploader gave it.
+    pub fn file_name(&self) -> String {
+        let path = self.target.split('?').next().unwrap_or_default();
+        let last = path.rsplit('/').next().unwrap_or_default();
+        percent_decode(last).unwrap_or_else(|| last.to_owned())
+    }
+
     /// Whether it is an `https://` URL.
     pub fn is_https(&self) -> bool {
         self.tls
@@ -151,6 +171,50 @@ fn parse_port(text: &str) -> Result<u16, HttpError> {
         .ok_or_else(|| HttpError::BadUrl(format!("bad port {text:?}")))
 }
 
+/// Opens the connection to `url`'s host through `transport` (TLS for
+/// https) and runs `exchange` on it.
+async fn connect(
+    transport: &dyn Transport,
+    pin: Option<CertFingerprint>,
+    url: &UploadUrl,
+) -> Result<Box<dyn crate::transport::ByteStream>, HttpError> {
+    let connect_error = |reason: String| HttpError::Connect {
+        host: url.host.clone(),
+        reason,
+    };
+    let target = Target {
+        domain: url.host.clone(),
+        host: Some(url.host.clone()),
+        port: Some(url.port),
+        direct_tls: url.tls,
+    };
+    let raw = transport
+        .connect(&target)
+        .await
+        .map_err(|e| connect_error(e.to_string()))?;
+    if url.tls {
+        let stream = tls::handshake_pin_or_system(raw, &url.host, pin, Some(b"http/1.1"))
+            .await
+            .map_err(|e| connect_error(e.to_string()))?;
+        Ok(Box::new(stream))
+    } else {
+        Ok(raw)
+    }
+}
+
+/// GETs `url` through `transport`, refusing bodies over `max_len` bytes,
+/// calling `progress` with (received, total if known) as data arrives.
+pub async fn get(
+    transport: &dyn Transport,
+    pin: Option<CertFingerprint>,
+    url: &UploadUrl,
+    max_len: u64,
+    progress: &mut (dyn FnMut(u64, Option<u64>) + Send),
+) -> Result<Vec<u8>, HttpError> {
+    let stream = connect(transport, pin, url).await?;
+    fetch(stream, url, max_len, progress).await
+}
+
 /// PUTs `body` to `url` with `headers`, through `transport`, calling
 /// `progress` with the bytes sent so far after every chunk. `pin` is the
 /// account's pinned certificate: accepted besides the system's roots.
@@ -163,29 +227,8 @@ pub async fn put(
     body: &[u8],
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<(), HttpError> {
-    let host = url.host.clone();
-    let target = Target {
-        domain: url.host.clone(),
-        host: Some(url.host.clone()),
-        port: Some(url.port),
-        direct_tls: url.tls,
-    };
-    let connect_error = |reason: String| HttpError::Connect {
-        host: host.clone(),
-        reason,
-    };
-    let raw = transport
-        .connect(&target)
-        .await
-        .map_err(|e| connect_error(e.to_string()))?;
-    if url.tls {
-        let stream = tls::handshake_pin_or_system(raw, &url.host, pin, Some(b"http/1.1"))
-            .await
-            .map_err(|e| connect_error(e.to_string()))?;
-        exchange(stream, url, headers, content_type, body, progress).await
-    } else {
-        exchange(raw, url, headers, content_type, body, progress).await
-    }
+    let stream = connect(transport, pin, url).await?;
+    exchange(stream, url, headers, content_type, body, progress).await
 }
 
 async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
@@ -200,13 +243,7 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         host: url.host.clone(),
         reason: e.to_string(),
     };
-    let host_header = if url.port == (if url.tls { 443 } else { 80 }) {
-        url.host.clone()
-    } else if url.host.contains(':') {
-        format!("[{}]:{}", url.host, url.port)
-    } else {
-        format!("{}:{}", url.host, url.port)
-    };
+    let host_header = url.host_header();
     let mut head = format!(
         "PUT {} HTTP/1.1\r\nHost: {host_header}\r\nContent-Length: {}\r\n\
          Content-Type: {}\r\nConnection: close\r\nUser-Agent: Sotto\r\n",
@@ -247,6 +284,144 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Sends a GET and reads the body: by `Content-Length`, chunked, or to the
+/// end of the connection.
+async fn fetch<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    url: &UploadUrl,
+    max_len: u64,
+    progress: &mut (dyn FnMut(u64, Option<u64>) + Send),
+) -> Result<Vec<u8>, HttpError> {
+    let io = |reason: String| HttpError::Io {
+        host: url.host.clone(),
+        reason,
+    };
+    let head = format!(
+        "GET {} HTTP/1.1\r\nHost: {}\r\nAccept-Encoding: identity\r\n\
+         Connection: close\r\nUser-Agent: Sotto\r\n\r\n",
+        url.target,
+        url.host_header()
+    );
+    stream
+        .write_all(head.as_bytes())
+        .await
+        .map_err(|e| io(e.to_string()))?;
+    stream.flush().await.map_err(|e| io(e.to_string()))?;
+    let head = read_head(&mut stream).await.map_err(io)?;
+    let (status, reason) = parse_status_line(&head).map_err(io)?;
+    if !(200..300).contains(&status) {
+        return Err(HttpError::Status {
+            host: url.host.clone(),
+            status,
+            reason,
+        });
+    }
+    let headers = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    let header = |name: &str| {
+        headers
+            .lines()
+            .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()))
+    };
+    let too_big = || io(format!("the file is larger than {max_len} bytes"));
+    let chunked = header("transfer-encoding:").is_some_and(|v| v.contains("chunked"));
+    let length = header("content-length:").and_then(|v| v.parse::<u64>().ok());
+    if length.is_some_and(|n| n > max_len) {
+        return Err(too_big());
+    }
+    let mut body = Vec::with_capacity(usize::try_from(length.unwrap_or(0)).unwrap_or(0));
+    progress(0, length);
+    if chunked {
+        loop {
+            let line = read_line(&mut stream).await.map_err(io)?;
+            let size = line.split(';').next().unwrap_or_default().trim();
+            let size = u64::from_str_radix(size, 16)
+                .map_err(|_| io("a malformed chunk in the answer".into()))?;
+            if size == 0 {
+                break;
+            }
+            if body.len() as u64 + size > max_len {
+                return Err(too_big());
+            }
+            read_exact_into(&mut stream, &mut body, size)
+                .await
+                .map_err(io)?;
+            progress(body.len() as u64, None);
+            read_line(&mut stream).await.map_err(io)?;
+        }
+        return Ok(body);
+    }
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = stream.read(&mut buf).await.map_err(|e| io(e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&buf[..n]);
+        if body.len() as u64 > length.unwrap_or(max_len) {
+            return Err(too_big());
+        }
+        progress(body.len() as u64, length);
+        if length == Some(body.len() as u64) {
+            break;
+        }
+    }
+    match length {
+        Some(n) if n != body.len() as u64 => Err(io(format!(
+            "the connection ended after {} of {n} bytes",
+            body.len()
+        ))),
+        _ => Ok(body),
+    }
+}
+
+async fn read_line<S: AsyncRead + Unpin>(stream: &mut S) -> Result<String, String> {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while !line.ends_with(b"\n") {
+        if line.len() > 1024 {
+            return Err("a line of the answer is too long".into());
+        }
+        match stream.read(&mut byte).await {
+            Ok(0) => return Err("the connection ended mid-answer".into()),
+            Ok(_) => line.push(byte[0]),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Ok(String::from_utf8_lossy(&line).trim().to_owned())
+}
+
+async fn read_exact_into<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    body: &mut Vec<u8>,
+    n: u64,
+) -> Result<(), String> {
+    let start = body.len();
+    let n = usize::try_from(n).map_err(|_| "a chunk too large".to_owned())?;
+    body.resize(start + n, 0);
+    stream
+        .read_exact(&mut body[start..])
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
 /// Header values come from the server's slot; CR and LF would let it
 /// inject headers of its choosing, so they are dropped.
 fn clean_header_value(value: &str) -> String {
@@ -255,6 +430,11 @@ fn clean_header_value(value: &str) -> String {
 
 /// Reads the answer's head and returns its status code and reason phrase.
 async fn read_status<S: AsyncRead + Unpin>(stream: &mut S) -> Result<(u16, String), String> {
+    parse_status_line(&read_head(stream).await?)
+}
+
+/// Reads the answer's status line and headers, up to the empty line.
+async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Vec<u8>, String> {
     let mut head = Vec::with_capacity(512);
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") && !head.ends_with(b"\n\n") {
@@ -268,7 +448,7 @@ async fn read_status<S: AsyncRead + Unpin>(stream: &mut S) -> Result<(u16, Strin
             Err(e) => return Err(e.to_string()),
         }
     }
-    parse_status_line(&head)
+    Ok(head)
 }
 
 fn parse_status_line(head: &[u8]) -> Result<(u16, String), String> {

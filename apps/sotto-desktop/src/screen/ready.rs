@@ -385,6 +385,12 @@ impl Ready {
                 }
                 Task::none()
             }
+            Message::Conversation(conversation::Message::SaveTo(id, path)) => {
+                if let (Some(path), Some(c)) = (path, &self.conversation) {
+                    c.save_file(&self.core, id, &path, self.transfers.next_id());
+                }
+                Task::none()
+            }
             Message::Conversation(conversation::Message::Transfer(m)) => {
                 match m {
                     transfers::Message::Cancel(id) => {

@@ -5,7 +5,8 @@
 //! Two desktop apps, each on its own profile and real core, chat through a
 //! real Prosody on loopback: certificate prompt and pin, contact request and
 //! accept, a message each way with its delivery state, unread counts, and
-//! a file sent through the server's upload service.
+//! a file sent through the server's upload service and saved on the other
+//! side.
 
 use sotto_core::ConnectionState;
 use sotto_desktop::App;
@@ -180,6 +181,34 @@ async fn two_apps_chat_through_prosody() {
             .is_some_and(|body| body.starts_with("aesgcm://127.0.0.1:") && body.contains(".txt#"))
     })
     .await;
+    assert!(shows(bob.view(), "Encrypted file"));
+
+    // Bob saves it (the save dialog's answer is fed in).
+    let id = bob
+        .ready()
+        .and_then(|r| r.conversation())
+        .and_then(|c| c.timeline().messages().last().map(|m| m.id))
+        .unwrap();
+    let saved = tmp.path().join("saved notes.txt");
+    let _ = bob.update(sotto_desktop::Message::Ready(
+        sotto_desktop::screen::ready::Message::Conversation(conversation::Message::SaveTo(
+            id,
+            Some(saved.clone()),
+        )),
+    ));
+    pump(&mut bob, &mut bob_link, "the file to be saved", |b| {
+        b.ready().is_some_and(|r| {
+            r.transfers()
+                .of(&bob_jid, &alice_jid)
+                .iter()
+                .any(|t| matches!(t.state, sotto_core::TransferState::Saved { .. }))
+        })
+    })
+    .await;
+    assert_eq!(
+        std::fs::read_to_string(&saved).unwrap(),
+        "FileCanary: the minutes of the meeting"
+    );
 
     close(&mut alice, &mut alice_link).await;
     close(&mut bob, &mut bob_link).await;

@@ -10,9 +10,10 @@
 use sotto_core::api::Encryption;
 use sotto_core::{Command, Event, TransferState};
 use sotto_desktop::screen::ready::{Message, conversation};
+use sotto_store::{Direction, MessageState};
 
 use crate::contacts::with_roster;
-use crate::conversation::{BOB, ME, open_bob};
+use crate::conversation::{BOB, ME, open_bob, record};
 
 fn transfer(state: TransferState) -> Event {
     Event::Transfer {
@@ -20,6 +21,7 @@ fn transfer(state: TransferState) -> Event {
         id: "file-1".into(),
         peer: BOB.into(),
         name: "beach.jpg".into(),
+        download: false,
         state,
     }
 }
@@ -90,4 +92,60 @@ fn a_picked_file_is_sent_with_progress_cancel_and_failure() {
         h.ready.transfers().of(ME, BOB).is_empty(),
         "a sent file's link is in the timeline; the row goes"
     );
+}
+
+#[test]
+fn a_received_file_link_shows_as_a_file_and_is_saved() {
+    let mut h = with_roster();
+    open_bob(&mut h);
+    let link = format!(
+        "aesgcm://up.example.org/share/x/b%C3%A9ach.jpg#{}",
+        "0a".repeat(44)
+    );
+    let mut message = record(7, Direction::Incoming, &link, MessageState::Received);
+    message.encryption = sotto_store::Encryption::Omemo;
+    h.events([Event::ConversationSnapshot {
+        account: ME.into(),
+        peer: BOB.into(),
+        messages: vec![message],
+        has_more: false,
+    }]);
+    assert!(h.shows("File: béach.jpg"));
+    assert!(h.shows("Encrypted file"));
+    assert!(!h.shows(&link), "the link (and its key) is not shown");
+
+    h.click("Save…");
+    h.update(Message::Conversation(conversation::Message::SaveTo(
+        7,
+        Some("/home/alice/Downloads/béach.jpg".into()),
+    )));
+    assert_eq!(
+        h.commands.drain(),
+        vec![Command::SaveFile {
+            account: ME.into(),
+            peer: BOB.into(),
+            url: link.clone(),
+            path: "/home/alice/Downloads/béach.jpg".into(),
+            id: "file-1".into(),
+        }]
+    );
+    let saving = |state| Event::Transfer {
+        account: ME.into(),
+        id: "file-1".into(),
+        peer: BOB.into(),
+        name: "béach.jpg".into(),
+        download: true,
+        state,
+    };
+    h.events([saving(TransferState::Uploading {
+        sent: 500,
+        total: 1000,
+    })]);
+    assert!(h.shows("Saving béach.jpg — 50 %"));
+    h.events([saving(TransferState::Saved {
+        path: "/home/alice/Downloads/béach.jpg".into(),
+    })]);
+    assert!(h.shows("Saved béach.jpg to /home/alice/Downloads/béach.jpg"));
+    h.click("Dismiss");
+    assert!(h.ready.transfers().of(ME, BOB).is_empty());
 }

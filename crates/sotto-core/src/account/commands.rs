@@ -34,6 +34,13 @@ impl Account {
                 ..
             } => self.send_file(&to, &path, id, encryption).await,
             Command::CancelTransfer { id, .. } => self.cancel_transfer(&id),
+            Command::SaveFile {
+                peer,
+                url,
+                path,
+                id,
+                ..
+            } => self.save_file(&peer, &url, &path, id),
             Command::OtrStart { jid, .. } => self.otr_start(&jid).await,
             Command::OtrEnd { jid, .. } => self.otr_end(&jid),
             Command::OtrSmp {

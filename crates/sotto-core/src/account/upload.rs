@@ -29,6 +29,7 @@ use super::Account;
 use crate::api::{Event, TransferState};
 use crate::convert;
 
+mod download;
 mod media;
 
 /// The largest file Sotto sends: it is read into memory (and encrypted
@@ -39,11 +40,13 @@ pub(crate) const MAX_FILE: u64 = 512 * 1024 * 1024;
 #[derive(Debug)]
 pub(crate) struct Finished {
     id: String,
-    peer: BareJid,
+    peer: String,
     name: String,
-    /// The message to send: the link.
-    body: String,
-    encryption: Encryption,
+    /// An upload's message (the link), with its encryption; `None` for a
+    /// download.
+    message: Option<(String, Encryption)>,
+    /// A download's file.
+    saved: Option<String>,
     result: Result<(), String>,
 }
 
@@ -53,6 +56,7 @@ struct Running {
     task: AbortHandle,
     peer: String,
     name: String,
+    download: bool,
 }
 
 /// The account's running uploads and its upload service.
@@ -101,13 +105,7 @@ struct Prepared {
 
 impl Account {
     fn transfer(&self, id: &str, peer: &str, name: &str, state: TransferState) {
-        self.emit(Event::Transfer {
-            account: self.jid.clone(),
-            id: id.to_owned(),
-            peer: peer.to_owned(),
-            name: name.to_owned(),
-            state,
-        });
+        self.emit(transfer_event(&self.jid, id, peer, name, false, state));
     }
 
     /// `send_file`: prepares the upload and starts it, or reports why not.
@@ -207,10 +205,10 @@ impl Account {
             .and_then(CertFingerprint::parse);
         let finished = Finished {
             id: id.to_owned(),
-            peer: file.peer.clone(),
+            peer: file.peer.to_string(),
             name: name.clone(),
-            body,
-            encryption: file.encryption,
+            message: Some((body, file.encryption)),
+            saved: None,
             result: Ok(()),
         };
         let task = tokio::spawn(upload(
@@ -233,6 +231,7 @@ impl Account {
                 task: task.abort_handle(),
                 peer: file.peer.to_string(),
                 name: name.clone(),
+                download: false,
             },
         );
         Ok(())
@@ -255,33 +254,74 @@ impl Account {
     /// `cancel_transfer`.
     pub(crate) fn cancel_transfer(&mut self, id: &str) {
         match self.uploads.running.remove(id) {
-            Some(upload) => {
-                upload.task.abort();
-                self.transfer(id, &upload.peer, &upload.name, TransferState::Cancelled);
+            Some(running) => {
+                running.task.abort();
+                self.emit(transfer_event(
+                    &self.jid,
+                    id,
+                    &running.peer,
+                    &running.name,
+                    running.download,
+                    TransferState::Cancelled,
+                ));
             }
             None => self.fail(format!("no transfer {id:?} is running")),
         }
     }
 
-    /// An upload ended: send its link, or report why not.
+    /// A transfer ended: send an upload's link, or report why not.
     pub(crate) async fn upload_finished(&mut self, done: Finished) {
         if self.uploads.running.remove(&done.id).is_none() {
-            // Cancelled after the last byte went out: nothing is sent.
+            // Cancelled after the last byte moved: nothing is sent.
             return;
         }
-        let peer = done.peer.to_string();
-        match done.result {
-            Ok(()) => {
-                let choice = match done.encryption {
+        let download = done.message.is_none();
+        let state = match (done.result, done.message, done.saved) {
+            (Err(reason), _, _) => failed(reason),
+            (Ok(()), Some((body, encryption)), _) => {
+                let choice = match encryption {
                     Encryption::Otr => crate::api::Encryption::Otr,
                     Encryption::Omemo => crate::api::Encryption::Omemo,
                     _ => crate::api::Encryption::Plain,
                 };
-                self.send_message(&peer, done.body, Some(choice)).await;
-                self.transfer(&done.id, &peer, &done.name, TransferState::Sent);
+                self.send_message(&done.peer, body, Some(choice)).await;
+                TransferState::Sent
             }
-            Err(reason) => self.transfer(&done.id, &peer, &done.name, failed(reason)),
-        }
+            (Ok(()), None, saved) => TransferState::Saved {
+                path: saved.unwrap_or_default(),
+            },
+        };
+        self.emit(transfer_event(
+            &self.jid, &done.id, &done.peer, &done.name, download, state,
+        ));
+    }
+}
+
+/// A message body's file link (see [`crate::file_link`]).
+pub(crate) fn file_link(body: &str) -> Option<crate::FileLink> {
+    let link = media::Link::parse(body).ok()?;
+    let name = link.url.file_name();
+    (!name.is_empty()).then(|| crate::FileLink {
+        name,
+        encrypted: link.fragment.is_some(),
+    })
+}
+
+fn transfer_event(
+    account: &str,
+    id: &str,
+    peer: &str,
+    name: &str,
+    download: bool,
+    state: TransferState,
+) -> Event {
+    Event::Transfer {
+        account: account.to_owned(),
+        id: id.to_owned(),
+        peer: peer.to_owned(),
+        name: name.to_owned(),
+        download,
+        state,
     }
 }
 
@@ -316,13 +356,14 @@ async fn upload(
         let percent = (sent * 100).checked_div(total).unwrap_or(100);
         if last_percent != Some(percent) {
             last_percent = Some(percent);
-            let _ = events.send(Event::Transfer {
-                account: account.clone(),
-                id: finished.id.clone(),
-                peer: finished.peer.to_string(),
-                name: finished.name.clone(),
-                state: TransferState::Uploading { sent, total },
-            });
+            let _ = events.send(transfer_event(
+                &account,
+                &finished.id,
+                &finished.peer,
+                &finished.name,
+                false,
+                TransferState::Uploading { sent, total },
+            ));
         }
     };
     let result = http::put(

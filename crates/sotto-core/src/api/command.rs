@@ -106,8 +106,24 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         encryption: Option<Encryption>,
     },
-    /// Stops a running upload; nothing is sent. Answered by a `transfer`
-    /// event with state `cancelled`.
+    /// Saves a file someone sent (a message that is an `https://` or
+    /// `aesgcm://` link) to `path`: downloads it through the account's own
+    /// route and, for `aesgcm://`, decrypts and authenticates it. Progress:
+    /// `transfer` events under `id` with `download` set.
+    SaveFile {
+        /// Bare JID of the account.
+        account: String,
+        /// The contact who sent it (for the front end's grouping).
+        peer: String,
+        /// The link.
+        url: String,
+        /// Where to write the file.
+        path: String,
+        /// The front end's name for this transfer.
+        id: String,
+    },
+    /// Stops a running upload (nothing is sent) or download (nothing is
+    /// written). Answered by a `transfer` event with state `cancelled`.
     CancelTransfer {
         /// Bare JID of the account.
         account: String,

@@ -356,6 +356,9 @@ pub enum Event {
         peer: String,
         /// The file's name.
         name: String,
+        /// A download (`save_file`) rather than an upload.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        download: bool,
         /// Where it stands.
         state: TransferState,
     },
@@ -392,15 +395,21 @@ pub enum Event {
 pub enum TransferState {
     /// Reading (and encrypting) the file, asking the server for a slot.
     Preparing,
-    /// Uploading: `sent` of `total` bytes.
+    /// Uploading or downloading: `sent` of `total` bytes.
     Uploading {
-        /// Bytes sent so far.
+        /// Bytes moved so far.
         sent: u64,
-        /// Bytes to send (with encryption: the file plus 16).
+        /// Bytes to move (with encryption: the file plus 16); 0 when a
+        /// download's size is not known in advance.
         total: u64,
     },
     /// Uploaded; its link went out as a message (a `message_added`).
     Sent,
+    /// Downloaded (and decrypted) and written to `path`.
+    Saved {
+        /// Where the file is now.
+        path: String,
+    },
     /// Nothing was sent.
     Failed {
         /// Why, in words for the user.

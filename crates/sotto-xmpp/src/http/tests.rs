@@ -152,3 +152,72 @@ async fn a_broken_connection_mid_upload_is_an_error() {
     .unwrap_err();
     assert!(matches!(err, HttpError::Io { .. }), "{err:?}");
 }
+
+/// Runs `fetch` against a server that answers `answer` to the request.
+async fn fetched(answer: &'static [u8], max: u64) -> (Result<Vec<u8>, HttpError>, String) {
+    let (client, mut server) = tokio::io::duplex(4096);
+    let server = tokio::spawn(async move {
+        let mut request = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !request.ends_with(b"\r\n\r\n") {
+            let n = server.read(&mut buf).await.unwrap();
+            request.extend_from_slice(&buf[..n]);
+        }
+        server.write_all(answer).await.unwrap();
+        String::from_utf8(request).unwrap()
+    });
+    let result = fetch(
+        client,
+        &url("https://up.example.org/share/a/b%C3%A9ach%20photo.jpg"),
+        max,
+        &mut |_, _| {},
+    )
+    .await;
+    (result, server.await.unwrap())
+}
+
+#[tokio::test]
+async fn a_get_reads_by_length_or_chunks_and_refuses_what_is_too_big_or_short() {
+    let (body, request) = fetched(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 100).await;
+    assert_eq!(body.unwrap(), b"hello");
+    assert!(request.starts_with("GET /share/a/b%C3%A9ach%20photo.jpg HTTP/1.1\r\n"));
+    assert!(request.contains("\r\nHost: up.example.org\r\n"));
+
+    let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2;x=y\r\nlo\r\n0\r\n\r\n";
+    assert_eq!(fetched(chunked, 100).await.0.unwrap(), b"hello");
+    let (to_end, _) = fetched(b"HTTP/1.0 200 OK\r\n\r\nhello", 100).await;
+    assert_eq!(to_end.unwrap(), b"hello");
+
+    let (big, _) = fetched(b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n", 100).await;
+    assert!(
+        big.unwrap_err()
+            .to_string()
+            .contains("larger than 100 bytes")
+    );
+    let (big, _) = fetched(b"HTTP/1.0 200 OK\r\n\r\nhello", 3).await;
+    assert!(big.unwrap_err().to_string().contains("larger than 3 bytes"));
+    let (short, _) = fetched(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhello", 100).await;
+    assert!(
+        short
+            .unwrap_err()
+            .to_string()
+            .contains("after 5 of 9 bytes")
+    );
+    let (gone, _) = fetched(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 100).await;
+    assert!(matches!(gone, Err(HttpError::Status { status: 404, .. })));
+    let (bad, _) = fetched(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        100,
+    )
+    .await;
+    assert!(bad.unwrap_err().to_string().contains("malformed chunk"));
+}
+
+#[test]
+fn a_urls_file_name_is_decoded() {
+    assert_eq!(
+        url("https://up.example.org/share/a/b%C3%A9ach%20photo.jpg?v=1").file_name(),
+        "béach photo.jpg"
+    );
+    assert_eq!(url("https://up.example.org/a/%ZZ").file_name(), "%ZZ");
+}

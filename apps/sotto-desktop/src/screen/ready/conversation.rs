@@ -154,6 +154,11 @@ pub enum Message {
     Picked(Option<std::path::PathBuf>),
     /// Cancel or dismiss a file being sent (handled by the unlocked app).
     Transfer(super::transfers::Message),
+    /// "Save…" on a message that is a file link: ask where.
+    Save(i64),
+    /// The save dialog closed: where to save that message's file, if
+    /// anywhere (handled by the unlocked app).
+    SaveTo(i64, Option<std::path::PathBuf>),
 }
 
 impl Conversation {
@@ -430,7 +435,15 @@ impl Conversation {
                 Task::none()
             }
             Message::Attach => Task::perform(pick_file(), Message::Picked),
-            Message::Picked(_) | Message::Transfer(_) => Task::none(),
+            Message::Save(id) => {
+                let name = self
+                    .message_body(id)
+                    .and_then(sotto_core::file_link)
+                    .map(|link| link.name)
+                    .unwrap_or_default();
+                Task::perform(save_to(name), move |path| Message::SaveTo(id, path))
+            }
+            Message::Picked(_) | Message::Transfer(_) | Message::SaveTo(..) => Task::none(),
         }
     }
 
@@ -508,6 +521,29 @@ impl Conversation {
         )
     }
 
+    /// The body of a loaded message.
+    pub fn message_body(&self, id: i64) -> Option<&str> {
+        self.timeline
+            .messages()
+            .iter()
+            .find(|m| m.id == id)
+            .map(|m| m.body.as_str())
+    }
+
+    /// Saves the file of message `id` (a file link) to `path` under the
+    /// transfer id `transfer`.
+    pub fn save_file(&self, core: &Core, id: i64, path: &std::path::Path, transfer: String) {
+        if let Some(url) = self.message_body(id) {
+            core.send(Command::SaveFile {
+                account: self.account.clone(),
+                peer: self.peer.clone(),
+                url: url.trim().to_owned(),
+                path: path.to_string_lossy().into_owned(),
+                id: transfer,
+            });
+        }
+    }
+
     /// Sends the file at `path` under the transfer id `id`, encrypted as
     /// this conversation's messages are.
     pub fn send_file(&self, core: &Core, path: &std::path::Path, id: String) {
@@ -539,6 +575,16 @@ async fn pick_file() -> Option<std::path::PathBuf> {
     rfd::AsyncFileDialog::new()
         .set_title("Send a file")
         .pick_file()
+        .await
+        .map(|file| file.path().to_path_buf())
+}
+
+/// Asks the OS where to save a received file, suggesting its name.
+async fn save_to(name: String) -> Option<std::path::PathBuf> {
+    rfd::AsyncFileDialog::new()
+        .set_title("Save the file")
+        .set_file_name(name)
+        .save_file()
         .await
         .map(|file| file.path().to_path_buf())
 }

@@ -2,13 +2,14 @@
 // License, v. 2.0. If a copy of the MPL was not distributed with this
 // file, You can obtain one at http://mozilla.org/MPL/2.0/.
 
-//! Files being sent, across conversations: the core's `transfer` events
+//! Files being sent or saved, across conversations: the core's `transfer` events
 //! kept per conversation, so an upload stays visible (and cancellable)
 //! when the user looks at another conversation and comes back.
 //!
-//! A sent file leaves the list (its link is in the timeline now), and so
-//! does a cancelled one; a failed one stays, with the reason, until the
-//! user dismisses it.
+//! Received files being saved are listed the same way. A sent file leaves
+//! the list (its link is in the timeline now), and so does a cancelled one;
+//! a failed one stays, with the reason, and a saved one with where it went,
+//! until the user dismisses it.
 
 use iced::widget::{button, column, progress_bar, row, text};
 use iced::{Alignment, Element, Length};
@@ -27,6 +28,8 @@ pub struct Transfer {
     pub peer: String,
     /// The file's name.
     pub name: String,
+    /// A download (saving a received file).
+    pub download: bool,
     /// Where it stands.
     pub state: TransferState,
 }
@@ -63,6 +66,7 @@ impl Transfers {
                 id,
                 peer,
                 name,
+                download,
                 state,
             } => {
                 let gone = matches!(state, TransferState::Sent | TransferState::Cancelled);
@@ -81,6 +85,7 @@ impl Transfers {
                         account: account.clone(),
                         peer: peer.clone(),
                         name: name.clone(),
+                        download: *download,
                         state: state.clone(),
                     }),
                 }
@@ -128,19 +133,27 @@ fn row_of(t: &Transfer) -> Element<'_, Message> {
     };
     match &t.state {
         TransferState::Preparing => row![
-            text(format!("Preparing {}…", t.name))
-                .size(13)
-                .width(Length::Fill),
+            text(if t.download {
+                format!("Fetching {}…", t.name)
+            } else {
+                format!("Preparing {}…", t.name)
+            })
+            .size(13)
+            .width(Length::Fill),
             cancel(),
         ]
         .align_y(Alignment::Center)
         .into(),
         TransferState::Uploading { sent, total } => {
-            let percent = (sent * 100).checked_div(*total).unwrap_or(100);
+            let percent = (sent * 100).checked_div(*total).unwrap_or(0);
+            let verb = if t.download { "Saving" } else { "Sending" };
+            let label = if *total == 0 {
+                format!("{verb} {} — {} KB", t.name, sent / 1000)
+            } else {
+                format!("{verb} {} — {percent} %", t.name)
+            };
             row![
-                text(format!("Sending {} — {percent} %", t.name))
-                    .size(13)
-                    .width(Length::FillPortion(2)),
+                text(label).size(13).width(Length::FillPortion(2)),
                 progress_bar(0.0..=100.0, percent as f32)
                     .length(Length::FillPortion(3))
                     .girth(6),
@@ -150,8 +163,23 @@ fn row_of(t: &Transfer) -> Element<'_, Message> {
             .align_y(Alignment::Center)
             .into()
         }
+        TransferState::Saved { path } => row![
+            text(format!("Saved {} to {path}", t.name))
+                .size(13)
+                .width(Length::Fill),
+            button(text("Dismiss").size(13))
+                .style(button::text)
+                .on_press(Message::Dismiss(t.id.clone())),
+        ]
+        .align_y(Alignment::Center)
+        .into(),
         TransferState::Failed { reason } => row![
-            widgets::error_text(format!("Could not send {}: {reason}", t.name)).width(Length::Fill),
+            widgets::error_text(format!(
+                "Could not {} {}: {reason}",
+                if t.download { "save" } else { "send" },
+                t.name
+            ))
+            .width(Length::Fill),
             button(text("Dismiss").size(13))
                 .style(button::text)
                 .on_press(Message::Dismiss(t.id.clone())),

@@ -8,9 +8,11 @@
 //! with the scheme `aesgcm://` and the fragment hex(IV) ‖ hex(key). The link
 //! travels only inside the end-to-end encrypted message.
 
+use aes_gcm::aead::consts::U16;
 use aes_gcm::aead::{Aead as _, KeyInit as _};
 use aes_gcm::{Aes256Gcm, Nonce};
 use rand::RngCore as _;
+use sotto_xmpp::http::UploadUrl;
 use zeroize::Zeroizing;
 
 /// Bytes the GCM tag adds to the file.
@@ -44,20 +46,65 @@ pub(crate) fn encrypt(plain: Vec<u8>) -> Result<(Vec<u8>, MediaKey), String> {
     Ok((data, MediaKey { key, iv }))
 }
 
-/// Decrypts a downloaded file given the fragment of its `aesgcm://` link
-/// (88 hex digits: IV then key; 96 for the 16-byte IVs of old senders is
-/// refused, as `Aes256Gcm` takes 12).
-#[cfg(test)]
-pub(crate) fn decrypt(data: &[u8], fragment: &str) -> Result<Vec<u8>, String> {
-    if fragment.len() != 88 {
-        return Err(format!("a fragment of {} hex digits", fragment.len()));
+/// Decrypts and authenticates a downloaded file given the fragment of its
+/// `aesgcm://` link: 88 hex digits (12-byte IV, then the key), or 96 (the
+/// 16-byte IV older Conversations versions sent).
+pub(crate) fn decrypt(data: &[u8], fragment: &str) -> Result<Zeroizing<Vec<u8>>, String> {
+    let bytes =
+        Zeroizing::new(hex::decode(fragment).map_err(|_| "the link's key is not hex".to_owned())?);
+    let wrong = || "the file does not decrypt: the link's key is wrong or the file was altered";
+    let plain = match bytes.len() {
+        44 => {
+            let (iv, key) = bytes.split_at(12);
+            Aes256Gcm::new_from_slice(key)
+                .map_err(|_| wrong())?
+                .decrypt(Nonce::from_slice(iv), data)
+        }
+        48 => {
+            let (iv, key) = bytes.split_at(16);
+            Aes256Gcm16::new_from_slice(key)
+                .map_err(|_| wrong())?
+                .decrypt(aes_gcm::Nonce::<U16>::from_slice(iv), data)
+        }
+        n => return Err(format!("the link's key has {} hex digits, not 88", n * 2)),
+    };
+    plain.map(Zeroizing::new).map_err(|_| wrong().to_owned())
+}
+
+/// AES-256-GCM with the 16-byte IV of older senders.
+type Aes256Gcm16 = aes_gcm::AesGcm<aes_gcm::aes::Aes256, U16>;
+
+/// A file link from a message: where to fetch it and, for `aesgcm://`, the
+/// fragment holding its IV and key.
+pub(crate) struct Link {
+    /// The https URL to fetch.
+    pub(crate) url: UploadUrl,
+    /// hex(IV) ‖ hex(key), for an encrypted file.
+    pub(crate) fragment: Option<Zeroizing<String>>,
+}
+
+impl Link {
+    /// Reads an `aesgcm://` or `https://` link.
+    pub(crate) fn parse(link: &str) -> Result<Self, String> {
+        let link = link.trim();
+        if let Some(rest) = link.strip_prefix("aesgcm://") {
+            let (location, fragment) = rest.split_once('#').ok_or("the aesgcm link has no key")?;
+            let url =
+                UploadUrl::parse(&format!("https://{location}")).map_err(|e| e.to_string())?;
+            return Ok(Self {
+                url,
+                fragment: Some(Zeroizing::new(fragment.to_owned())),
+            });
+        }
+        if link.starts_with("https://") || link.starts_with("http://") {
+            let url = UploadUrl::parse(link).map_err(|e| e.to_string())?;
+            return Ok(Self {
+                url,
+                fragment: None,
+            });
+        }
+        Err("this is not a file link (https:// or aesgcm://)".into())
     }
-    let bytes = hex::decode(fragment).map_err(|e| e.to_string())?;
-    let (iv, key) = bytes.split_at(12);
-    let cipher = Aes256Gcm::new_from_slice(key).map_err(|e| e.to_string())?;
-    cipher
-        .decrypt(Nonce::from_slice(iv), data)
-        .map_err(|_| "the file does not decrypt (wrong key or altered)".to_owned())
 }
 
 /// The `aesgcm://` link of an uploaded encrypted file.
@@ -143,12 +190,86 @@ mod tests {
         assert_eq!(base, "aesgcm://up.example.org/s/abc.jpg");
         assert_eq!(fragment.len(), 88);
         assert_eq!(&fragment[..24], hex::encode(key.iv));
-        assert_eq!(decrypt(&data, fragment).unwrap(), b"hello file");
+        assert_eq!(decrypt(&data, fragment).unwrap().as_slice(), b"hello file");
         let mut altered = data.clone();
         altered[0] ^= 1;
-        assert!(decrypt(&altered, fragment).is_err());
+        assert!(decrypt(&altered, fragment).unwrap_err().contains("altered"));
+        assert!(
+            decrypt(&data, &fragment[..80])
+                .unwrap_err()
+                .contains("80 hex digits")
+        );
+        assert!(
+            decrypt(&data, &"zz".repeat(44))
+                .unwrap_err()
+                .contains("not hex")
+        );
+        let parsed = Link::parse(&link).unwrap();
+        assert_eq!(parsed.url.host(), "up.example.org");
+        assert_eq!(parsed.url.file_name(), "abc.jpg");
+        assert_eq!(
+            parsed.fragment.as_deref().map(String::as_str),
+            Some(fragment)
+        );
+        assert!(
+            Link::parse("https://up.example.org/x.txt")
+                .unwrap()
+                .fragment
+                .is_none()
+        );
+        for bad in [
+            "aesgcm://up.example.org/x",
+            "ftp://x/y",
+            "hello",
+            "http://x.org/f",
+        ] {
+            assert!(Link::parse(bad).is_err(), "{bad}");
+        }
         assert!(aesgcm_link("http://up.example.org/x", false, &key).is_err());
         assert_eq!(format!("{key:?}"), "MediaKey(<redacted>)");
+    }
+
+    #[test]
+    fn message_bodies_that_are_file_links() {
+        let link = crate::file_link(&format!(
+            "aesgcm://up.example.org/s/b%C3%A9ach.jpg#{}",
+            "a".repeat(88)
+        ));
+        assert_eq!(
+            link,
+            Some(crate::FileLink {
+                name: "béach.jpg".into(),
+                encrypted: true
+            })
+        );
+        assert_eq!(
+            crate::file_link(" https://up.example.org/s/report.pdf\n"),
+            Some(crate::FileLink {
+                name: "report.pdf".into(),
+                encrypted: false
+            })
+        );
+        for not in [
+            "see https://up.example.org/s/report.pdf",
+            "https://example.org/",
+            "hello",
+            "aesgcm://up.example.org/s/x.jpg",
+        ] {
+            assert_eq!(crate::file_link(not), None, "{not}");
+        }
+    }
+
+    /// Older Conversations versions used a 16-byte IV (96 hex digits).
+    #[test]
+    fn sixteen_byte_ivs_of_older_senders_decrypt() {
+        let key = [7u8; 32];
+        let iv = [9u8; 16];
+        let data = Aes256Gcm16::new_from_slice(&key)
+            .unwrap()
+            .encrypt(aes_gcm::Nonce::<U16>::from_slice(&iv), b"old".as_slice())
+            .unwrap();
+        let fragment = format!("{}{}", hex::encode(iv), hex::encode(key));
+        assert_eq!(decrypt(&data, &fragment).unwrap().as_slice(), b"old");
     }
 
     #[test]

@@ -392,7 +392,11 @@ fn bubble(
             );
         }
     }
-    let body = container(column![text(&message.body), footer].spacing(4))
+    let content: Element<'_, Message> = match sotto_core::file_link(&message.body) {
+        Some(link) => file_card(message, link),
+        None => text(&message.body).into(),
+    };
+    let body = container(column![content, footer].spacing(4))
         .padding([8, 12])
         .max_width(560)
         .style(move |theme: &Theme| bubble_style(theme, outgoing, focused));
@@ -402,6 +406,33 @@ fn bubble(
         row![body, space::horizontal()]
     };
     line.width(Length::Fill).into()
+}
+
+/// A message that is a file link: its name instead of the link (an
+/// `aesgcm://` link holds the file's key), and "Save…".
+fn file_card(message: &MessageRecord, link: sotto_core::FileLink) -> Element<'_, Message> {
+    let what = if link.encrypted {
+        "Encrypted file"
+    } else {
+        "File (not end-to-end encrypted)"
+    };
+    let mut col = column![
+        text(format!("File: {}", link.name)),
+        text(what).size(12).style(text::secondary),
+    ]
+    .spacing(2);
+    if !link.encrypted {
+        col = col.push(text(&message.body).size(12).style(text::secondary));
+    }
+    row![
+        col,
+        button(text("Save…").size(13))
+            .style(button::secondary)
+            .on_press(Message::Save(message.id)),
+    ]
+    .spacing(12)
+    .align_y(Alignment::Center)
+    .into()
 }
 
 /// The small lock marker on an end-to-end encrypted message (words, not an
