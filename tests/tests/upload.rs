@@ -283,3 +283,72 @@ async fn cancelled_too_large_or_missing_files_send_nothing() {
     });
     assert_eq!(bob_receives(&mut bob).await, "after the files");
 }
+
+/// Files encrypted by an implementation we did not write (Python's
+/// `cryptography`, as Conversations-style senders do it) and uploaded to a
+/// slot with curl: Sotto saves them from their `aesgcm://` links, with the
+/// 12-byte IV of today's clients and the 16-byte IV of older ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_encrypted_elsewhere_are_saved_from_their_links() {
+    let prosody = prosody_with(&[("alice", "alice-pw"), ("bob", "bob-pw")]);
+    let mut bob = Profile::new("bob");
+    bob.login(&prosody, "bob", "bob-pw").await;
+    let uploader = sotto_tests::profile::raw_session(&prosody, "alice", "alice-pw").await;
+    let service = uploader
+        .upload_service()
+        .await
+        .unwrap()
+        .expect("Prosody's upload service");
+    let files = tempfile::tempdir().unwrap();
+
+    for iv_len in [12usize, 16] {
+        let (plain, plain_bytes) = random_file(files.path(), "original.bin", 50_000);
+        let sealed = files.path().join(format!("sealed-{iv_len}.bin"));
+        let script = "import os, sys\n\
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM\n\
+            iv, key = os.urandom(int(sys.argv[1])), AESGCM.generate_key(bit_length=256)\n\
+            data = open(sys.argv[2], 'rb').read()\n\
+            open(sys.argv[3], 'wb').write(AESGCM(key).encrypt(iv, data, None))\n\
+            print((iv + key).hex())\n";
+        let out = Process::new(venv_python().unwrap())
+            .args(["-c", script, &iv_len.to_string()])
+            .arg(&plain)
+            .arg(&sealed)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "python could not encrypt");
+        let fragment = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        assert_eq!(fragment.len(), (iv_len + 32) * 2);
+
+        let slot = uploader
+            .upload_slot(
+                &service,
+                &format!("photo{iv_len}.jpg"),
+                50_016,
+                "image/jpeg",
+            )
+            .await
+            .unwrap();
+        let mut put = Process::new("curl");
+        put.args(["-sS", "--fail", "-X", "PUT", "--cacert"])
+            .arg(prosody.cert_path())
+            .arg("--data-binary")
+            .arg(format!("@{}", sealed.display()));
+        for (name, value) in &slot.put_headers {
+            put.arg("-H").arg(format!("{name}: {value}"));
+        }
+        assert!(
+            put.arg(&slot.put_url).status().unwrap().success(),
+            "curl PUT"
+        );
+
+        let link = format!(
+            "aesgcm://{}#{fragment}",
+            slot.get_url.strip_prefix("https://").unwrap()
+        );
+        let saved = files.path().join(format!("saved-{iv_len}.jpg"));
+        let (end, _) = save(&mut bob, &link, &saved, &format!("s-{iv_len}")).await;
+        assert!(matches!(end, TransferState::Saved { .. }), "{end:?}");
+        assert_eq!(std::fs::read(&saved).unwrap(), plain_bytes);
+    }
+}
