@@ -238,20 +238,27 @@ impl Account {
         }
     }
 
-    pub(crate) async fn send_message(
+    async fn send_message(
         &mut self,
         to: &str,
         body: String,
         choice: Option<crate::api::Encryption>,
     ) {
-        let peer = match convert::parse_contact_jid(to) {
-            Ok(peer) => peer,
-            Err(reason) => return self.fail(reason),
-        };
-        let encryption = match self.choose_encryption(&peer, choice).await {
-            Ok(encryption) => encryption,
-            Err(reason) => return self.fail(reason),
-        };
+        if let Err(reason) = self.queue_message(to, body, choice).await {
+            self.fail(reason);
+        }
+    }
+
+    /// Stores an outgoing message as queued and hands the outbox to the
+    /// stream; `Err` says why it was refused (nothing stored).
+    pub(crate) async fn queue_message(
+        &mut self,
+        to: &str,
+        body: String,
+        choice: Option<crate::api::Encryption>,
+    ) -> Result<(), String> {
+        let peer = convert::parse_contact_jid(to)?;
+        let encryption = self.choose_encryption(&peer, choice).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let new = NewMessage {
             peer: peer.to_string(),
@@ -266,10 +273,12 @@ impl Account {
         };
         if self
             .store_messages(std::slice::from_ref(&new), None)
-            .is_some()
+            .is_none()
         {
-            self.flush_outbox();
+            return Err("the message could not be stored".into());
         }
+        self.flush_outbox();
+        Ok(())
     }
 
     /// The encryption of a message to `peer`: the user's `choice`, else OTR

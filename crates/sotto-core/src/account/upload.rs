@@ -284,8 +284,12 @@ impl Account {
                     Encryption::Omemo => crate::api::Encryption::Omemo,
                     _ => crate::api::Encryption::Plain,
                 };
-                self.send_message(&done.peer, body, Some(choice)).await;
-                TransferState::Sent
+                match self.queue_message(&done.peer, body, Some(choice)).await {
+                    Ok(()) => TransferState::Sent,
+                    Err(reason) => failed(format!(
+                        "the file was uploaded, but its link was not sent: {reason}"
+                    )),
+                }
             }
             (Ok(()), None, saved) => TransferState::Saved {
                 path: saved.unwrap_or_default(),
