@@ -104,6 +104,39 @@ pub enum Command {
         wait: WaitArgs,
     },
 
+    /// Go online, upload a file (XEP-0363) and send its link; encrypted
+    /// (an aesgcm:// link) when the message would be.
+    SendFile {
+        /// Recipient (bare JID).
+        #[arg(value_parser = parse_bare_jid)]
+        to: String,
+        /// The file.
+        path: PathBuf,
+        /// End-to-end encryption, as for `send`.
+        #[arg(long, value_enum)]
+        encryption: Option<EncryptionArg>,
+        /// Send from this account (needed when the profile has several).
+        #[arg(long, value_name = "JID", value_parser = parse_bare_jid)]
+        account: Option<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+
+    /// Save a file someone sent: its https:// or aesgcm:// link (as
+    /// `history` shows it) to PATH, decrypted.
+    Save {
+        /// The link.
+        url: String,
+        /// Where to write the file.
+        path: PathBuf,
+        /// Fetch through this account's route (needed when the profile has
+        /// several).
+        #[arg(long, value_name = "JID", value_parser = parse_bare_jid)]
+        account: Option<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+
     /// Show the stored conversation with a contact, oldest first.
     History {
         /// The other party (bare JID).

@@ -7,6 +7,7 @@
 //! they need the network.
 
 mod account;
+mod file;
 mod omemo;
 mod otr;
 mod profile;
@@ -45,6 +46,19 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             account,
             wait,
         } => send::run(&profile, &to, &text, encryption, account.as_deref(), wait),
+        Command::SendFile {
+            to,
+            path,
+            encryption,
+            account,
+            wait,
+        } => file::send(&profile, &to, &path, encryption, account.as_deref(), wait),
+        Command::Save {
+            url,
+            path,
+            account,
+            wait,
+        } => file::save(&profile, &url, &path, account.as_deref(), wait),
         Command::Fingerprints {
             jid,
             account,

@@ -11,8 +11,10 @@ use sotto_store::{Direction, MessageState};
 
 use crate::exit::{Code, Failure};
 
+mod file;
 mod omemo;
 mod tor;
+pub use file::{FileDone, FileError, FileWaiter};
 pub use omemo::{OmemoAnswer, OmemoError, OmemoWaiter};
 pub use tor::{TorSwitchWaiter, TorWatch};
 

@@ -4,7 +4,7 @@
 
 //! Two CLI profiles chat through a real Prosody, with receipts: certificate
 //! refusal and pinning, `send`, `run` over JSON lines, `history`, `search`,
-//! and no plaintext left in either profile directory.
+//! `send-file` and `save`, and no plaintext left in either profile directory.
 
 #![allow(clippy::unwrap_used)]
 
@@ -268,6 +268,45 @@ fn two_cli_profiles_chat_with_receipts() {
     let found = run(&bob_dir, &["search", "alice", "--json"], "");
     let found: serde_json::Value = serde_json::from_slice(&found.stdout).unwrap();
     assert_eq!(found.as_array().unwrap().len(), 1);
+
+    // `send-file` uploads (encrypted: bob has OMEMO) and sends the link;
+    // `save` on bob's side fetches and decrypts it.
+    let file = dirs.0.join("minutes.txt");
+    std::fs::write(&file, "CliCanary file: the minutes").unwrap();
+    let out = run(
+        &alice_dir,
+        &[
+            "send-file",
+            "bob@localhost",
+            file.to_str().unwrap(),
+            "--timeout",
+            "20",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("sent to bob@localhost"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("uploading minutes.txt: 100 %"));
+    let history = run(&alice_dir, &["history", "bob@localhost", "--json"], "");
+    let history: serde_json::Value = serde_json::from_slice(&history.stdout).unwrap();
+    let link = history.as_array().unwrap().last().unwrap()["body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(link.starts_with("aesgcm://127.0.0.1:"), "{link}");
+    let saved = dirs.1.join("saved minutes.txt");
+    let out = run(
+        &bob_dir,
+        &["save", &link, saved.to_str().unwrap(), "--timeout", "20"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(&saved).unwrap(),
+        "CliCanary file: the minutes"
+    );
+    let out = run(&bob_dir, &["save", "hello", "x"], "");
+    assert_eq!(out.status.code(), Some(2), "not a link");
 
     for dir in [&alice_dir, &bob_dir] {
         let hits = scan_for_plaintext(
