@@ -36,8 +36,8 @@ mod media;
 /// there) before the upload.
 pub(crate) const MAX_FILE: u64 = 512 * 1024 * 1024;
 
-/// An upload that ended, reported to the account task.
-#[derive(Debug)]
+/// A transfer that ended, reported to the account task. Its `Debug` leaves
+/// out the link (an `aesgcm://` link holds the file's key) and the path.
 pub(crate) struct Finished {
     id: String,
     peer: String,
@@ -48,6 +48,16 @@ pub(crate) struct Finished {
     /// A download's file.
     saved: Option<String>,
     result: Result<(), String>,
+}
+
+impl std::fmt::Debug for Finished {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Finished")
+            .field("id", &self.id)
+            .field("download", &self.message.is_none())
+            .field("ok", &self.result.is_ok())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A running upload.
