@@ -77,8 +77,14 @@ async fn first_contact_replies_default_to_omemo_and_nothing_is_plaintext() {
     assert_eq!(got.direction, Direction::Incoming);
     assert_eq!(got.encryption, Stored::Omemo);
     assert_eq!(got.peer, ALICE);
+    assert_eq!(
+        got.sender_device,
+        Some(alice_device),
+        "which device wrote it"
+    );
     let sent = alice.expect_message(first).await;
     assert_eq!(sent.encryption, Stored::Omemo);
+    assert_eq!(sent.sender_device, None, "our own, from this device");
     alice
         .expect("delivery receipt", |e| {
             matches!(e, Event::MessageStateChanged { id, state: MessageState::Delivered, .. } if *id == sent.id)
@@ -97,6 +103,7 @@ async fn first_contact_replies_default_to_omemo_and_nothing_is_plaintext() {
     send(&bob, BOB, ALICE, reply, None);
     let got = alice.expect_message(reply).await;
     assert_eq!(got.encryption, Stored::Omemo);
+    assert_eq!(got.sender_device, Some(bob_device));
     assert_eq!(bob.expect_message(reply).await.encryption, Stored::Omemo);
 
     // The archive holds only ciphertext and the fallback text.

@@ -201,6 +201,7 @@ fn cached_profile(root: &Path, conversations: usize, per: usize) -> PathBuf {
                     MessageState::Received
                 },
                 encryption: Encryption::Plain,
+                sender_device: None,
             });
             if batch.len() == BATCH {
                 store.insert_messages(ACCOUNT, &batch, None).unwrap();

@@ -264,6 +264,7 @@ mod tests {
             stanza_id: None,
             state,
             encryption: Encryption::Plain,
+            sender_device: None,
         }
     }
 

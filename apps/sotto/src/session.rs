@@ -25,8 +25,8 @@ const SETTLE: Duration = Duration::from_millis(500);
 /// What waiting produced.
 #[derive(Debug)]
 pub enum Next {
-    /// An event from the core.
-    Event(Event),
+    /// An event from the core (boxed: a message record makes it large).
+    Event(Box<Event>),
     /// The deadline passed.
     Deadline,
     /// The user pressed Ctrl-C.
@@ -73,7 +73,7 @@ impl Core {
             }
         };
         tokio::select! {
-            event = self.handle.events.recv() => event.map_or(Next::Closed, Next::Event),
+            event = self.handle.events.recv() => event.map_or(Next::Closed, |e| Next::Event(Box::new(e))),
             () = self.interrupt.notified() => Next::Interrupted,
             () = sleep => Next::Deadline,
         }
@@ -116,7 +116,8 @@ impl Core {
             let deadline = Instant::now() + SHUTDOWN_GRACE;
             loop {
                 match self.next(Some(deadline)).await {
-                    Next::Event(Event::Stopped) | Next::Closed => break,
+                    Next::Event(event) if matches!(*event, Event::Stopped) => break,
+                    Next::Closed => break,
                     Next::Event(_) | Next::Interrupted => {}
                     Next::Deadline => {
                         tracing::warn!("the core did not stop in time");

@@ -119,6 +119,7 @@ pub(crate) fn new_message_with(
             (true, _) => MessageState::Sent,
         },
         encryption,
+        sender_device: None,
     })
 }
 

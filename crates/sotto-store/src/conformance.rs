@@ -113,6 +113,7 @@ pub fn incoming(peer: &str, body: &str, timestamp_ms: i64) -> NewMessage {
         stanza_id: None,
         state: MessageState::Received,
         encryption: Encryption::Plain,
+        sender_device: None,
     }
 }
 

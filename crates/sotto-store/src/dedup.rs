@@ -32,6 +32,7 @@ pub(crate) fn record(id: i64, account: &str, msg: NewMessage) -> MessageRecord {
         stanza_id: msg.stanza_id,
         state: msg.state,
         encryption: msg.encryption,
+        sender_device: msg.sender_device,
     }
 }
 

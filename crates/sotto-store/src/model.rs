@@ -136,6 +136,10 @@ pub struct NewMessage {
     pub state: MessageState,
     /// End-to-end encryption used.
     pub encryption: Encryption,
+    /// The OMEMO device it came from: incoming OMEMO messages, and ours
+    /// sent from our other devices. `None` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_device: Option<u32>,
 }
 
 /// A stored message.
@@ -163,6 +167,10 @@ pub struct MessageRecord {
     pub state: MessageState,
     /// End-to-end encryption used.
     pub encryption: Encryption,
+    /// The OMEMO device it came from: incoming OMEMO messages, and ours
+    /// sent from our other devices. `None` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_device: Option<u32>,
 }
 
 /// Outcome of inserting one message.

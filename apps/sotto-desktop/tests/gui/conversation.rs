@@ -29,6 +29,7 @@ pub fn record(id: i64, direction: Direction, body: &str, state: MessageState) ->
         stanza_id: None,
         state,
         encryption: Encryption::Plain,
+        sender_device: None,
     }
 }
 

@@ -427,3 +427,41 @@ async fn the_trust_mode_is_the_cores_and_survives_a_restart() {
     assert_eq!(mode(&app), Some(OmemoTrustMode::Manual));
     close(&mut app, &mut link).await;
 }
+
+/// Each encrypted message says which of the contact's keys sent it and how
+/// far that key is trusted; a device the app has not listed is named by id.
+#[test]
+fn encrypted_messages_show_the_sending_key_and_its_trust() {
+    use sotto_store::{Direction, Encryption as Stored, MessageState};
+
+    let mut h = bob();
+    h.events([fingerprints(BOB, bobs_devices(OmemoTrust::Verified))]);
+    let from = |id: i64, device: u32, body: &str| {
+        let mut m =
+            crate::conversation::record(id, Direction::Incoming, body, MessageState::Received);
+        m.peer = BOB.into();
+        m.encryption = Stored::Omemo;
+        m.sender_device = Some(device);
+        m
+    };
+    h.events([Event::ConversationSnapshot {
+        account: ME.into(),
+        peer: BOB.into(),
+        messages: vec![
+            from(1, 987_654_321, "from the phone"),
+            from(2, 424_242, "from the laptop"),
+            from(3, 77, "from a device nobody listed"),
+        ],
+        has_more: false,
+    }]);
+    let phone_key = format!("key {}", PHONE_FP.split(' ').next().unwrap());
+    let laptop_key = format!("key {}", LAPTOP_FP.split(' ').next().unwrap());
+    assert!(h.shows(&phone_key));
+    assert!(h.shows("Verified"));
+    assert!(h.shows(&laptop_key));
+    assert!(h.shows("device 77"));
+
+    // Distrusting the phone shows on its messages at once.
+    h.events([fingerprints(BOB, bobs_devices(OmemoTrust::Distrusted))]);
+    assert!(h.shows("Not trusted"));
+}

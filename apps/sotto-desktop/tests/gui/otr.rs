@@ -36,6 +36,7 @@ fn record(id: i64, body: &str, encryption: Encryption) -> MessageRecord {
         stanza_id: None,
         state: MessageState::Received,
         encryption,
+        sender_device: None,
     }
 }
 

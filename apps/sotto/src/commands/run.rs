@@ -34,7 +34,7 @@ async fn bridge(store: SqlStore, options: sotto_core::CoreOptions) -> anyhow::Re
         tokio::select! {
             next = core.next(None) => match next {
                 Next::Event(event) => {
-                    let stopped = matches!(event, Event::Stopped);
+                    let stopped = matches!(*event, Event::Stopped);
                     if stdout_error.is_none()
                         && let Err(e) = write_event(&mut stdout, &event).await
                     {

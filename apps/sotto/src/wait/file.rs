@@ -219,6 +219,7 @@ mod tests {
                 stanza_id: None,
                 state,
                 encryption: Encryption::Omemo,
+                sender_device: None,
             },
         }
     }

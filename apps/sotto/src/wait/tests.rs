@@ -186,6 +186,7 @@ fn added(id: i64, to: &str, body: &str, state: MessageState) -> Event {
             stanza_id: None,
             state,
             encryption: Encryption::Plain,
+            sender_device: None,
         },
     }
 }

@@ -270,6 +270,7 @@ impl Account {
             stanza_id: None,
             state: MessageState::Queued,
             encryption,
+            sender_device: None,
         };
         if self
             .store_messages(std::slice::from_ref(&new), None)

@@ -36,10 +36,17 @@ pub fn insert_and_read_back<S: Store>(store: &S) {
     assert_eq!(a.stanza_id, None);
     assert_eq!(a.state, MessageState::Queued);
     assert_eq!(a.encryption, Encryption::Plain);
+    assert_eq!(a.sender_device, None);
     let b = insert_new(store, ALICE, incoming(BOB, "", -5));
     assert!(b.id > a.id);
+    // The OMEMO device an encrypted message came from is kept.
+    let mut omemo = incoming(BOB, "from a device", 1_700_000_000_500);
+    omemo.encryption = Encryption::Omemo;
+    omemo.sender_device = Some(4_000_000_001);
+    let c = insert_new(store, ALICE, omemo);
+    assert_eq!(c.sender_device, Some(4_000_000_001));
     // The timeline is ordered by time: the (odd) negative stamp comes first.
-    assert_eq!(store.history(ALICE, BOB, None, 10).unwrap(), vec![b, a]);
+    assert_eq!(store.history(ALICE, BOB, None, 10).unwrap(), vec![b, a, c]);
 }
 
 pub fn dedup_by_stanza_id<S: Store>(store: &S) {

@@ -14,7 +14,8 @@ use crate::{Inserted, MessageRecord, MessageState, NewMessage, Result, StoreErro
 
 /// Columns of a [`MessageRecord`], for a query that names `messages` as `m`.
 const COLS: &str = "m.id, m.account, m.peer, m.direction, m.body, m.timestamp_ms, \
-                    m.message_id, m.origin_id, m.stanza_id, m.state, m.encryption";
+                    m.message_id, m.origin_id, m.stanza_id, m.state, m.encryption, \
+                    m.sender_device";
 
 struct RawMessage {
     id: i64,
@@ -28,6 +29,7 @@ struct RawMessage {
     stanza_id: Option<String>,
     state: String,
     encryption: String,
+    sender_device: Option<u32>,
 }
 
 impl RawMessage {
@@ -44,6 +46,7 @@ impl RawMessage {
             stanza_id: self.stanza_id,
             state: codec::parse_state(&self.state)?,
             encryption: codec::parse_encryption(&self.encryption)?,
+            sender_device: self.sender_device,
         })
     }
 }
@@ -70,6 +73,7 @@ fn query(
                 stanza_id: r.get(8)?,
                 state: r.get(9)?,
                 encryption: r.get(10)?,
+                sender_device: r.get(11)?,
             })
         })
         .ctx(context)?
@@ -120,8 +124,8 @@ fn insert_one(conn: &Connection, account: &str, msg: NewMessage) -> Result<Inser
     }
     conn.execute(
         "INSERT INTO messages (account, peer, direction, body, timestamp_ms, message_id,
-             origin_id, stanza_id, state, encryption)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             origin_id, stanza_id, state, encryption, sender_device)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             account,
             msg.peer,
@@ -133,6 +137,7 @@ fn insert_one(conn: &Connection, account: &str, msg: NewMessage) -> Result<Inser
             msg.stanza_id,
             codec::state(msg.state),
             codec::encryption(msg.encryption),
+            msg.sender_device,
         ],
     )
     .ctx("storing a message")?;

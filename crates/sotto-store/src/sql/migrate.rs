@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_init.sql"),
     include_str!("../../migrations/0002_otr.sql"),
     include_str!("../../migrations/0003_omemo.sql"),
+    include_str!("../../migrations/0004_sender_device.sql"),
 ];
 
 /// The schema version this build writes.

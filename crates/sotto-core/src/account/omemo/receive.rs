@@ -179,8 +179,12 @@ impl Account {
                 Err(_) => return self.omemo_corrupt(message, &peer.to_string(), &sender),
             },
         };
-        let new =
-            text.and_then(|body| convert::new_message_with(&own, message, body, Encryption::Omemo));
+        let new = text
+            .and_then(|body| convert::new_message_with(&own, message, body, Encryption::Omemo))
+            .map(|new| NewMessage {
+                sender_device: Some(sender.device_id),
+                ..new
+            });
         let msgs: Vec<NewMessage> = new.iter().cloned().collect();
         let saved = self.omemo.store.save_sessions_with_messages(
             ns,
@@ -276,7 +280,8 @@ impl Account {
         });
         let Some(own) = self.own_bare() else { return };
         let note = format!("[This OMEMO message could not be decrypted: {reason}.]");
-        if let Some(new) = convert::new_message_with(&own, message, note, Encryption::Omemo) {
+        if let Some(mut new) = convert::new_message_with(&own, message, note, Encryption::Omemo) {
+            new.sender_device = Some(device_id);
             self.store_messages(std::slice::from_ref(&new), None);
         }
     }

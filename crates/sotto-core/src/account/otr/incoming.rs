@@ -121,6 +121,7 @@ impl Account {
             } else {
                 Stored::Plain
             },
+            sender_device: None,
         };
         if self
             .store_messages(std::slice::from_ref(&new), None)

@@ -20,6 +20,7 @@ use crate::clock::Clock;
 use crate::screen::ready::e2e::Keys;
 use crate::screen::ready::transfers::{self, Transfer};
 use crate::widgets;
+use sotto_core::OmemoTrust;
 
 /// The rename field's widget id.
 pub const RENAME: &str = "conversation-rename";
@@ -57,7 +58,7 @@ pub fn view<'a>(
         otr,
         omemo,
         jump_status(c),
-        list(c, clock),
+        list(c, &keys, clock),
         container(column![transfers::view(transfers).map(Message::Transfer), composer].spacing(8))
             .padding(12),
     ]
@@ -229,7 +230,7 @@ fn jump_status(c: &Conversation) -> Element<'_, Message> {
     .into()
 }
 
-fn list<'a>(c: &'a Conversation, clock: &Clock) -> Element<'a, Message> {
+fn list<'a>(c: &'a Conversation, keys: &Keys<'_>, clock: &Clock) -> Element<'a, Message> {
     if !c.loaded {
         return container(text("Loading messages…").style(text::secondary))
             .center(Length::Fill)
@@ -288,7 +289,8 @@ fn list<'a>(c: &'a Conversation, clock: &Clock) -> Element<'a, Message> {
         if c.marker == Some(message.id) {
             items = items.push(new_messages_line());
         }
-        items = items.push(bubble(message, when, c.focus == Some(message.id)));
+        let sender = sender_device(message, keys);
+        items = items.push(bubble(message, when, c.focus == Some(message.id), sender));
     }
     let mut stack = column![
         scrollable(items)
@@ -365,6 +367,7 @@ fn bubble(
     message: &MessageRecord,
     when: Option<DateTime<FixedOffset>>,
     focused: bool,
+    sender: Option<(String, Option<OmemoTrust>)>,
 ) -> Element<'_, Message> {
     let outgoing = message.direction == Direction::Outgoing;
     let time = when
@@ -375,6 +378,17 @@ fn bubble(
         .align_y(Alignment::Center);
     if let Some(marker) = encryption_marker(message.encryption) {
         footer = footer.push(text(marker).size(11).style(text::secondary));
+    }
+    if let Some((device, trust)) = sender {
+        footer = footer.push(text(device).size(11).style(text::secondary));
+        if let Some(trust) = trust {
+            let label = text(omemo_view::trust_label(trust)).size(11);
+            footer = footer.push(match trust {
+                OmemoTrust::Verified => label.style(text::success),
+                OmemoTrust::Distrusted => label.style(text::danger),
+                _ => label.style(text::secondary),
+            });
+        }
     }
     if outgoing {
         let label = state_label(message.state);
@@ -433,6 +447,33 @@ fn file_card(message: &MessageRecord, link: sotto_core::FileLink) -> Element<'_,
     .spacing(12)
     .align_y(Alignment::Center)
     .into()
+}
+
+/// Which OMEMO device sent `message` and how far it is trusted, as far as
+/// the app knows the devices: the key's first digits ("key 3f2a9c1e"), or
+/// the device id when the key is not listed.
+pub fn sender_device(
+    message: &MessageRecord,
+    keys: &Keys<'_>,
+) -> Option<(String, Option<OmemoTrust>)> {
+    let id = message.sender_device?;
+    let listed = match message.direction {
+        Direction::Incoming => keys.contact,
+        Direction::Outgoing => keys.own_others,
+    };
+    let known = listed
+        .and_then(|devices| devices.iter().find(|d| d.device_id == id))
+        .filter(|d| !d.fingerprint.is_empty());
+    Some(match known {
+        Some(d) => (
+            format!(
+                "key {}",
+                d.fingerprint.split(' ').next().unwrap_or(&d.fingerprint)
+            ),
+            Some(d.trust),
+        ),
+        None => (format!("device {id}"), None),
+    })
 }
 
 /// The small lock marker on an end-to-end encrypted message (words, not an

@@ -162,6 +162,7 @@ mod tests {
             stanza_id: None,
             state: MessageState::Received,
             encryption: Encryption::Plain,
+            sender_device: None,
         }
     }
 

@@ -235,6 +235,7 @@ mod tests {
             stanza_id: None,
             state: MessageState::Received,
             encryption: Encryption::Plain,
+            sender_device: None,
         }
     }
 
