@@ -65,6 +65,34 @@ mod tests {
         assert_eq!(v, LATEST);
     }
 
+    /// A profile written by the previous schema keeps its messages; they
+    /// have no sending device.
+    #[test]
+    fn a_version_3_profile_is_upgraded_with_its_messages() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 3;
+             INSERT INTO accounts (jid, settings, password) VALUES ('a@x.org', '{}', 'pw');
+             INSERT INTO messages (account, peer, direction, body, timestamp_ms, state, encryption)
+             VALUES ('a@x.org', 'b@x.org', 'incoming', 'old', 1, 'received', 'omemo');",
+        )
+        .unwrap();
+        run(&mut conn).unwrap();
+        let (body, device): (String, Option<u32>) = conn
+            .query_row("SELECT body, sender_device FROM messages", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((body.as_str(), device), ("old", None));
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 4);
+    }
+
     #[test]
     fn newer_schema_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();
