@@ -330,6 +330,43 @@ async fn tor_suite() {
         "the trace saw the relay connections at all"
     );
 
+    // A file goes up through Tor too: the upload's HTTPS connection is one
+    // more stream over the relays, never a direct connection to Prosody.
+    let file = scratch.join("tor-file.txt");
+    std::fs::write(&file, "TorFileCanary uploaded through tor").unwrap();
+    let (out, trace) = tokio::task::block_in_place(|| {
+        traced_cli(
+            &erin_dir,
+            &scratch.join("upload.trace"),
+            &[
+                "--tor-network",
+                &net_arg,
+                "send-file",
+                "alice@localhost",
+                file.to_str().unwrap(),
+                "--encryption",
+                "none",
+                "--timeout",
+                "90",
+            ],
+        )
+    });
+    assert_eq!(out.status.code(), Some(0), "erin sends a file through Tor");
+    let found = leaks(&trace, &allowed);
+    assert!(
+        found.is_empty(),
+        "the upload left Tor:\n{}",
+        found.join("\n")
+    );
+    assert!(
+        !sotto_tests::scan_for_plaintext(
+            &prosody.data_dir(),
+            &[b"TorFileCanary uploaded through tor"]
+        )
+        .is_empty(),
+        "the file reached the server"
+    );
+
     // The detector does see a direct connection: the same login without Tor.
     let (out, trace) = tokio::task::block_in_place(|| {
         traced_cli(
