@@ -207,7 +207,12 @@ impl Protection {
                 .id(id)
                 .secure(true)
                 .padding(8);
-            if self.busy { field } else { field.on_input(on) }
+            // Enter changes the passphrase, as the first button does.
+            if self.busy {
+                field
+            } else {
+                field.on_input(on).on_submit(Message::UsePassphrase)
+            }
         };
         let idle = |m: Message| (!self.busy).then_some(m);
         let mut col = column![text("Profile protection").size(16)].spacing(10);
