@@ -22,9 +22,11 @@ use std::time::Duration;
 use sotto_core::api::OmemoTrust;
 use sotto_store::{AccountStore as _, SettingsStore as _, SqlStore};
 
-use crate::cli::{Cli, Command};
-use crate::exit::{Code, fail};
+use crate::cli::{Cli, Command, WaitArgs};
+use crate::exit::{Code, Failure, fail};
 use crate::profile::Profile;
+use crate::session::Core;
+use crate::wait::ConnectWaiter;
 
 /// Runs the parsed command line.
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
@@ -88,6 +90,42 @@ fn block_on<T>(future: impl Future<Output = anyhow::Result<T>>) -> anyhow::Resul
     let result = runtime.block_on(future);
     runtime.shutdown_timeout(Duration::from_millis(200));
     result
+}
+
+/// The core's name for the `--encryption` choice.
+fn core_encryption(choice: crate::cli::EncryptionArg) -> sotto_core::Encryption {
+    match choice {
+        crate::cli::EncryptionArg::Omemo => sotto_core::Encryption::Omemo,
+        crate::cli::EncryptionArg::Otr => sotto_core::Encryption::Otr,
+        crate::cli::EncryptionArg::None => sotto_core::Encryption::Plain,
+    }
+}
+
+/// Starts the core on `store`, waits until `account` is online (a failure
+/// to get there ends the command, with `not_done` added to its message),
+/// runs `then` with the core, and shuts the core down whatever happened.
+fn online_then<T>(
+    profile: &Profile,
+    store: SqlStore,
+    account: &str,
+    wait: WaitArgs,
+    not_done: &str,
+    then: impl AsyncFnOnce(&mut Core) -> anyhow::Result<Result<T, Failure>>,
+) -> anyhow::Result<Result<T, Failure>> {
+    let via_tor = goes_through_tor(&store, account)?;
+    block_on(async {
+        let mut core = Core::start(store, profile.core_options());
+        let result = async {
+            let mut online = ConnectWaiter::new(account).through_tor(via_tor);
+            if let Err(e) = core.wait_for(wait.duration(), &mut online).await? {
+                return Ok(Err(e.into_failure(account, not_done)));
+            }
+            then(&mut core).await
+        }
+        .await;
+        core.shutdown().await;
+        result
+    })
 }
 
 /// The account a command acts for: `--account` if given (it must exist),

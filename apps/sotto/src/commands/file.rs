@@ -9,16 +9,16 @@
 
 use std::path::Path;
 
-use sotto_core::{Command, Encryption};
+use sotto_core::Command;
 use sotto_store::MessageState;
 
-use super::{block_on, choose_account, goes_through_tor};
+use super::{choose_account, core_encryption, online_then};
 use crate::cli::{EncryptionArg, WaitArgs};
 use crate::exit::{Code, Failure, fail};
 use crate::output::emit;
 use crate::profile::Profile;
 use crate::session::Core;
-use crate::wait::{ConnectWaiter, FileDone, FileError, FileWaiter};
+use crate::wait::{FileDone, FileError, FileWaiter};
 
 /// The transfer's name in the core (one per process).
 const ID: &str = "cli";
@@ -43,11 +43,7 @@ pub fn send(
         to: to.to_owned(),
         path: path.to_string_lossy().into_owned(),
         id: ID.into(),
-        encryption: encryption.map(|e| match e {
-            EncryptionArg::Omemo => Encryption::Omemo,
-            EncryptionArg::Otr => Encryption::Otr,
-            EncryptionArg::None => Encryption::Plain,
-        }),
+        encryption: encryption.map(core_encryption),
     };
     match transfer(profile, account, wait, command, |a| {
         FileWaiter::upload(a, ID, to)
@@ -96,29 +92,20 @@ fn transfer(
 ) -> anyhow::Result<FileDone> {
     let store = profile.open()?;
     let account = choose_account(&store, account)?;
-    let via_tor = goes_through_tor(&store, &account)?;
-    let outcome = block_on(async {
-        let mut core = Core::start(store, profile.core_options());
-        let result: anyhow::Result<Result<FileDone, Failure>> = async {
-            if let Err(e) = core
-                .wait_for(
-                    wait.duration(),
-                    &mut ConnectWaiter::new(&account).through_tor(via_tor),
-                )
-                .await?
-            {
-                return Ok(Err(e.into_failure(&account, "Nothing was sent.")));
-            }
+    let outcome = online_then(
+        profile,
+        store,
+        &account,
+        wait,
+        "Nothing was sent.",
+        async |core: &mut Core| {
             core.send(command(&account))?;
             let result = core
                 .wait_for(wait.duration(), &mut waiter(&account))
                 .await?;
             Ok(result.map_err(failure))
-        }
-        .await;
-        core.shutdown().await;
-        result
-    })?;
+        },
+    )?;
     outcome.map_err(Into::into)
 }
 

@@ -11,13 +11,13 @@
 use sotto_core::Command;
 use sotto_core::api::OmemoTrust;
 
-use super::{block_on, choose_account, goes_through_tor};
+use super::{choose_account, online_then};
 use crate::cli::{OmemoTrustArgs, WaitArgs};
 use crate::exit::{Code, Failure, fail};
 use crate::output::{self, emit, omemo as render};
 use crate::profile::Profile;
 use crate::session::Core;
-use crate::wait::{ConnectWaiter, OmemoAnswer, OmemoWaiter};
+use crate::wait::{OmemoAnswer, OmemoWaiter};
 
 /// Goes online with `account`, sends `command`, and waits for the core's
 /// `omemo_fingerprints` answer (about `jid` when given).
@@ -30,20 +30,14 @@ fn ask(
 ) -> anyhow::Result<(String, OmemoAnswer)> {
     let store = profile.open()?;
     let account = choose_account(&store, account)?;
-    let via_tor = goes_through_tor(&store, &account)?;
     let command = command(account.clone());
-    let outcome: anyhow::Result<Result<OmemoAnswer, Failure>> = block_on(async {
-        let mut core = Core::start(store, profile.core_options());
-        let result: anyhow::Result<Result<OmemoAnswer, Failure>> = async {
-            if let Err(e) = core
-                .wait_for(
-                    wait.duration(),
-                    &mut ConnectWaiter::new(&account).through_tor(via_tor),
-                )
-                .await?
-            {
-                return Ok(Err(e.into_failure(&account, "")));
-            }
+    let outcome = online_then(
+        profile,
+        store,
+        &account,
+        wait,
+        "",
+        async |core: &mut Core| {
             core.send(command)?;
             let mut waiter = OmemoWaiter::new(&account, jid);
             let answer = core.wait_for(wait.duration(), &mut waiter).await?;
@@ -54,11 +48,8 @@ fn ask(
                 },
                 message: e.message(&account),
             }))
-        }
-        .await;
-        core.shutdown().await;
-        result
-    });
+        },
+    );
     match outcome? {
         Ok(answer) => Ok((account, answer)),
         Err(failure) => Err(failure.into()),

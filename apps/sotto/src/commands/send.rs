@@ -4,16 +4,16 @@
 
 //! `sotto send TO TEXT`: go online, send, wait until the server has it.
 
-use sotto_core::{Command, Encryption};
+use sotto_core::Command;
 use sotto_store::MessageState;
 
-use super::{block_on, choose_account, goes_through_tor};
+use super::{choose_account, core_encryption, online_then};
 use crate::cli::{EncryptionArg, WaitArgs};
 use crate::exit::{Code, Failure, fail};
 use crate::output::emit;
 use crate::profile::Profile;
 use crate::session::Core;
-use crate::wait::{ConnectWaiter, SendError, SendWaiter};
+use crate::wait::{SendError, SendWaiter};
 
 /// Sends one message and waits for the server's acknowledgement (or the
 /// peer's receipt). Only once the account is online is the message handed
@@ -31,31 +31,20 @@ pub fn run(
     }
     let store = profile.open()?;
     let account = choose_account(&store, account)?;
-    let via_tor = goes_through_tor(&store, &account)?;
-    let command = Command::SendMessage {
-        account: account.clone(),
-        to: to.to_owned(),
-        body: text.to_owned(),
-        // Absent: the core's choice (OMEMO when the contact has devices).
-        encryption: encryption.map(|e| match e {
-            EncryptionArg::Omemo => Encryption::Omemo,
-            EncryptionArg::Otr => Encryption::Otr,
-            EncryptionArg::None => Encryption::Plain,
-        }),
-    };
-    let outcome = block_on(async {
-        let mut core = Core::start(store, profile.core_options());
-        let result: anyhow::Result<Result<MessageState, Failure>> = async {
-            if let Err(e) = core
-                .wait_for(
-                    wait.duration(),
-                    &mut ConnectWaiter::new(&account).through_tor(via_tor),
-                )
-                .await?
-            {
-                return Ok(Err(e.into_failure(&account, "Nothing was sent.")));
-            }
-            core.send(command)?;
+    let outcome = online_then(
+        profile,
+        store,
+        &account,
+        wait,
+        "Nothing was sent.",
+        async |core: &mut Core| {
+            core.send(Command::SendMessage {
+                account: account.clone(),
+                to: to.to_owned(),
+                body: text.to_owned(),
+                // Absent: the core's choice (OMEMO when the contact has devices).
+                encryption: encryption.map(core_encryption),
+            })?;
             let mut waiter = SendWaiter::new(&account, to, text);
             let result = core.wait_for(wait.duration(), &mut waiter).await?;
             if encryption == Some(EncryptionArg::Otr) {
@@ -67,11 +56,8 @@ pub fn run(
                 tokio::time::sleep(std::time::Duration::from_millis(300)).await;
             }
             Ok(result.map_err(|e| send_failure(e, to)))
-        }
-        .await;
-        core.shutdown().await;
-        result
-    })?;
+        },
+    )?;
     match outcome {
         Ok(MessageState::Delivered) => emit(&format!("delivered to {to}\n")),
         Ok(_) => emit(&format!("sent to {to} (the server has it)\n")),

@@ -207,12 +207,7 @@ impl Account {
             .transport
             .clone()
             .ok_or("the account has no route to the network")?;
-        let pin = self
-            .record
-            .settings
-            .pinned_cert_sha256
-            .as_deref()
-            .and_then(CertFingerprint::parse);
+        let pin = self.pinned_certificate();
         let finished = Finished {
             id: id.to_owned(),
             peer: file.peer.to_string(),
@@ -245,6 +240,16 @@ impl Account {
             },
         );
         Ok(())
+    }
+
+    /// The certificate pinned for the account: upload hosts may present it
+    /// (besides any the system trusts).
+    fn pinned_certificate(&self) -> Option<CertFingerprint> {
+        self.record
+            .settings
+            .pinned_cert_sha256
+            .as_deref()
+            .and_then(CertFingerprint::parse)
     }
 
     /// The server's upload service (looked up once per session).

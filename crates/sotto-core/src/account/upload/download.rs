@@ -37,12 +37,7 @@ impl Account {
             return self.emit(report(failed("the account has no route to the network")));
         };
         self.emit(report(TransferState::Preparing));
-        let pin = self
-            .record
-            .settings
-            .pinned_cert_sha256
-            .as_deref()
-            .and_then(CertFingerprint::parse);
+        let pin = self.pinned_certificate();
         let finished = Finished {
             id: id.clone(),
             peer: peer.to_owned(),
