@@ -228,6 +228,19 @@ impl App {
                 }
             }
             window::Event::CloseRequested => return self.close(),
+            window::Event::FileDropped(path) => {
+                // A file dropped on the window goes to the open conversation,
+                // as if picked with "Attach".
+                if let Screen::Ready(ready) = &mut self.screen
+                    && ready.pane() == ready::Pane::Chat
+                    && ready.conversation().is_some()
+                {
+                    let picked = ready::Message::Conversation(
+                        ready::conversation::Message::Picked(Some(path)),
+                    );
+                    return ready.update(picked, &mut self.prefs).map(Message::Ready);
+                }
+            }
             _ => {}
         }
         Task::none()
@@ -323,7 +336,8 @@ pub fn on_runtime_event(
             e @ (window::Event::Resized(_)
             | window::Event::Focused
             | window::Event::Unfocused
-            | window::Event::CloseRequested),
+            | window::Event::CloseRequested
+            | window::Event::FileDropped(_)),
         ) => Some(Message::Window(id, e)),
         iced::Event::Keyboard(keyboard::Event::KeyPressed { key, modifiers, .. })
             if modifiers.command() && key.as_ref() == Key::Character("k") =>

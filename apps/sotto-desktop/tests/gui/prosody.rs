@@ -157,14 +157,13 @@ async fn two_apps_chat_through_prosody() {
     .await;
     assert!(shows(alice.view(), "Hi Alice"));
 
-    // Alice sends a file (the OS dialog's answer is fed in): both have
-    // OMEMO, so it goes encrypted and Bob gets an aesgcm:// link.
+    // Alice drops a file on the window: both have OMEMO, so it goes
+    // encrypted and Bob gets an aesgcm:// link.
     let file = tmp.path().join("notes.txt");
     std::fs::write(&file, "FileCanary: the minutes of the meeting").unwrap();
-    let _ = alice.update(sotto_desktop::Message::Ready(
-        sotto_desktop::screen::ready::Message::Conversation(conversation::Message::Picked(Some(
-            file,
-        ))),
+    let _ = alice.update(sotto_desktop::Message::Window(
+        iced::window::Id::unique(),
+        iced::window::Event::FileDropped(file),
     ));
     pump(&mut alice, &mut alice_link, "the upload to finish", |a| {
         a.ready().is_some_and(|r| {
