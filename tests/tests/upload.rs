@@ -114,6 +114,12 @@ async fn plain_and_omemo_files_arrive_and_the_server_never_sees_the_encrypted_on
     let prefix = format!("https://127.0.0.1:{}/", prosody.https_port());
     assert!(link.starts_with(&prefix), "{link}");
     let plain_path = link[prefix.len()..].to_owned();
+    // It went out with out-of-band data (XEP-0066) for other clients: the
+    // server's archive of the message holds the element.
+    assert!(
+        !scan_for_plaintext(&prosody.data_dir(), &[b"jabber:x:oob"]).is_empty(),
+        "the plain file's message carries <x xmlns='jabber:x:oob'>"
+    );
     assert!(link.ends_with("/report%202026.pdf") || link.ends_with("/report 2026.pdf"));
     assert_eq!(
         download(&prosody, &link, &files.path().join("plain.out")),

@@ -347,10 +347,11 @@ impl Account {
             .or_else(|| record.message_id.clone())
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         self.generation += 1;
-        session.send_tracked(
-            message::chat(Jid::from(to), &id, &record.body),
-            format!("{}:{}", record.id, self.generation),
-        );
+        let mut stanza = message::chat(Jid::from(to), &id, &record.body);
+        if self.uploads.is_uploaded_link(&record.body) {
+            stanza = message::with_file_link(stanza, &record.body);
+        }
+        session.send_tracked(stanza, format!("{}:{}", record.id, self.generation));
         self.in_flight.insert(
             record.id,
             InFlight {

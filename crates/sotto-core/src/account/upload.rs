@@ -79,6 +79,9 @@ pub(crate) struct Uploads {
     finished: mpsc::UnboundedSender<Finished>,
     /// The route uploads take (the session's), once known.
     pub(crate) transport: Option<Arc<dyn Transport>>,
+    /// The links of files uploaded without end-to-end encryption this run,
+    /// newest last: their messages carry out-of-band data (XEP-0066).
+    plain_links: std::collections::VecDeque<String>,
 }
 
 impl Uploads {
@@ -88,7 +91,14 @@ impl Uploads {
             service: None,
             finished,
             transport: None,
+            plain_links: std::collections::VecDeque::new(),
         }
+    }
+
+    /// Whether `body` is the link of a file this account uploaded without
+    /// end-to-end encryption (kept for the last 64 such uploads).
+    pub(crate) fn is_uploaded_link(&self, body: &str) -> bool {
+        self.plain_links.iter().any(|l| l == body)
     }
 
     /// A new session may have another upload service.
@@ -294,6 +304,12 @@ impl Account {
         let state = match (done.result, done.message, done.saved) {
             (Err(reason), _, _) => failed(reason),
             (Ok(()), Some((body, encryption)), _) => {
+                if encryption == Encryption::Plain {
+                    if self.uploads.plain_links.len() == 64 {
+                        self.uploads.plain_links.pop_front();
+                    }
+                    self.uploads.plain_links.push_back(body.clone());
+                }
                 let choice = match encryption {
                     Encryption::Otr => crate::api::Encryption::Otr,
                     Encryption::Omemo => crate::api::Encryption::Omemo,

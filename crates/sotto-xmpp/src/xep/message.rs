@@ -250,6 +250,17 @@ pub fn chat(to: Jid, id: &str, body: &str) -> Message {
         .with_payload(ChatState::Active)
 }
 
+/// Marks a message whose body is the link of an uploaded file (XEP-0066
+/// out-of-band data with the same URL, as XEP-0363 §4 suggests): Conversations,
+/// Dino and Gajim then show a file instead of a link. Only for unencrypted
+/// messages: an encrypted file's link must stay inside the encryption.
+pub fn with_file_link(message: Message, url: &str) -> Message {
+    message.with_payload(xmpp_parsers::oob::Oob {
+        url: url.to_owned(),
+        desc: None,
+    })
+}
+
 /// The namespace XEP-0380 names OTR by.
 pub const EME_OTR: &str = "urn:xmpp:otr:0";
 const HINTS: &str = "urn:xmpp:hints";
