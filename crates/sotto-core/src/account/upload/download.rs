@@ -5,13 +5,17 @@
 //! Saving a file someone sent: fetched through the account's own route
 //! (Tor or proxy included), decrypted and authenticated for `aesgcm://`
 //! links, written next to its destination and renamed into place only when
-//! complete, so a failed or cancelled download leaves no half file.
+//! complete, so a failed or cancelled download leaves no half file (a
+//! cancel that lands while the file is being written removes it).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sotto_xmpp::CertFingerprint;
 use sotto_xmpp::http;
 use tokio::sync::mpsc;
+use zeroize::Zeroizing;
 
 use super::media::{self, Link};
 use super::{Finished, MAX_FILE, Running, failed, transfer_event};
@@ -71,7 +75,7 @@ impl Account {
 #[allow(clippy::too_many_arguments)]
 async fn download(
     link: Link,
-    transport: std::sync::Arc<dyn sotto_xmpp::Transport>,
+    transport: Arc<dyn sotto_xmpp::Transport>,
     pin: Option<CertFingerprint>,
     path: PathBuf,
     events: mpsc::UnboundedSender<Event>,
@@ -97,31 +101,104 @@ async fn download(
             ));
         }
     };
+    // Dropped with the task when the download is cancelled.
+    let cancelled = Cancelled::default();
     let limit = MAX_FILE + media::TAG_LEN;
     let result = match http::get(transport.as_ref(), pin, &link.url, limit, &mut progress).await {
-        Ok(data) => write(&link, data, &path).await,
+        Ok(data) => write(&link, data, &path, cancelled.flag()).await,
         Err(e) => Err(e.to_string()),
     };
     finished.result = result;
     let _ = report.send(finished);
 }
 
+/// Raised when the download task is dropped (cancelled): a write still
+/// running on its blocking thread then removes its partial file instead of
+/// renaming it into place.
+#[derive(Default)]
+struct Cancelled(Arc<AtomicBool>);
+
+impl Cancelled {
+    fn flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.0)
+    }
+}
+
+impl Drop for Cancelled {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
 /// Decrypts `data` if the link says so and writes it to `path` by way of a
 /// temporary file beside it.
-async fn write(link: &Link, data: Vec<u8>, path: &Path) -> Result<(), String> {
+async fn write(
+    link: &Link,
+    data: Vec<u8>,
+    path: &Path,
+    cancelled: Arc<AtomicBool>,
+) -> Result<(), String> {
     let plain = match &link.fragment {
         Some(fragment) => media::decrypt(&data, fragment)?,
-        None => zeroize::Zeroizing::new(data),
+        None => Zeroizing::new(data),
     };
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || write_whole(&plain, &path, &cancelled))
+        .await
+        .map_err(|e| format!("writing the file stopped: {e}"))?
+}
+
+/// Writes `<path>.part` and renames it to `path`, unless `cancelled` is
+/// raised by then: the partial file is removed instead.
+fn write_whole(plain: &[u8], path: &Path, cancelled: &AtomicBool) -> Result<(), String> {
     let mut partial = path.as_os_str().to_owned();
     partial.push(".part");
     let partial = PathBuf::from(partial);
     let shown = path.display();
-    if let Err(e) = tokio::fs::write(&partial, plain.as_slice()).await {
-        let _ = tokio::fs::remove_file(&partial).await;
+    let written = std::fs::write(&partial, plain);
+    if cancelled.load(Ordering::SeqCst) || written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    if let Err(e) = written {
         return Err(format!("cannot write {shown}: {e}"));
     }
-    tokio::fs::rename(&partial, path)
-        .await
-        .map_err(|e| format!("cannot write {shown}: {e}"))
+    if cancelled.load(Ordering::SeqCst) {
+        return Err("cancelled".into());
+    }
+    std::fs::rename(&partial, path).map_err(|e| format!("cannot write {shown}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_whole_file_is_renamed_into_place_and_a_cancelled_one_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("photo.jpg");
+        write_whole(b"pixels", &path, &AtomicBool::new(false)).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"pixels");
+        assert!(!dir.path().join("photo.jpg.part").exists());
+
+        let other = dir.path().join("cancelled.jpg");
+        let err = write_whole(b"pixels", &other, &AtomicBool::new(true)).unwrap_err();
+        assert_eq!(err, "cancelled");
+        assert!(!other.exists());
+        assert!(!dir.path().join("cancelled.jpg.part").exists());
+
+        let nowhere = dir.path().join("missing dir").join("x.jpg");
+        let err = write_whole(b"pixels", &nowhere, &AtomicBool::new(false)).unwrap_err();
+        assert!(err.starts_with("cannot write "), "{err}");
+    }
+
+    #[test]
+    fn dropping_the_guard_raises_the_flag() {
+        let guard = Cancelled::default();
+        let flag = guard.flag();
+        assert!(!flag.load(Ordering::SeqCst));
+        drop(guard);
+        assert!(flag.load(Ordering::SeqCst));
+    }
 }
