@@ -366,6 +366,55 @@ fn failed(reason: impl Into<String>) -> TransferState {
     }
 }
 
+/// Reports a running transfer's bytes to the front end, each time the
+/// whole percentage changes (or, with no known total, once).
+struct Progress {
+    events: mpsc::UnboundedSender<Event>,
+    account: String,
+    id: String,
+    peer: String,
+    name: String,
+    download: bool,
+    last: Option<Option<u64>>,
+}
+
+impl Progress {
+    fn new(
+        events: mpsc::UnboundedSender<Event>,
+        account: String,
+        transfer: &Finished,
+        download: bool,
+    ) -> Self {
+        Self {
+            events,
+            account,
+            id: transfer.id.clone(),
+            peer: transfer.peer.clone(),
+            name: transfer.name.clone(),
+            download,
+            last: None,
+        }
+    }
+
+    fn report(&mut self, sent: u64, total: Option<u64>) {
+        let percent = total.and_then(|t| (sent * 100).checked_div(t));
+        if self.last != Some(percent) {
+            self.last = Some(percent);
+            let _ = self.events.send(transfer_event(
+                &self.account,
+                &self.id,
+                &self.peer,
+                &self.name,
+                self.download,
+                TransferState::Uploading {
+                    sent,
+                    total: total.unwrap_or(0),
+                },
+            ));
+        }
+    }
+}
+
 /// What the upload task sends.
 struct Upload {
     transport: Arc<dyn Transport>,
@@ -386,21 +435,8 @@ async fn upload(
     report: mpsc::UnboundedSender<Finished>,
 ) {
     let total = job.data.len() as u64;
-    let mut last_percent = None;
-    let mut progress = |sent: u64| {
-        let percent = (sent * 100).checked_div(total).unwrap_or(100);
-        if last_percent != Some(percent) {
-            last_percent = Some(percent);
-            let _ = events.send(transfer_event(
-                &account,
-                &finished.id,
-                &finished.peer,
-                &finished.name,
-                false,
-                TransferState::Uploading { sent, total },
-            ));
-        }
-    };
+    let mut reporter = Progress::new(events, account, &finished, false);
+    let mut progress = |sent: u64| reporter.report(sent, Some(total));
     let result = http::put(
         job.transport.as_ref(),
         job.pin,

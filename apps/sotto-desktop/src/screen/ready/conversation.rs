@@ -17,15 +17,17 @@
 
 mod composer;
 pub mod encryption;
+mod files;
 pub mod omemo;
 mod omemo_view;
 pub mod otr;
 mod otr_view;
+mod paging;
 mod render;
 pub mod seek;
 pub mod timeline;
 
-use iced::widget::operation::{self, AbsoluteOffset};
+use iced::widget::operation;
 use iced::widget::scrollable::Viewport;
 use iced::widget::text_editor;
 use iced::{Element, Task};
@@ -46,8 +48,6 @@ use timeline::Timeline;
 pub const PAGE: usize = 50;
 /// Most messages asked for when opening, however many are unread.
 pub const MAX_OPEN: usize = 500;
-/// Distance in pixels from an edge of the list that slides the window.
-const EDGE: f32 = 400.0;
 /// The message list's widget id.
 pub const LIST: &str = "conversation-list";
 /// The composer's widget id.
@@ -434,38 +434,16 @@ impl Conversation {
                 self.security.update(m, core, &self.account, &self.peer);
                 Task::none()
             }
-            Message::Attach => Task::perform(pick_file(), Message::Picked),
+            Message::Attach => Task::perform(files::pick_file(), Message::Picked),
             Message::Save(id) => {
                 let name = self
                     .message_body(id)
                     .and_then(sotto_core::file_link)
                     .map(|link| link.name)
                     .unwrap_or_default();
-                Task::perform(save_to(name), move |path| Message::SaveTo(id, path))
+                Task::perform(files::save_to(name), move |path| Message::SaveTo(id, path))
             }
             Message::Picked(_) | Message::Transfer(_) | Message::SaveTo(..) => Task::none(),
-        }
-    }
-
-    /// Asks the core for the page before the oldest loaded message, unless
-    /// one is on its way or there is nothing older.
-    fn load_older(&mut self, core: &Core) {
-        if !self.has_more || self.loading_older {
-            return;
-        }
-        self.ask_older(core, PAGE);
-    }
-
-    /// Asks the core for `limit` messages before the oldest loaded one.
-    fn ask_older(&mut self, core: &Core, limit: usize) {
-        if let Some(before) = self.timeline.oldest_id() {
-            self.loading_older = true;
-            core.send(Command::LoadOlder {
-                account: self.account.clone(),
-                peer: self.peer.clone(),
-                before,
-                limit,
-            });
         }
     }
 
@@ -487,75 +465,6 @@ impl Conversation {
         }
     }
 
-    /// Slides the window near the edges, or asks for older history at the
-    /// very top. The list is anchored at the bottom, so the offset counts
-    /// from the bottom; after a slide it is corrected by the estimated
-    /// height of the messages added or removed below.
-    fn on_scroll(&mut self, viewport: &Viewport, core: &Core) -> Task<Message> {
-        let content = viewport.content_bounds().height;
-        let visible = viewport.bounds().height;
-        let from_bottom = viewport.absolute_offset().y;
-        let from_top = (content - visible).max(0.0) - from_bottom;
-        let shown = self.timeline.window().len().max(1) as f32;
-        let per_message = content / shown;
-        let change = if from_top < EDGE && !self.timeline.at_oldest() {
-            self.timeline.slide_up()
-        } else if from_top < EDGE {
-            self.load_older(core);
-            0
-        } else if from_bottom < EDGE && !self.timeline.at_newest() {
-            self.timeline.slide_down()
-        } else {
-            0
-        };
-        if change == 0 {
-            return Task::none();
-        }
-        let y = (from_bottom + change as f32 * per_message).max(0.0);
-        operation::scroll_to(
-            LIST,
-            AbsoluteOffset {
-                x: None,
-                y: Some(y),
-            },
-        )
-    }
-
-    /// The body of a loaded message.
-    pub fn message_body(&self, id: i64) -> Option<&str> {
-        self.timeline
-            .messages()
-            .iter()
-            .find(|m| m.id == id)
-            .map(|m| m.body.as_str())
-    }
-
-    /// Saves the file of message `id` (a file link) to `path` under the
-    /// transfer id `transfer`.
-    pub fn save_file(&self, core: &Core, id: i64, path: &std::path::Path, transfer: String) {
-        if let Some(url) = self.message_body(id) {
-            core.send(Command::SaveFile {
-                account: self.account.clone(),
-                peer: self.peer.clone(),
-                url: url.trim().to_owned(),
-                path: path.to_string_lossy().into_owned(),
-                id: transfer,
-            });
-        }
-    }
-
-    /// Sends the file at `path` under the transfer id `id`, encrypted as
-    /// this conversation's messages are.
-    pub fn send_file(&self, core: &Core, path: &std::path::Path, id: String) {
-        core.send(Command::SendFile {
-            account: self.account.clone(),
-            to: self.peer.clone(),
-            path: path.to_string_lossy().into_owned(),
-            id,
-            encryption: self.security.choice.encryption(),
-        });
-    }
-
     /// The conversation, with the OMEMO `keys` the app knows, the files
     /// being sent to this contact, and times read from `clock`.
     pub fn view<'a>(
@@ -567,26 +476,6 @@ impl Conversation {
     ) -> Element<'a, Message> {
         render::view(self, peer, keys, transfers, clock)
     }
-}
-
-/// Asks the OS for a file to send (XDG Desktop Portal on Linux, the native
-/// dialog on macOS and Windows).
-async fn pick_file() -> Option<std::path::PathBuf> {
-    rfd::AsyncFileDialog::new()
-        .set_title("Send a file")
-        .pick_file()
-        .await
-        .map(|file| file.path().to_path_buf())
-}
-
-/// Asks the OS where to save a received file, suggesting its name.
-async fn save_to(name: String) -> Option<std::path::PathBuf> {
-    rfd::AsyncFileDialog::new()
-        .set_title("Save the file")
-        .set_file_name(name)
-        .save_file()
-        .await
-        .map(|file| file.path().to_path_buf())
 }
 
 /// Whether a message is worth a notification: incoming and recent (archive

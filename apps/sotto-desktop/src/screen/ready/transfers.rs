@@ -163,29 +163,29 @@ fn row_of(t: &Transfer) -> Element<'_, Message> {
             .align_y(Alignment::Center)
             .into()
         }
-        TransferState::Saved { path } => row![
-            text(format!("Saved {} to {path}", t.name))
-                .size(13)
-                .width(Length::Fill),
-            button(text("Dismiss").size(13))
-                .style(button::text)
-                .on_press(Message::Dismiss(t.id.clone())),
-        ]
-        .align_y(Alignment::Center)
-        .into(),
-        TransferState::Failed { reason } => row![
+        TransferState::Saved { path } => {
+            dismissable(t, text(format!("Saved {} to {path}", t.name)).size(13))
+        }
+        TransferState::Failed { reason } => dismissable(
+            t,
             widgets::error_text(format!(
                 "Could not {} {}: {reason}",
                 if t.download { "save" } else { "send" },
                 t.name
-            ))
-            .width(Length::Fill),
-            button(text("Dismiss").size(13))
-                .style(button::text)
-                .on_press(Message::Dismiss(t.id.clone())),
-        ]
-        .align_y(Alignment::Center)
-        .into(),
+            )),
+        ),
         _ => text(t.name.as_str()).size(13).into(),
     }
+}
+
+/// A finished transfer's line, with "Dismiss".
+fn dismissable<'a>(t: &Transfer, line: text::Text<'a>) -> Element<'a, Message> {
+    row![
+        line.width(Length::Fill),
+        button(text("Dismiss").size(13))
+            .style(button::text)
+            .on_press(Message::Dismiss(t.id.clone())),
+    ]
+    .align_y(Alignment::Center)
+    .into()
 }

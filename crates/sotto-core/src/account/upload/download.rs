@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use zeroize::Zeroizing;
 
 use super::media::{self, Link};
-use super::{Finished, MAX_FILE, Running, failed, transfer_event};
+use super::{Finished, MAX_FILE, Progress, Running, failed, transfer_event};
 use crate::account::Account;
 use crate::api::{Event, TransferState};
 
@@ -83,24 +83,8 @@ async fn download(
     mut finished: Finished,
     report: mpsc::UnboundedSender<Finished>,
 ) {
-    let mut last_percent = None;
-    let mut progress = |got: u64, total: Option<u64>| {
-        let percent = total.and_then(|t| (got * 100).checked_div(t));
-        if last_percent != Some(percent) {
-            last_percent = Some(percent);
-            let _ = events.send(transfer_event(
-                &account,
-                &finished.id,
-                &finished.peer,
-                &finished.name,
-                true,
-                TransferState::Uploading {
-                    sent: got,
-                    total: total.unwrap_or(0),
-                },
-            ));
-        }
-    };
+    let mut reporter = Progress::new(events, account, &finished, true);
+    let mut progress = |got: u64, total: Option<u64>| reporter.report(got, total);
     // Dropped with the task when the download is cancelled.
     let cancelled = Cancelled::default();
     let limit = MAX_FILE + media::TAG_LEN;
