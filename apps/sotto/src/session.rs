@@ -92,6 +92,9 @@ impl Core {
             match self.next(Some(deadline)).await {
                 Next::Event(event) => {
                     tracing::debug!(event = event_name(&event), "core event");
+                    for line in crate::wait::notices(&event) {
+                        eprintln!("{line}");
+                    }
                     let step = waiter.on_event(&event);
                     if let Some(line) = waiter.progress() {
                         eprintln!("{line}");

@@ -40,6 +40,11 @@ pub enum ConnectError {
         /// Why.
         reason: String,
     },
+    /// The server refused the login's channel binding (not the password).
+    ChannelBinding {
+        /// The core's explanation.
+        reason: String,
+    },
     /// The core refused or failed the command.
     CommandFailed {
         /// Why.
@@ -104,6 +109,15 @@ impl ConnectError {
                      `sotto account remove {jid}` and add it again."
                 ),
             ),
+            Self::ChannelBinding { reason } => (
+                Code::Authentication,
+                format!(
+                    "{jid} could not log in: {reason}.\n\
+                     The stored password was not rejected: keep the account. If the server is \
+                     yours, check its channel-binding support; otherwise try again from another \
+                     network, since an intercepting proxy causes this too."
+                ),
+            ),
             Self::CommandFailed { reason } => (Code::Other, format!("{jid}: {reason}")),
             Self::Offline { reason } => (
                 Code::Network,
@@ -155,6 +169,18 @@ pub trait Waiter {
     /// A progress line for the user (stderr), after an event.
     fn progress(&mut self) -> Option<String> {
         None
+    }
+}
+
+/// What a person should read about an event whatever the command waits for:
+/// what the account's server lacks, once per login.
+pub fn notices(event: &Event) -> Vec<String> {
+    match event {
+        Event::ServerFeatures { account, missing } => missing
+            .iter()
+            .map(|feature| format!("note: {account}: {}", feature.explain()))
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -278,6 +304,11 @@ impl Waiter for ConnectWaiter {
             }
             Event::AuthenticationFailed { account, reason } if self.is_ours(account) => {
                 Step::Done(Err(ConnectError::Authentication {
+                    reason: reason.clone(),
+                }))
+            }
+            Event::ChannelBindingRejected { account, reason } if self.is_ours(account) => {
+                Step::Done(Err(ConnectError::ChannelBinding {
                     reason: reason.clone(),
                 }))
             }

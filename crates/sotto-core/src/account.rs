@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use sotto_store::{AccountRecord, MessageState, Store};
+use sotto_xmpp::session::ServerFeatures;
 use sotto_xmpp::{ConnectError, Session, SessionEvent, Transport};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -113,6 +114,7 @@ pub(crate) fn spawn(
             otr: otr::OtrSessions::default(),
             blocked: std::collections::BTreeSet::new(),
             uploads: upload::Uploads::new(uploads_tx),
+            server: None,
         };
         account
             .run(transport, register, commands_rx, uploads_rx)
@@ -126,6 +128,10 @@ pub(crate) fn spawn(
 
 pub(crate) struct Account {
     pub(crate) jid: String,
+    /// What the server supports, discovered after each fresh login; `None`
+    /// before that or when the server would not say (then every feature is
+    /// tried, as a server that answers nothing leaves no better choice).
+    pub(crate) server: Option<ServerFeatures>,
     pub(crate) record: AccountRecord,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) events: mpsc::UnboundedSender<Event>,
@@ -319,6 +325,12 @@ impl Account {
                 account,
                 reason: reason.clone(),
             }),
+            ConnectError::ChannelBindingRejected { .. } => {
+                self.emit(Event::ChannelBindingRejected {
+                    account,
+                    reason: error.to_string(),
+                })
+            }
             ConnectError::RegistrationRefused(reason) => self.fail(format!(
                 "creating the account on the server failed: {reason}"
             )),
@@ -353,7 +365,11 @@ impl Account {
                 self.stopped(error);
                 return true;
             }
-            SessionEvent::Online { jid, resumed } => {
+            SessionEvent::Online {
+                jid,
+                resumed,
+                stream_management,
+            } => {
                 self.online = true;
                 self.connection(ConnectionState::Online {
                     jid: jid.to_string(),
@@ -369,7 +385,10 @@ impl Account {
                         }
                     }
                     self.uploads.forget_service();
-                    self.omemo_fresh_session().await;
+                    self.discover_server(stream_management).await;
+                    if self.server_has(|f| f.pep) {
+                        self.omemo_fresh_session().await;
+                    }
                     self.fresh_session().await;
                     self.otr_on_fresh_session();
                 }

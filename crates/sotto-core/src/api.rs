@@ -22,7 +22,7 @@ pub(crate) mod otr;
 mod values;
 
 pub use command::Command;
-pub use event::{ConnectionState, Event, TransferState};
+pub use event::{ConnectionState, Event, MissingFeature, TransferState};
 pub use omemo::{OmemoDevice, OmemoTrust, OmemoTrustMode};
 pub use otr::{Encryption, OtrContactFingerprint, OtrSessionState, SmpProgress};
 pub use sotto_store::OtrTrust;

@@ -23,9 +23,9 @@ mod transports;
 use std::sync::Arc;
 
 pub use api::{
-    Availability, ChatState, Command, ConnectionState, Encryption, Event, OmemoDevice, OmemoTrust,
-    OmemoTrustMode, OtrContactFingerprint, OtrSessionState, OtrTrust, ProfileProtection, Secret,
-    ServerOptions, SmpProgress, TransferState,
+    Availability, ChatState, Command, ConnectionState, Encryption, Event, MissingFeature,
+    OmemoDevice, OmemoTrust, OmemoTrustMode, OtrContactFingerprint, OtrSessionState, OtrTrust,
+    ProfileProtection, Secret, ServerOptions, SmpProgress, TransferState,
 };
 pub use hub::TOR_EVERYWHERE;
 use sotto_store::Store;

@@ -75,6 +75,8 @@ const EVENTS: &[&str] = &[
     "certificate_untrusted",
     "certificate_changed",
     "authentication_failed",
+    "channel_binding_rejected",
+    "server_features",
     "roster_snapshot",
     "roster_item_changed",
     "roster_item_removed",

@@ -43,6 +43,19 @@ pub enum ConnectError {
     /// The server rejected our credentials.
     #[error("the server refused the login: {0}")]
     AuthenticationFailed(String),
+    /// The server refused the channel binding of the login (not the
+    /// password). Never retried without binding: see `sasl`.
+    #[error(
+        "the server refused the login's channel binding ({mechanism}: {detail}). This is not \
+         a wrong password: the server does not accept the binding it offered, or the \
+         connection is being intercepted. Sotto does not retry without binding"
+    )]
+    ChannelBindingRejected {
+        /// The mechanism used.
+        mechanism: String,
+        /// The server's condition and text.
+        detail: String,
+    },
     /// No mechanism we accept is offered.
     #[error("the server offers no login method Sotto accepts (offered: {0})")]
     NoAcceptableMechanism(String),

@@ -5,15 +5,19 @@
 //! Matching IQ responses to requests.
 //!
 //! A response is accepted only from the entity the request was addressed to
-//! (RFC 6120 §8.1.2.1); for requests to our own account (or our server on
-//! its behalf) that is our bare JID or no `from` at all. Anything else is a
-//! spoofing attempt and is dropped.
+//! (RFC 6120 §8.1.2.1). A request without `to` (or to our bare JID) is
+//! handled by our server on behalf of the account (§10.3.3): the answer has
+//! no `from`, our bare JID (§8.1.2.1), our own full JID (jabberd2 2.7 swaps
+//! the addresses of the request, whose implicit `from` was our full JID) or
+//! the server's domain (a server answering for itself). All of these can
+//! only come from our own server. Anything else is a spoofing attempt and
+//! is dropped.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
-use xmpp_parsers::jid::{BareJid, Jid};
+use xmpp_parsers::jid::{BareJid, FullJid, Jid};
 use xmpp_parsers::minidom::Element;
 use xmpp_parsers::stanza_error::StanzaError;
 
@@ -62,6 +66,7 @@ impl IqTracker {
     pub(crate) fn complete(
         &self,
         own: &BareJid,
+        bound: Option<&FullJid>,
         id: &str,
         from: Option<&Jid>,
         outcome: IqOutcome,
@@ -72,7 +77,7 @@ impl IqTracker {
         let Some(entry) = pending.get(id) else {
             return false;
         };
-        if !sender_matches(own, entry.to.as_ref(), from) {
+        if !sender_matches(own, bound, entry.to.as_ref(), from) {
             tracing::warn!(
                 what = entry.what,
                 "dropping an IQ response from an entity the request was not sent to"
@@ -95,14 +100,25 @@ impl IqTracker {
     }
 }
 
-fn sender_matches(own: &BareJid, to: Option<&Jid>, from: Option<&Jid>) -> bool {
+fn sender_matches(
+    own: &BareJid,
+    bound: Option<&FullJid>,
+    to: Option<&Jid>,
+    from: Option<&Jid>,
+) -> bool {
     let to_self = match to {
         None => true,
         Some(to) => to.to_bare() == *own && to.resource().is_none(),
     };
     match from {
         None => to_self,
-        Some(from) if to_self => from.resource().is_none() && from.to_bare() == *own,
+        Some(from) if to_self => {
+            let bare_self = from.resource().is_none() && from.to_bare() == *own;
+            let full_self = bound.is_some_and(|b| from.try_as_full().is_ok_and(|f| f == b));
+            let server =
+                from.node().is_none() && from.resource().is_none() && from.domain() == own.domain();
+            bare_self || full_self || server
+        }
         Some(from) => Some(from) == to,
     }
 }
@@ -120,16 +136,61 @@ mod tests {
         let own = BareJid::new("me@example.org").expect("valid");
         let tracker = IqTracker::default();
         let mut rx = tracker.register("1".into(), None, "roster");
-        assert!(!tracker.complete(&own, "1", Some(&jid("evil@example.org")), Ok(None)));
+        let bound = FullJid::new("me@example.org/sotto").expect("valid");
+        let b = Some(&bound);
+        assert!(!tracker.complete(&own, b, "1", Some(&jid("evil@example.org")), Ok(None)));
         assert!(rx.try_recv().is_err());
-        assert!(tracker.complete(&own, "1", Some(&jid("me@example.org")), Ok(None)));
+        assert!(tracker.complete(&own, b, "1", Some(&jid("me@example.org")), Ok(None)));
         assert!(matches!(rx.try_recv(), Ok(Ok(Ok(None)))));
 
         let _rx = tracker.register("2".into(), Some(jid("peer@example.org/r")), "disco");
-        assert!(!tracker.complete(&own, "2", None, Ok(None)));
-        assert!(!tracker.complete(&own, "2", Some(&jid("peer@example.org/other")), Ok(None)));
-        assert!(tracker.complete(&own, "2", Some(&jid("peer@example.org/r")), Ok(None)));
-        assert!(!tracker.complete(&own, "unknown", None, Ok(None)));
+        assert!(!tracker.complete(&own, b, "2", None, Ok(None)));
+        assert!(!tracker.complete(&own, b, "2", Some(&jid("peer@example.org/other")), Ok(None)));
+        assert!(!tracker.complete(&own, b, "2", Some(&jid("example.org")), Ok(None)));
+        assert!(tracker.complete(&own, b, "2", Some(&jid("peer@example.org/r")), Ok(None)));
+        assert!(!tracker.complete(&own, b, "unknown", None, Ok(None)));
+    }
+
+    /// RFC 6120 §10.3.3: a request without `to` is answered by our own server,
+    /// which may write our full JID (jabberd2 2.7) or its own domain there.
+    #[test]
+    fn requests_without_to_accept_what_only_our_server_can_send() {
+        let own = BareJid::new("me@example.org").expect("valid");
+        let bound = FullJid::new("me@example.org/sotto").expect("valid");
+        let tracker = IqTracker::default();
+        for (i, from) in ["me@example.org/sotto", "example.org", "me@example.org"]
+            .iter()
+            .enumerate()
+        {
+            let id = i.to_string();
+            let mut rx = tracker.register(id.clone(), None, "publish");
+            assert!(
+                tracker.complete(&own, Some(&bound), &id, Some(&jid(from)), Ok(None)),
+                "{from}"
+            );
+            assert!(matches!(rx.try_recv(), Ok(Ok(Ok(None)))));
+        }
+        let _rx = tracker.register("x".into(), None, "publish");
+        for from in [
+            "me@example.org/other-device",
+            "example.net",
+            "example.org/resource",
+            "evil@example.org",
+            "me@example.org.evil",
+        ] {
+            assert!(
+                !tracker.complete(&own, Some(&bound), "x", Some(&jid(from)), Ok(None)),
+                "{from}"
+            );
+        }
+        // Before binding, our full JID is not known yet.
+        assert!(!tracker.complete(
+            &own,
+            None,
+            "x",
+            Some(&jid("me@example.org/sotto")),
+            Ok(None)
+        ));
     }
 
     #[test]

@@ -115,9 +115,11 @@ pub(crate) async fn login(
 ) -> Result<(StreamFeatures, AuthenticatedStream), ConnectError> {
     tokio::time::timeout(ATTEMPT_TIMEOUT, async {
         let secure = secure(config).await?;
+        let facts = sasl::BindingFacts::new(&secure.features, secure.channel_binding.is_some());
         let stream = sasl::authenticate(
             secure.stream,
             &secure.features.sasl_mechanisms,
+            facts,
             config.jid.node().map(|n| n.as_str()).unwrap_or_default(),
             config.password.expose(),
             secure.channel_binding,

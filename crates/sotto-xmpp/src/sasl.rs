@@ -2,16 +2,26 @@
 // License, v. 2.0. If a copy of the MPL was not distributed with this
 // file, You can obtain one at http://mozilla.org/MPL/2.0/.
 
-//! SASL authentication with our own mechanism choice.
+//! SASL authentication with our own mechanism and channel-binding choice.
 //!
-//! Preference: SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS (when TLS 1.3 gives us
-//! `tls-exporter` channel binding data), then SCRAM-SHA-256, SCRAM-SHA-1,
-//! and PLAIN last. This function only ever runs over an established TLS
-//! stream, so PLAIN never travels unencrypted. When we could bind the channel
-//! but the server offers no `-PLUS` mechanism we say so in the GS2 header
-//! (`y,,`), which lets a server that does support binding detect a stripped
-//! offer. The server's final SCRAM message is verified, so a server that
-//! does not know the password cannot pretend it does.
+//! Mechanisms, best first: SCRAM-SHA-256(-PLUS), SCRAM-SHA-1(-PLUS), PLAIN.
+//! This only ever runs over an established TLS stream, so PLAIN never travels
+//! unencrypted. The server's final SCRAM message is verified, so a server
+//! that does not know the password cannot pretend it does.
+//!
+//! Channel binding (the rule, written down in `docs/protocols.md`): the only
+//! binding Sotto can compute is `tls-exporter` (RFC 9266), on TLS 1.3.
+//! A `-PLUS` mechanism is used only when the server *says* which binding
+//! types it supports (XEP-0440) and `tls-exporter` is one of them. Without
+//! that list the type behind `-PLUS` is unknown: older servers (ejabberd
+//! 23.01, Prosody 0.12) bind `tls-unique` only, which TLS 1.3 does not
+//! define, so guessing fails the login. Then, and when the list lacks
+//! `tls-exporter`, Sotto logs in with plain SCRAM and the GS2 flag `n`.
+//! When we could bind but the server offers no `-PLUS` mechanism at all the
+//! flag is `y`, which lets a server that does bind detect a stripped offer.
+//! A binding the server advertised and then rejected is reported as such
+//! (never as a wrong password) and never retried without binding: that
+//! retry is exactly the downgrade an interceptor would want.
 
 use std::collections::BTreeSet;
 use std::str::FromStr;
@@ -23,6 +33,8 @@ use sasl::common::ChannelBinding;
 use sasl::common::scram::{Sha1, Sha256};
 use tokio_xmpp::xmlstream::{InitiatingStream, XmlStream, XmppStreamElement};
 use xmpp_parsers::sasl::{Auth, Mechanism as WireMechanism, Nonza, Response};
+use xmpp_parsers::sasl_cb::Type as CbType;
+use xmpp_parsers::stream_features::StreamFeatures;
 
 use crate::error::ConnectError;
 use crate::login::{element_kind, next_element};
@@ -36,29 +48,89 @@ const PREFERENCE: [&str; 5] = [
     "PLAIN",
 ];
 
-/// Picks the mechanism to use, or `None` when nothing acceptable is offered.
-pub(crate) fn choose(offered: &BTreeSet<String>, have_binding: bool) -> Option<&'static str> {
-    PREFERENCE
+/// What the server told us about channel binding, and what we can do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BindingFacts {
+    /// We hold `tls-exporter` data (TLS 1.3).
+    pub(crate) have_exporter: bool,
+    /// The server's XEP-0440 list: `None` when it sent none, else whether
+    /// `tls-exporter` is on it.
+    pub(crate) advertised_exporter: Option<bool>,
+}
+
+impl BindingFacts {
+    /// Reads the facts off the stream features after TLS.
+    pub(crate) fn new(features: &StreamFeatures, have_exporter: bool) -> Self {
+        Self {
+            have_exporter,
+            advertised_exporter: features
+                .sasl_cb
+                .as_ref()
+                .map(|cb| cb.types.contains(&CbType::TlsExporter)),
+        }
+    }
+}
+
+/// How channel binding is used in one login (the GS2 header's flag).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Binding {
+    /// `p=tls-exporter`: the login is bound to this TLS connection.
+    Exporter,
+    /// `y`: we could bind but the server seems not to support it.
+    ClientOnly,
+    /// `n`: no binding (none we can compute, or none the server shares).
+    None,
+}
+
+/// The mechanism and binding of one login.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Plan {
+    pub(crate) mechanism: &'static str,
+    pub(crate) binding: Binding,
+}
+
+/// Picks the mechanism and binding, or `None` when nothing acceptable is
+/// offered. The rule is in the module documentation.
+pub(crate) fn plan(offered: &BTreeSet<String>, facts: BindingFacts) -> Option<Plan> {
+    let server_binds = offered.iter().any(|m| m.ends_with("-PLUS"));
+    let bind = facts.have_exporter && facts.advertised_exporter == Some(true);
+    let mechanism = PREFERENCE
         .iter()
         .copied()
-        .filter(|m| have_binding || !m.ends_with("-PLUS"))
-        .find(|m| offered.contains(*m))
+        .filter(|m| bind || !m.ends_with("-PLUS"))
+        .find(|m| offered.contains(*m))?;
+    let binding = if mechanism.ends_with("-PLUS") {
+        Binding::Exporter
+    } else if mechanism == "PLAIN" {
+        // PLAIN has no GS2 header of its own to carry a flag.
+        Binding::None
+    } else if facts.have_exporter && !server_binds {
+        Binding::ClientOnly
+    } else {
+        Binding::None
+    };
+    Some(Plan { mechanism, binding })
 }
 
 fn build(
-    name: &str,
+    plan: Plan,
     username: &str,
     password: &str,
-    binding: Option<Vec<u8>>,
+    exporter: Option<Vec<u8>>,
 ) -> Result<Box<dyn Mechanism + Send>, ConnectError> {
-    let plus = name.ends_with("-PLUS");
-    let cb = match (plus, binding) {
-        (true, Some(data)) => ChannelBinding::TlsExporter(data),
-        (false, Some(_)) => ChannelBinding::Unsupported,
-        (_, None) => ChannelBinding::None,
+    let cb = match (plan.binding, exporter) {
+        (Binding::Exporter, Some(data)) => ChannelBinding::TlsExporter(data),
+        (Binding::Exporter, None) => {
+            return Err(ConnectError::protocol(
+                "preparing the login",
+                "channel binding chosen without binding data",
+            ));
+        }
+        (Binding::ClientOnly, _) => ChannelBinding::Unsupported,
+        (Binding::None, _) => ChannelBinding::None,
     };
     let fail = |e: String| ConnectError::protocol("preparing the login", e);
-    let mechanism: Box<dyn Mechanism + Send> = match name {
+    let mechanism: Box<dyn Mechanism + Send> = match plan.mechanism {
         "SCRAM-SHA-256-PLUS" | "SCRAM-SHA-256" => Box::new(
             Scram::<Sha256>::new(username, password.to_owned(), cb)
                 .map_err(|e| fail(format!("{e:?}")))?,
@@ -72,23 +144,48 @@ fn build(
     Ok(mechanism)
 }
 
+/// Turns a SASL `<failure/>` into the error the user sees. A failure whose
+/// text names channel binding is not reported as wrong credentials: the
+/// password may well be right. (A bound login refused without such words is
+/// most likely a wrong password: SCRAM checks the binding and the password
+/// in one proof, and servers say which one failed when it is the binding.)
+fn failure_error(plan: Plan, condition: String, text: Option<String>) -> ConnectError {
+    let detail = match text {
+        Some(text) => format!("{condition}: {text}"),
+        None => condition,
+    };
+    let names_binding = {
+        let lower = detail.to_ascii_lowercase();
+        lower.contains("channel binding") || lower.contains("channel-binding")
+    };
+    if names_binding {
+        ConnectError::ChannelBindingRejected {
+            mechanism: plan.mechanism.to_owned(),
+            detail,
+        }
+    } else {
+        ConnectError::AuthenticationFailed(detail)
+    }
+}
+
 /// Authenticates over an encrypted stream; returns it ready for the restart.
 pub(crate) async fn authenticate<Io>(
     mut stream: XmlStream<Io, XmppStreamElement>,
     offered: &BTreeSet<String>,
+    facts: BindingFacts,
     username: &str,
     password: &str,
-    binding: Option<Vec<u8>>,
+    exporter: Option<Vec<u8>>,
 ) -> Result<InitiatingStream<Io>, ConnectError>
 where
     Io: tokio::io::AsyncBufRead + tokio::io::AsyncWrite + Unpin,
 {
-    let name = choose(offered, binding.is_some()).ok_or_else(|| {
+    let plan = plan(offered, facts).ok_or_else(|| {
         ConnectError::NoAcceptableMechanism(offered.iter().cloned().collect::<Vec<_>>().join(", "))
     })?;
-    tracing::debug!(mechanism = name, "authenticating");
-    let mut mechanism = build(name, username, password, binding)?;
-    let wire = WireMechanism::from_str(name)
+    tracing::debug!(mechanism = plan.mechanism, binding = ?plan.binding, "authenticating");
+    let mut mechanism = build(plan, username, password, exporter)?;
+    let wire = WireMechanism::from_str(plan.mechanism)
         .map_err(|e| ConnectError::protocol("choosing the login mechanism", e))?;
     send(
         &mut stream,
@@ -121,10 +218,7 @@ where
             XmppStreamElement::Sasl(Nonza::Failure(failure)) => {
                 let text = failure.texts.values().next().cloned();
                 let condition = crate::error::condition_name(&failure.defined_condition);
-                return Err(ConnectError::AuthenticationFailed(match text {
-                    Some(text) => format!("{condition}: {text}"),
-                    None => condition,
-                }));
+                return Err(failure_error(plan, condition, text));
             }
             XmppStreamElement::Sasl(_) => {}
             other => {
@@ -158,25 +252,139 @@ mod tests {
         items.iter().map(|s| s.to_string()).collect()
     }
 
+    /// TLS 1.3 and the server's XEP-0440 list: `None` (no list), or whether
+    /// `tls-exporter` is on it.
+    fn tls13(advertised_exporter: Option<bool>) -> BindingFacts {
+        BindingFacts {
+            have_exporter: true,
+            advertised_exporter,
+        }
+    }
+
+    const TLS12: BindingFacts = BindingFacts {
+        have_exporter: false,
+        advertised_exporter: None,
+    };
+
+    fn plan_of(offered: &[&str], facts: BindingFacts) -> Option<(&'static str, Binding)> {
+        plan(&set(offered), facts).map(|p| (p.mechanism, p.binding))
+    }
+
     #[test]
-    fn prefers_channel_binding_and_sha256() {
-        let all = set(&PREFERENCE);
-        assert_eq!(choose(&all, true), Some("SCRAM-SHA-256-PLUS"));
-        assert_eq!(choose(&all, false), Some("SCRAM-SHA-256"));
+    fn binds_only_when_the_server_lists_tls_exporter() {
+        let all = &PREFERENCE[..];
         assert_eq!(
-            choose(&set(&["PLAIN", "SCRAM-SHA-1"]), true),
-            Some("SCRAM-SHA-1")
+            plan_of(all, tls13(Some(true))),
+            Some(("SCRAM-SHA-256-PLUS", Binding::Exporter))
+        );
+        // A list without tls-exporter: the server binds, but not in a way
+        // we can; "y" would make it fail us, so "n".
+        assert_eq!(
+            plan_of(all, tls13(Some(false))),
+            Some(("SCRAM-SHA-256", Binding::None))
+        );
+        assert_eq!(plan_of(all, TLS12), Some(("SCRAM-SHA-256", Binding::None)));
+    }
+
+    #[test]
+    fn ejabberd_23_plus_without_a_list_is_not_guessed() {
+        // ejabberd 23.01: -PLUS means tls-unique, which TLS 1.3 lacks.
+        let offered = &["PLAIN", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-1"];
+        assert_eq!(
+            plan_of(offered, tls13(None)),
+            Some(("SCRAM-SHA-1", Binding::None))
         );
         assert_eq!(
-            choose(&set(&["SCRAM-SHA-1-PLUS", "SCRAM-SHA-1"]), true),
-            Some("SCRAM-SHA-1-PLUS")
+            plan_of(offered, TLS12),
+            Some(("SCRAM-SHA-1", Binding::None))
+        );
+    }
+
+    #[test]
+    fn no_plus_offered_on_tls13_says_y() {
+        // Prosody 0.12 on TLS 1.3: no -PLUS; a stripped offer is detectable.
+        let offered = &["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"];
+        assert_eq!(
+            plan_of(offered, tls13(None)),
+            Some(("SCRAM-SHA-256", Binding::ClientOnly))
+        );
+        assert_eq!(
+            plan_of(offered, tls13(Some(true))),
+            Some(("SCRAM-SHA-256", Binding::ClientOnly))
+        );
+        assert_eq!(
+            plan_of(offered, TLS12),
+            Some(("SCRAM-SHA-256", Binding::None))
         );
     }
 
     #[test]
     fn plain_only_as_last_resort_and_unknown_refused() {
-        assert_eq!(choose(&set(&["PLAIN"]), false), Some("PLAIN"));
-        assert_eq!(choose(&set(&["DIGEST-MD5", "X-OAUTH2"]), true), None);
-        assert_eq!(choose(&set(&["SCRAM-SHA-256-PLUS"]), false), None);
+        assert_eq!(plan_of(&["PLAIN"], TLS12), Some(("PLAIN", Binding::None)));
+        assert_eq!(
+            plan_of(&["PLAIN"], tls13(Some(true))),
+            Some(("PLAIN", Binding::None))
+        );
+        assert_eq!(
+            plan_of(&["DIGEST-MD5", "X-OAUTH2"], tls13(Some(true))),
+            None
+        );
+        assert_eq!(plan_of(&["SCRAM-SHA-256-PLUS"], TLS12), None);
+        assert_eq!(plan_of(&["SCRAM-SHA-1-PLUS"], tls13(None)), None);
+    }
+
+    #[test]
+    fn the_xep_0440_list_is_read_from_stream_features() {
+        let features: StreamFeatures =
+            "<stream:features xmlns:stream='http://etherx.jabber.org/streams'>\
+             <mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>\
+             <mechanism>SCRAM-SHA-256-PLUS</mechanism></mechanisms>\
+             <sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>\
+             <channel-binding type='tls-server-end-point'/>\
+             <channel-binding type='tls-exporter'/></sasl-channel-binding>\
+             </stream:features>"
+                .parse::<xmpp_parsers::minidom::Element>()
+                .ok()
+                .and_then(|e| StreamFeatures::try_from(e).ok())
+                .expect("valid features");
+        assert_eq!(BindingFacts::new(&features, true), tls13(Some(true)));
+        let bare = StreamFeatures::default();
+        assert_eq!(BindingFacts::new(&bare, false), TLS12);
+    }
+
+    #[test]
+    fn binding_failures_are_not_reported_as_wrong_passwords() {
+        let bound = Plan {
+            mechanism: "SCRAM-SHA-256-PLUS",
+            binding: Binding::Exporter,
+        };
+        let unbound = Plan {
+            mechanism: "SCRAM-SHA-1",
+            binding: Binding::None,
+        };
+        let e = failure_error(
+            bound,
+            "not-authorized".into(),
+            Some("Channel-binding data mismatch".into()),
+        );
+        assert!(
+            matches!(e, ConnectError::ChannelBindingRejected { .. }),
+            "{e}"
+        );
+        let e = failure_error(bound, "not-authorized".into(), None);
+        assert!(matches!(e, ConnectError::AuthenticationFailed(_)), "{e}");
+        // ejabberd 23.01's words for a binding it cannot check.
+        let e = failure_error(
+            unbound,
+            "not-authorized".into(),
+            Some("Invalid channel binding".into()),
+        );
+        assert!(
+            matches!(e, ConnectError::ChannelBindingRejected { .. }),
+            "{e}"
+        );
+        let e = failure_error(unbound, "not-authorized".into(), None);
+        assert!(matches!(e, ConnectError::AuthenticationFailed(_)), "{e}");
+        assert!(!e.is_transient());
     }
 }

@@ -37,11 +37,13 @@ use crate::xep::roster::{self, Contact, RosterResult};
 
 mod blocking;
 mod driver;
+mod features;
 mod omemo;
 mod reconnect;
 mod upload;
 
 pub use blocking::BlocklistPush;
+pub use features::ServerFeatures;
 pub use omemo::PublishOutcome;
 pub use upload::{Slot, UploadService, upload_service_of};
 
@@ -49,6 +51,18 @@ pub(crate) use driver::MamCollector;
 
 /// How long an IQ request may wait for its answer.
 const IQ_TIMEOUT: Duration = Duration::new(30, 0);
+
+/// An IQ error answer as the error of the request it answers.
+pub(crate) fn refused(
+    what: &'static str,
+    error: &xmpp_parsers::stanza_error::StanzaError,
+) -> IqError {
+    IqError::Refused {
+        what,
+        condition: crate::error::condition_name(&error.defined_condition),
+        text: error.texts.values().next().map(|t| t.to_string()),
+    }
+}
 
 /// The account's password. Zeroized on drop; `Debug` never shows it.
 #[derive(Clone)]
@@ -113,6 +127,8 @@ pub enum SessionEvent {
         jid: FullJid,
         /// Whether the previous session was resumed.
         resumed: bool,
+        /// Whether the stream offers stream management (XEP-0198).
+        stream_management: bool,
     },
     /// The connection was lost; the session reconnects and tries to resume.
     Suspended,
@@ -251,11 +267,7 @@ impl Session {
         what: &'static str,
     ) -> Result<Option<Element>, IqError> {
         let answer = self.request_outcome(to, payload, what).await?;
-        answer.map_err(|error| IqError::Refused {
-            what,
-            condition: crate::error::condition_name(&error.defined_condition),
-            text: error.texts.values().next().map(|t| t.to_string()),
-        })
+        answer.map_err(|error| refused(what, &error))
     }
 
     /// Sends an IQ request and waits for the answer, keeping an error
@@ -265,6 +277,17 @@ impl Session {
         to: Option<Jid>,
         payload: IqPayloadKind,
         what: &'static str,
+    ) -> Result<crate::iq::IqOutcome, IqError> {
+        self.request_within(to, payload, what, IQ_TIMEOUT).await
+    }
+
+    /// [`Self::request_outcome`] with its own time limit.
+    pub(crate) async fn request_within(
+        &self,
+        to: Option<Jid>,
+        payload: IqPayloadKind,
+        what: &'static str,
+        timeout: Duration,
     ) -> Result<crate::iq::IqOutcome, IqError> {
         let id = uuid::Uuid::new_v4().to_string();
         let rx = self.iq.register(id.clone(), to.clone(), what);
@@ -286,7 +309,7 @@ impl Session {
             self.iq.forget(&id);
             return Err(IqError::Disconnected(what));
         }
-        match tokio::time::timeout(IQ_TIMEOUT, rx).await {
+        match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(answer)) => answer,
             Ok(Err(_)) => Err(IqError::Disconnected(what)),
             Err(_) => {

@@ -118,6 +118,43 @@ fn certificate_and_auth_failures() {
         panic!("should be over");
     };
     assert_eq!(e.into_failure(A, "").code, Code::Authentication);
+
+    // A refused channel binding is not a wrong password: no advice to remove
+    // the account.
+    let ev = Event::ChannelBindingRejected {
+        account: A.into(),
+        reason: "the server refused the login's channel binding".into(),
+    };
+    let Step::Done(Err(e)) = ConnectWaiter::new(A).on_event(&ev) else {
+        panic!("should be over");
+    };
+    let f = e.into_failure(A, "");
+    assert_eq!(f.code, Code::Authentication);
+    assert!(f.message.contains("channel binding"), "{}", f.message);
+    assert!(!f.message.contains("account remove"), "{}", f.message);
+}
+
+#[test]
+fn missing_server_features_are_noted_in_plain_words() {
+    let ev = Event::ServerFeatures {
+        account: A.into(),
+        missing: vec![
+            sotto_core::MissingFeature::Pep,
+            sotto_core::MissingFeature::Mam,
+        ],
+    };
+    let lines = crate::wait::notices(&ev);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].contains("OMEMO encryption is unavailable"),
+        "{lines:?}"
+    );
+    assert!(lines[1].contains("archive"), "{lines:?}");
+    let none = Event::ServerFeatures {
+        account: A.into(),
+        missing: vec![],
+    };
+    assert!(crate::wait::notices(&none).is_empty());
 }
 
 #[test]

@@ -10,7 +10,7 @@ use sotto_xmpp::xep::{message, presence};
 use xmpp_parsers::presence::Type as PresenceType;
 
 use super::{Account, InFlight};
-use crate::api::{Availability, Command, Event};
+use crate::api::{Availability, Command, Event, MissingFeature};
 use crate::convert;
 
 fn now_ms() -> i64 {
@@ -157,6 +157,9 @@ impl Account {
                     Ok(jid) => jid,
                     Err(reason) => return self.fail(reason),
                 };
+                if !self.server_has(|f| f.blocking) {
+                    return self.fail(MissingFeature::Blocking.explain());
+                }
                 let Some(session) = self.live() else { return };
                 let done = if blocked {
                     session.block(jid).await

@@ -7,14 +7,29 @@
 //! on the message archive since the last known archive id.
 
 use sotto_store::{MessageRecord, MessageState, NewMessage};
+use sotto_xmpp::session::ServerFeatures;
 use sotto_xmpp::xep::mam::{ArchivePage, Page};
 use sotto_xmpp::xep::presence;
 use sotto_xmpp::xep::roster::RosterResult;
 use sotto_xmpp::{BareJid, BlocklistPush, IqError};
 
 use super::Account;
-use crate::api::Event;
+use crate::api::{Event, MissingFeature};
 use crate::convert;
+
+/// The features Sotto uses that discovery found missing.
+fn missing_features(features: &ServerFeatures) -> Vec<MissingFeature> {
+    [
+        (features.pep, MissingFeature::Pep),
+        (features.mam, MissingFeature::Mam),
+        (features.carbons, MissingFeature::Carbons),
+        (features.blocking, MissingFeature::Blocking),
+        (features.upload.is_some(), MissingFeature::Upload),
+    ]
+    .into_iter()
+    .filter_map(|(present, feature)| (!present).then_some(feature))
+    .collect()
+}
 
 /// Messages per archive page.
 const PAGE_SIZE: usize = 100;
@@ -22,10 +37,44 @@ const PAGE_SIZE: usize = 100;
 const MAX_CATCH_UP_PAGES: usize = 200;
 
 impl Account {
+    /// Asks the server what it supports, before any optional feature is
+    /// used, and tells the front ends once what is missing.
+    pub(crate) async fn discover_server(&mut self, stream_management: bool) {
+        let Some(session) = &self.session else { return };
+        self.server = match session.discover().await {
+            Ok(features) => Some(features),
+            Err(e) => {
+                tracing::info!(error = %e, "service discovery failed; trying every feature");
+                None
+            }
+        };
+        if let Some(features) = &self.server {
+            self.uploads.set_service(features.upload.clone());
+        }
+        let mut missing = self
+            .server
+            .as_ref()
+            .map(missing_features)
+            .unwrap_or_default();
+        if !stream_management {
+            missing.push(MissingFeature::StreamManagement);
+        }
+        self.emit(Event::ServerFeatures {
+            account: self.jid.clone(),
+            missing,
+        });
+    }
+
+    /// Whether the server has a feature (`true` when discovery could not say).
+    pub(crate) fn server_has(&self, feature: impl Fn(&ServerFeatures) -> bool) -> bool {
+        self.server.as_ref().is_none_or(feature)
+    }
+
     pub(crate) async fn fresh_session(&mut self) {
         self.sync_roster().await;
+        let carbons = self.server_has(|f| f.carbons);
         if let Some(session) = &self.session {
-            if let Err(e) = session.enable_carbons().await {
+            if carbons && let Err(e) = session.enable_carbons().await {
                 tracing::info!(error = %e, "carbons unavailable");
             }
             let (availability, status) = &self.presence;
@@ -35,10 +84,14 @@ impl Account {
                 *availability == crate::api::Availability::Unavailable,
             ));
         }
-        self.catch_up().await;
+        if self.server_has(|f| f.mam) {
+            self.catch_up().await;
+        }
         // The server enforces the list whether or not we know it yet, so
         // it is read last, after what the user waits for at login.
-        self.sync_blocklist().await;
+        if self.server_has(|f| f.blocking) {
+            self.sync_blocklist().await;
+        }
     }
 
     /// Fetches the block list (a server without XEP-0191 has none).
@@ -193,7 +246,7 @@ impl Account {
             Ok(stored) => stored,
             Err(e) => return self.fail(format!("reading history: {e}")),
         };
-        if stored.len() >= limit || !self.online {
+        if stored.len() >= limit || !self.online || !self.server_has(|f| f.mam) {
             let has_more = stored.len() >= limit;
             return self.emit(Event::HistoryPage {
                 account: self.jid.clone(),

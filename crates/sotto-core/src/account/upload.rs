@@ -105,6 +105,11 @@ impl Uploads {
     pub(crate) fn forget_service(&mut self) {
         self.service = None;
     }
+
+    /// The upload service service discovery found (`None`: there is none).
+    pub(crate) fn set_service(&mut self, service: Option<sotto_xmpp::session::UploadService>) {
+        self.service = Some(service);
+    }
 }
 
 impl Drop for Uploads {

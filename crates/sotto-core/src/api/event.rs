@@ -38,6 +38,50 @@ pub enum ConnectionState {
     },
 }
 
+/// An optional server feature Sotto uses, found missing by service discovery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MissingFeature {
+    /// Personal eventing (XEP-0163): OMEMO keys cannot be published or read.
+    Pep,
+    /// The message archive (XEP-0313).
+    Mam,
+    /// Message carbons (XEP-0280).
+    Carbons,
+    /// Stream management (XEP-0198).
+    StreamManagement,
+    /// Blocking command (XEP-0191).
+    Blocking,
+    /// HTTP file upload (XEP-0363).
+    Upload,
+}
+
+impl MissingFeature {
+    /// What the missing feature means, in words a person understands.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Self::Pep => {
+                "this server does not support personal eventing (PEP): OMEMO encryption is \
+                 unavailable on this account; OTR still works"
+            }
+            Self::Mam => {
+                "this server keeps no message archive: messages that arrive while you are \
+                 offline elsewhere are not fetched later"
+            }
+            Self::Carbons => {
+                "this server does not copy your messages to your other devices (carbons)"
+            }
+            Self::StreamManagement => {
+                "this server does not support stream management: a dropped connection is \
+                 re-established from scratch, and messages in flight are sent again"
+            }
+            Self::Blocking => "this server cannot block contacts",
+            Self::Upload => "this server offers no file upload: files cannot be sent",
+        }
+    }
+}
+
 /// What the core tells front ends. Every account-related event names its account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -100,6 +144,22 @@ pub enum Event {
         account: String,
         /// Why.
         reason: String,
+    },
+    /// The server refused the channel binding of the login, not the
+    /// password; the account stays offline (see `docs/protocols.md`).
+    ChannelBindingRejected {
+        /// Bare JID.
+        account: String,
+        /// The mechanism and the server's words.
+        reason: String,
+    },
+    /// What the account's server lacks, found by service discovery after
+    /// each fresh login. An empty list: everything Sotto uses is there.
+    ServerFeatures {
+        /// Bare JID.
+        account: String,
+        /// Missing features, each with what it means for the user.
+        missing: Vec<MissingFeature>,
     },
     /// The whole roster of an account.
     RosterSnapshot {

@@ -252,6 +252,7 @@ impl Driver {
                         self.emit(SessionEvent::Online {
                             jid,
                             resumed: false,
+                            stream_management: features.stream_management.is_some(),
                         });
                     }
                     Err(bare) => self.reject(format!("server bound a bare JID {bare}")),
@@ -261,7 +262,11 @@ impl Driver {
                 self.backoff.reset();
                 // Resumption keeps the JID bound by the stream it resumes.
                 if let Some(jid) = self.bound.clone() {
-                    self.emit(SessionEvent::Online { jid, resumed: true });
+                    self.emit(SessionEvent::Online {
+                        jid,
+                        resumed: true,
+                        stream_management: true,
+                    });
                 }
             }
             StreamEvent::Stream(StreamChange::Suspended) => self.emit(SessionEvent::Suspended),
@@ -341,14 +346,20 @@ impl Driver {
             Iq::Result {
                 from, id, payload, ..
             } => {
-                if !self.iq.complete(&self.own, &id, from.as_ref(), Ok(payload)) {
+                let bound = self.bound.as_ref();
+                if !self
+                    .iq
+                    .complete(&self.own, bound, &id, from.as_ref(), Ok(payload))
+                {
                     tracing::debug!("unmatched IQ result ignored");
                 }
             }
             Iq::Error {
                 from, id, error, ..
             } => {
-                self.iq.complete(&self.own, &id, from.as_ref(), Err(error));
+                let bound = self.bound.as_ref();
+                self.iq
+                    .complete(&self.own, bound, &id, from.as_ref(), Err(error));
             }
             Iq::Get {
                 from, id, payload, ..

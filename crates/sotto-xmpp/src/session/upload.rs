@@ -59,6 +59,11 @@ pub fn upload_service_of(jid: Jid, info: &DiscoInfoResult) -> Option<UploadServi
     Some(UploadService { jid, max_size })
 }
 
+/// How long a service the server lists may take to describe itself. They
+/// are the server's own components and answer in milliseconds; a listed
+/// remote service that is down must not hold the login for a full IQ timeout.
+const LISTED_SERVICE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 fn parse<T: TryFrom<Element>>(answer: Option<Element>, what: &'static str) -> Result<T, IqError>
 where
     T::Error: std::fmt::Display,
@@ -74,15 +79,26 @@ where
 }
 
 impl Session {
-    async fn disco_info(&self, jid: Jid) -> Result<DiscoInfoResult, IqError> {
+    pub(super) async fn disco_info(&self, jid: Jid) -> Result<DiscoInfoResult, IqError> {
+        self.disco_info_within(jid, super::IQ_TIMEOUT).await
+    }
+
+    /// `disco#info` of `jid`, waiting at most `timeout` for the answer.
+    pub(super) async fn disco_info_within(
+        &self,
+        jid: Jid,
+        timeout: std::time::Duration,
+    ) -> Result<DiscoInfoResult, IqError> {
         let what = "asking a service what it offers";
         let answer = self
-            .request(
+            .request_within(
                 Some(jid),
                 IqPayloadKind::Get(DiscoInfoQuery { node: None }.into()),
                 what,
+                timeout,
             )
-            .await?;
+            .await?
+            .map_err(|error| super::refused(what, &error))?;
         parse(answer, what)
     }
 
@@ -95,6 +111,12 @@ impl Session {
         {
             return Ok(Some(service));
         }
+        self.listed_upload_service().await
+    }
+
+    /// Finds the upload service among the services the server lists.
+    pub(super) async fn listed_upload_service(&self) -> Result<Option<UploadService>, IqError> {
+        let domain = Jid::from(self.own.domain().to_owned());
         let what = "listing the server's services";
         let answer = self
             .request(
@@ -110,14 +132,28 @@ impl Session {
             )
             .await?;
         let items: DiscoItemsResult = parse(answer, what)?;
-        for item in items.items.into_iter().filter(|i| i.node.is_none()) {
-            // A service that does not answer is not the upload service.
-            match self.disco_info(item.jid.clone()).await {
+        // All listed services are asked at once: one silent service must
+        // not hold the answer for the time of an IQ timeout per item.
+        let services: Vec<Jid> = items
+            .items
+            .into_iter()
+            .filter(|i| i.node.is_none())
+            .map(|i| i.jid)
+            .collect();
+        let answers = futures::future::join_all(
+            services
+                .iter()
+                .map(|jid| self.disco_info_within(jid.clone(), LISTED_SERVICE_TIMEOUT)),
+        )
+        .await;
+        for (jid, answer) in services.into_iter().zip(answers) {
+            match answer {
                 Ok(info) => {
-                    if let Some(service) = upload_service_of(item.jid, &info) {
+                    if let Some(service) = upload_service_of(jid, &info) {
                         return Ok(Some(service));
                     }
                 }
+                // A service that does not answer is not the upload service.
                 Err(e) => tracing::debug!(error = %e, "a listed service did not describe itself"),
             }
         }

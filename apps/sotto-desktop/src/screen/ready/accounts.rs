@@ -27,6 +27,8 @@ pub struct Account {
     /// The last connection state reported.
     pub connection: Option<ConnectionState>,
     problem: Option<String>,
+    /// What the account's server lacks, from the last fresh login, in words.
+    limits: Vec<&'static str>,
     confirm_remove: bool,
 }
 
@@ -125,6 +127,7 @@ impl Accounts {
                             settings: settings.clone(),
                             connection: previous.and_then(|a| a.connection.clone()),
                             problem: previous.and_then(|a| a.problem.clone()),
+                            limits: previous.map(|a| a.limits.clone()).unwrap_or_default(),
                             confirm_remove: false,
                         }
                     })
@@ -147,6 +150,7 @@ impl Accounts {
                             settings: settings.clone(),
                             connection: None,
                             problem: None,
+                            limits: Vec::new(),
                             confirm_remove: false,
                         });
                         return vec![settings.jid.clone()];
@@ -194,6 +198,19 @@ impl Accounts {
                     .into(),
                 pinned: Some(pinned_sha256.clone()),
             }),
+            Event::ChannelBindingRejected { account, reason } => {
+                if let Some(a) = self.find_mut(account) {
+                    a.problem = Some(format!(
+                        "Sotto could not log in: {reason}. Your password was not rejected. \
+                         Enable the account again later, or from another network."
+                    ));
+                }
+            }
+            Event::ServerFeatures { account, missing } => {
+                if let Some(a) = self.find_mut(account) {
+                    a.limits = missing.iter().map(|f| f.explain()).collect();
+                }
+            }
             Event::AuthenticationFailed { account, reason } => {
                 if let Some(a) = self.find_mut(account) {
                     a.problem = Some(format!(
@@ -452,6 +469,9 @@ fn account_row(account: &Account) -> Element<'_, Message> {
                 .style(text::secondary),
         );
     }
+    for limit in &account.limits {
+        info = info.push(text(capitalized(limit)).size(12).style(text::secondary));
+    }
     if let Some(problem) = &account.problem {
         info = info.push(widgets::error_text(problem.as_str()).size(13));
     }
@@ -506,4 +526,13 @@ fn account_row(account: &Account) -> Element<'_, Message> {
     )
     .width(Length::Fill)
     .into()
+}
+
+/// A sentence from a lower-case explanation.
+fn capitalized(line: &str) -> String {
+    let mut chars = line.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).chain(['.']).collect(),
+        None => String::new(),
+    }
 }
