@@ -6,9 +6,6 @@
 
 use std::path::Path;
 
-use anyhow::Context as _;
-use sha2::{Digest as _, Sha256};
-
 /// Where one server instance keeps its files, all inside its own temp dir.
 #[derive(Debug)]
 pub(super) struct Layout<'a> {
@@ -40,17 +37,12 @@ impl Layout<'_> {
 /// where Prosody's certificate index finds it (`<certs>/<domain>.crt` and `.key`),
 /// and returns the lowercase hex SHA-256 of the DER certificate.
 pub(super) fn write_certificate(layout: &Layout<'_>, domain: &str) -> anyhow::Result<String> {
-    let rcgen::CertifiedKey { cert, signing_key } =
-        rcgen::generate_simple_self_signed(vec![domain.to_owned(), "127.0.0.1".to_owned()])
-            .context("generating the test server's certificate")?;
     let certs = layout.certs();
-    std::fs::create_dir_all(&certs).with_context(|| format!("creating {}", certs.display()))?;
-    let crt = certs.join(format!("{domain}.crt"));
-    let key = certs.join(format!("{domain}.key"));
-    std::fs::write(&crt, cert.pem()).with_context(|| format!("writing {}", crt.display()))?;
-    std::fs::write(&key, signing_key.serialize_pem())
-        .with_context(|| format!("writing {}", key.display()))?;
-    Ok(hex::encode(Sha256::digest(cert.der())))
+    crate::cert::write_self_signed(
+        domain,
+        &certs.join(format!("{domain}.crt")),
+        &certs.join(format!("{domain}.key")),
+    )
 }
 
 /// The largest file the test server's upload service takes (bytes).
@@ -64,7 +56,17 @@ pub(super) struct Settings<'a> {
     pub direct_tls_port: u16,
     pub https_port: u16,
     pub log_level: &'a str,
+    /// Leave out PEP, MAM, stream management and carbons (and the vCard
+    /// modules, which load PEP themselves).
+    pub minimal: bool,
 }
+
+/// The modules every instance loads.
+const BASE_MODULES: &str = r#""roster"; "saslauth"; "tls"; "disco"; "ping"; "register"; "offline";
+    "blocklist"; "private"; "version"; "uptime"; "time";"#;
+/// The modules a minimal instance leaves out: `vcard4` and `vcard_legacy`
+/// `module:depends("pep")`, so they would bring PEP back.
+const FULL_MODULES: &str = r#""carbons"; "pep"; "mam"; "smacks"; "vcard4"; "vcard_legacy";"#;
 
 /// Renders the configuration. Every path is absolute and inside the instance's
 /// own directory, so `/etc/prosody` is never consulted.
@@ -100,9 +102,8 @@ certificates = {certs}
 ssl = {{ certificate = {crt}, key = {key} }}
 
 modules_enabled = {{
-    "roster"; "saslauth"; "tls"; "disco"; "carbons"; "pep"; "mam"; "smacks";
-    "ping"; "register"; "offline"; "blocklist"; "vcard4"; "vcard_legacy";
-    "private"; "version"; "uptime"; "time";
+    {base}
+    {full}
 }}
 -- No federation in tests. mod_limits is simply not loaded, so bursts of
 -- hundreds of stanzas are never throttled.
@@ -124,6 +125,8 @@ Component {upload} "http_file_share"
     http_file_share_size_limit = {upload_limit}
     http_file_share_daily_quota = {upload_quota}
 "#,
+        base = BASE_MODULES,
+        full = if s.minimal { "" } else { FULL_MODULES },
         pidfile = lua_str(layout.pidfile()),
         data = lua_str(layout.data()),
         level = lua_str(s.log_level),
