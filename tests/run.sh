@@ -21,8 +21,10 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # renderer: no GPU or display needed.
 export ICED_TEST_BACKEND=tiny-skia
 
-# Debian packages the build and the tests need. prosody: the real server the
-# integration tests start; tor: tor and tor-gencert for the private Tor test
+# Debian packages the build and the tests need. prosody and ejabberd: the
+# real servers the integration tests start (each test its own instance on
+# loopback, run as the current user from a temporary directory; the packages'
+# system services are never used); tor: tor and tor-gencert for the private Tor test
 # network (the package's system service is never started or used); procps:
 # kill(1), used to stop Prosody and to nudge tor with SIGHUP; libotr5-dev: C
 # libotr 4.1.1, the reference OTR peer the harness compiles (tests/libotr-peer);
@@ -34,7 +36,7 @@ export ICED_TEST_BACKEND=tiny-skia
 # screenshot; the X client libraries winit loads at run time to open the
 # window (as in apps/run.sh).
 APT_PACKAGES=(
-    prosody tor strace procps ca-certificates curl git
+    prosody ejabberd tor strace procps ca-certificates curl git
     build-essential pkg-config make perl libotr5-dev python3 python3-venv
     xvfb xdotool x11-apps netpbm dbus-daemon dbus-bin gnome-keyring
     libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon0 libxkbcommon-x11-0
