@@ -140,6 +140,46 @@ fn connection_states_and_reasons_are_shown() {
     assert!(!h.shows("alice@example.org"));
 }
 
+/// What a server lacks is shown on its account, in sentences; a refused
+/// channel binding is not blamed on the password.
+#[test]
+fn server_limits_and_a_refused_channel_binding_are_shown() {
+    let mut h = Harness::new();
+    h.events([Event::AccountsSnapshot {
+        accounts: vec![settings("alice@example.org")],
+    }]);
+    h.update(sotto_desktop::screen::ready::Message::Show(Pane::Accounts));
+    h.events([Event::ServerFeatures {
+        account: "alice@example.org".into(),
+        missing: vec![
+            sotto_core::MissingFeature::Pep,
+            sotto_core::MissingFeature::StreamManagement,
+        ],
+    }]);
+    let pep = "This server does not support personal eventing (PEP): OMEMO encryption is \
+               unavailable on this account; OTR still works.";
+    assert!(h.shows(pep));
+    assert!(h.shows(
+        "This server does not support stream management: a dropped connection is \
+         re-established from scratch, and messages in flight are sent again."
+    ));
+    // The next login on a complete server clears them.
+    h.events([Event::ServerFeatures {
+        account: "alice@example.org".into(),
+        missing: vec![],
+    }]);
+    assert!(!h.shows(pep));
+
+    h.events([Event::ChannelBindingRejected {
+        account: "alice@example.org".into(),
+        reason: "the server refused the login's channel binding".into(),
+    }]);
+    assert!(h.shows(
+        "Sotto could not log in: the server refused the login's channel binding. Your \
+         password was not rejected. Enable the account again later, or from another network."
+    ));
+}
+
 #[test]
 fn an_untrusted_certificate_is_shown_and_can_be_pinned_or_dismissed() {
     let sha = "5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592";
