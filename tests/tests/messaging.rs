@@ -142,9 +142,16 @@ sotto_tests::on_servers! { [Prosody, Ejabberd, MinimalProsody]
                 .expect_message(&format!("while you were away {i}"))
                 .await;
             let id = sent.id;
+            // Without stream management nothing acknowledges a stanza: the
+            // most a client can know is that it was written to the stream.
+            let reached = if kind.is_minimal() {
+                MessageState::Sent
+            } else {
+                MessageState::Acked
+            };
             alice
                 .expect("server ack", move |e| {
-                    matches!(e, Event::MessageStateChanged { id: i, state: MessageState::Acked, .. } if *i == id)
+                    matches!(e, Event::MessageStateChanged { id: i, state, .. } if *i == id && *state == reached)
                 })
                 .await;
         }
@@ -155,8 +162,10 @@ sotto_tests::on_servers! { [Prosody, Ejabberd, MinimalProsody]
             bob.expect_message(&format!("while you were away {i}"))
                 .await;
         }
-        bob.expect("archive sync", |e| matches!(e, Event::ArchiveSynced { .. }))
-            .await;
+        if !kind.is_minimal() {
+            bob.expect("archive sync", |e| matches!(e, Event::ArchiveSynced { .. }))
+                .await;
+        }
         // Offline delivery and the archive both carry them: stored once each, in order.
         let history = bob.store.history(BOB, ALICE, None, 100).unwrap();
         let bodies: Vec<_> = history.iter().map(|m| m.body.clone()).collect();
