@@ -444,3 +444,42 @@ async fn device_list_updates_reach_subscribed_strangers_and_contacts_with_caps()
         expect_list(&mut bob_events, &alice_jid, namespace, &update).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_omemo2_bundles_node_left_at_one_item_is_reconfigured_for_every_device() {
+    let prosody = prosody_with(&[("alice", "alice-pw"), ("bob", "bob-pw")]);
+    let alice = raw_session(&prosody, "alice", "alice-pw").await;
+    let bob = raw_session(&prosody, "bob", "bob-pw").await;
+    let alice_jid = jid(&prosody.jid("alice"));
+    let namespace = Namespace::V2;
+
+    let first = bundle(1, namespace);
+    alice.publish_bundle(1001, &first, namespace).await.unwrap();
+    // As another client (or ejabberd's default) leaves it: one item.
+    alice
+        .configure_pep_node(
+            &namespace.bundle_node(1001),
+            AccessModel::Open,
+            &[("pubsub#max_items", "1")],
+        )
+        .await
+        .unwrap();
+    let second = bundle(2, namespace);
+    assert_eq!(
+        alice
+            .publish_bundle(2002, &second, namespace)
+            .await
+            .unwrap(),
+        sotto_xmpp::session::PublishOutcome::Reconfigured
+    );
+    // The node holds one item per device again from here on.
+    alice.publish_bundle(1001, &first, namespace).await.unwrap();
+    assert_eq!(
+        bob.fetch_bundle(&alice_jid, 1001, namespace).await.unwrap(),
+        first
+    );
+    assert_eq!(
+        bob.fetch_bundle(&alice_jid, 2002, namespace).await.unwrap(),
+        second
+    );
+}

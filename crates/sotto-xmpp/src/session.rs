@@ -38,11 +38,12 @@ use crate::xep::roster::{self, Contact, RosterResult};
 mod blocking;
 mod driver;
 mod omemo;
+mod pep;
 mod reconnect;
 mod upload;
 
+pub use crate::xep::pep::PublishOutcome;
 pub use blocking::BlocklistPush;
-pub use omemo::PublishOutcome;
 pub use upload::{Slot, UploadService, upload_service_of};
 
 pub(crate) use driver::MamCollector;
@@ -181,6 +182,8 @@ pub struct Session {
     iq: IqTracker,
     mam: MamCollector,
     driver: JoinHandle<()>,
+    /// What disco said about our PEP service, once asked.
+    pep: std::sync::Mutex<Option<crate::xep::pep::PepSupport>>,
 }
 
 impl std::fmt::Debug for Outgoing {
@@ -222,6 +225,7 @@ impl Session {
                 iq,
                 mam,
                 driver,
+                pep: std::sync::Mutex::new(None),
             },
             events_rx,
         ))

@@ -74,7 +74,8 @@ where
 }
 
 impl Session {
-    async fn disco_info(&self, jid: Jid) -> Result<DiscoInfoResult, IqError> {
+    /// The disco#info of `jid` (also used for our PEP service).
+    pub(super) async fn disco_info(&self, jid: Jid) -> Result<DiscoInfoResult, IqError> {
         let what = "asking a service what it offers";
         let answer = self
             .request(
