@@ -47,6 +47,8 @@ pub struct Prosody {
     https_port: u16,
     cert_sha256: String,
     child: Option<Child>,
+    /// Modules of the usual set left out (`"pep"`: a server without PEP).
+    without: Vec<&'static str>,
 }
 
 enum LaunchError {
@@ -65,6 +67,17 @@ impl Prosody {
     /// If `prosody` is not installed, exits during start-up, or is not ready
     /// within 30 s. The error includes the tail of its log.
     pub fn start() -> anyhow::Result<Self> {
+        Self::start_without(&[])
+    }
+
+    /// Like [`Prosody::start`], without these modules of the usual set
+    /// (and the modules that need them: `pep` takes `vcard4` and
+    /// `vcard_legacy` along).
+    ///
+    /// # Errors
+    ///
+    /// As [`Prosody::start`].
+    pub fn start_without(modules: &[&'static str]) -> anyhow::Result<Self> {
         let dir = TestDir::new("prosody").context("creating the Prosody test directory")?;
         let cert_sha256 = config::write_certificate(&Layout { root: dir.path() }, DOMAIN)?;
         let mut server = Self {
@@ -74,6 +87,7 @@ impl Prosody {
             https_port: 0,
             cert_sha256,
             child: None,
+            without: modules.to_vec(),
         };
         let mut last = None;
         for _ in 0..PORT_ATTEMPTS {
@@ -295,6 +309,7 @@ impl Prosody {
                 direct_tls_port: self.direct_tls_port,
                 https_port: self.https_port,
                 log_level: level,
+                without: &self.without,
             },
         );
         std::fs::create_dir_all(layout.data()).context("creating Prosody's data directory")?;
