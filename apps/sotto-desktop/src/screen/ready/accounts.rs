@@ -27,6 +27,9 @@ pub struct Account {
     /// The last connection state reported.
     pub connection: Option<ConnectionState>,
     problem: Option<String>,
+    /// Why OMEMO could not be set up (told once by the core; gone once
+    /// the keys are published).
+    omemo_problem: Option<String>,
     confirm_remove: bool,
 }
 
@@ -125,6 +128,7 @@ impl Accounts {
                             settings: settings.clone(),
                             connection: previous.and_then(|a| a.connection.clone()),
                             problem: previous.and_then(|a| a.problem.clone()),
+                            omemo_problem: previous.and_then(|a| a.omemo_problem.clone()),
                             confirm_remove: false,
                         }
                     })
@@ -147,6 +151,7 @@ impl Accounts {
                             settings: settings.clone(),
                             connection: None,
                             problem: None,
+                            omemo_problem: None,
                             confirm_remove: false,
                         });
                         return vec![settings.jid.clone()];
@@ -200,6 +205,19 @@ impl Accounts {
                         "The server refused the login ({reason}). Check the password, then \
                          enable the account again."
                     ));
+                }
+            }
+            Event::OmemoUnavailable { account, reason } => {
+                if let Some(a) = self.find_mut(account) {
+                    a.omemo_problem = Some(format!(
+                        "OMEMO is unavailable: {reason}. Unencrypted messages are still sent; \
+                         a message that is to go with OMEMO is not."
+                    ));
+                }
+            }
+            Event::OmemoReady { account, .. } => {
+                if let Some(a) = self.find_mut(account) {
+                    a.omemo_problem = None;
                 }
             }
             Event::CommandFailed { account, reason } => {
@@ -453,6 +471,9 @@ fn account_row(account: &Account) -> Element<'_, Message> {
         );
     }
     if let Some(problem) = &account.problem {
+        info = info.push(widgets::error_text(problem.as_str()).size(13));
+    }
+    if let Some(problem) = &account.omemo_problem {
         info = info.push(widgets::error_text(problem.as_str()).size(13));
     }
     let enabled = account.settings.enabled;
