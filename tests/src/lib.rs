@@ -7,7 +7,11 @@
 //! Integration tests in `tests/tests/*.rs` run against *real* things on loopback:
 //!
 //! - [`Prosody`]: a real Prosody 0.12 server, one per test, in its own temporary
-//!   directory with its own generated certificate and random ports.
+//!   directory with its own generated certificate and random ports; also as a
+//!   minimal server without PEP, MAM, stream management and carbons.
+//! - [`Ejabberd`]: the same for ejabberd 23.01.
+//! - [`server`]: [`TestServer`] over both, and [`on_servers!`] to run a test
+//!   against each server, named after it.
 //! - [`CutProxy`]: a TCP proxy that can drop every live connection at once, refuse
 //!   new ones, or stall traffic, to simulate a network that goes away.
 //! - [`scan_for_plaintext`]: proof that a profile directory holds no plaintext.
@@ -17,9 +21,11 @@
 //!   OMEMO peer in both namespaces, driven over pipes (`tests/omemo-peer/peer.py`).
 //!
 //! What this crate must never do: touch anything outside `127.0.0.1` and its own
-//! temporary directories, read `/etc/prosody`, or kill a process it did not start.
-//! A missing tool (Prosody, prosodyctl) is an error, never a silent skip.
+//! temporary directories, read `/etc/prosody` or `/etc/ejabberd`, or kill a process it did not start.
+//! A missing tool (Prosody, prosodyctl, erl) is an error, never a silent skip.
 
+mod cert;
+mod ejabberd;
 mod fs;
 pub mod libotr;
 mod net;
@@ -27,10 +33,14 @@ pub mod omemo_peer;
 pub mod profile;
 mod prosody;
 mod proxy;
+mod readiness;
+pub mod server;
 pub mod tor;
 pub mod xmpp_peer;
 
+pub use ejabberd::{Ejabberd, EjabberdOptions};
 pub use fs::{TestDir, scan_for_plaintext};
 pub use net::free_port;
-pub use prosody::Prosody;
+pub use prosody::{Prosody, ProsodyOptions};
 pub use proxy::CutProxy;
+pub use server::{ServerKind, TestServer, XmppServer};

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::server::{ServerKind, TestServer, XmppServer};
 use crate::{Prosody, TestDir};
 use sotto_core::{Command, ConnectionState, CoreHandle, Event, Secret, ServerOptions};
 use sotto_store::{Password, ProfileKey, SqlStore};
@@ -105,10 +106,19 @@ impl Profile {
         while self.core.events.try_recv().is_ok() {}
     }
 
-    /// Adds an account on this Prosody (pinned to its certificate) and waits until online.
-    pub async fn login(&mut self, prosody: &Prosody, user: &str, password: &str) -> String {
+    /// Adds an account on this server (pinned to its certificate) and waits until online.
+    pub async fn login(
+        &mut self,
+        prosody: &(impl XmppServer + ?Sized),
+        user: &str,
+        password: &str,
+    ) -> String {
         self.add(prosody, user, password, true, false, None).await;
         let jid = self.online(&prosody.jid(user)).await;
+        // A server without PEP has nowhere to publish OMEMO keys.
+        if prosody.kind().is_minimal() {
+            return jid;
+        }
         // The account publishes its OMEMO device right after logging in;
         // waiting for that keeps "does the peer have OMEMO?" deterministic.
         // The event stays queued for tests that want the device's identity.
@@ -125,7 +135,7 @@ impl Profile {
 
     pub async fn add(
         &mut self,
-        prosody: &Prosody,
+        prosody: &(impl XmppServer + ?Sized),
         user: &str,
         password: &str,
         pin: bool,
@@ -209,10 +219,19 @@ pub fn prosody_with(users: &[(&str, &str)]) -> Prosody {
     prosody
 }
 
-/// A bare `sotto_xmpp::Session` logged in to `prosody` as `user` (pinned to
+/// A server of this kind with these users registered.
+pub fn server_with(kind: ServerKind, users: &[(&str, &str)]) -> TestServer {
+    TestServer::with_users(kind, users)
+}
+
+/// A bare `sotto_xmpp::Session` logged in to the server as `user` (pinned to
 /// its certificate), for tests that need to send raw stanzas — a forger, a
 /// peer probing our disco. Its events are drained in the background.
-pub async fn raw_session(prosody: &Prosody, user: &str, password: &str) -> sotto_xmpp::Session {
+pub async fn raw_session(
+    prosody: &(impl XmppServer + ?Sized),
+    user: &str,
+    password: &str,
+) -> sotto_xmpp::Session {
     let (session, mut events) = raw_session_with_events(prosody, user, password).await;
     tokio::spawn(async move { while events.recv().await.is_some() {} });
     session
@@ -221,7 +240,7 @@ pub async fn raw_session(prosody: &Prosody, user: &str, password: &str) -> sotto
 /// Like [`raw_session`], but the caller keeps the session's events (those
 /// after `Online`).
 pub async fn raw_session_with_events(
-    prosody: &Prosody,
+    prosody: &(impl XmppServer + ?Sized),
     user: &str,
     password: &str,
 ) -> (

@@ -7,14 +7,14 @@
 mod config;
 
 use std::fs::File;
-use std::io::{Read as _, Write as _};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 
+use crate::readiness::{answers_stream, read_from, tail};
 use crate::{TestDir, free_port};
 use config::{Layout, Settings};
 
@@ -41,14 +41,31 @@ const PANIC_LOG_LINES: usize = 50;
 /// thread is panicking, the last lines of Prosody's log are printed first.
 #[derive(Debug)]
 pub struct Prosody {
+    options: ProsodyOptions,
     dir: TestDir,
     c2s_port: u16,
     direct_tls_port: u16,
     https_port: u16,
     cert_sha256: String,
     child: Option<Child>,
-    /// Modules of the usual set left out (`"pep"`: a server without PEP).
-    without: Vec<&'static str>,
+}
+
+/// What differs between test Prosodies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProsodyOptions {
+    /// "A minimal server": no PEP (so no OMEMO device lists or bundles), no
+    /// MAM, no XEP-0198 stream management and no carbons, for proving the
+    /// client copes with a server that offers none of them.
+    pub minimal: bool,
+}
+
+impl ProsodyOptions {
+    /// The minimal server of [`ProsodyOptions::minimal`].
+    #[must_use]
+    pub fn minimal() -> Self {
+        Self { minimal: true }
+    }
 }
 
 enum LaunchError {
@@ -67,27 +84,35 @@ impl Prosody {
     /// If `prosody` is not installed, exits during start-up, or is not ready
     /// within 30 s. The error includes the tail of its log.
     pub fn start() -> anyhow::Result<Self> {
-        Self::start_without(&[])
+        Self::start_with(ProsodyOptions::default())
     }
 
-    /// Like [`Prosody::start`], without these modules of the usual set
-    /// (and the modules that need them: `pep` takes `vcard4` and
-    /// `vcard_legacy` along).
+    /// [`start`](Self::start) with [`ProsodyOptions::minimal`]: no PEP, MAM,
+    /// stream management or carbons.
     ///
     /// # Errors
     ///
-    /// As [`Prosody::start`].
-    pub fn start_without(modules: &[&'static str]) -> anyhow::Result<Self> {
+    /// As [`start`](Self::start).
+    pub fn start_minimal() -> anyhow::Result<Self> {
+        Self::start_with(ProsodyOptions::minimal())
+    }
+
+    /// Starts a Prosody with these options.
+    ///
+    /// # Errors
+    ///
+    /// As [`start`](Self::start).
+    pub fn start_with(options: ProsodyOptions) -> anyhow::Result<Self> {
         let dir = TestDir::new("prosody").context("creating the Prosody test directory")?;
         let cert_sha256 = config::write_certificate(&Layout { root: dir.path() }, DOMAIN)?;
         let mut server = Self {
+            options,
             dir,
             c2s_port: 0,
             direct_tls_port: 0,
             https_port: 0,
             cert_sha256,
             child: None,
-            without: modules.to_vec(),
         };
         let mut last = None;
         for _ in 0..PORT_ATTEMPTS {
@@ -117,9 +142,21 @@ impl Prosody {
             )))
     }
 
+    /// The options it was started with.
+    #[must_use]
+    pub fn options(&self) -> ProsodyOptions {
+        self.options
+    }
+
     /// The HTTPS port of the upload service (`upload.localhost`, XEP-0363).
     pub fn https_port(&self) -> u16 {
         self.https_port
+    }
+
+    /// What the GET URL of every upload starts with (`http_host` is 127.0.0.1).
+    #[must_use]
+    pub fn upload_url_prefix(&self) -> String {
+        format!("https://127.0.0.1:{}/", self.https_port)
     }
 
     /// The largest file the upload service takes, in bytes.
@@ -309,7 +346,7 @@ impl Prosody {
                 direct_tls_port: self.direct_tls_port,
                 https_port: self.https_port,
                 log_level: level,
-                without: &self.without,
+                minimal: self.options.minimal,
             },
         );
         std::fs::create_dir_all(layout.data()).context("creating Prosody's data directory")?;
@@ -388,35 +425,9 @@ impl Prosody {
         }
     }
 
-    /// Whether the c2s port answers a stream header with stream features. A
-    /// bare TCP connect is not enough: the kernel accepts into the backlog
-    /// before Prosody's event loop runs, and Prosody installs its SIGTERM
-    /// handler only on the loop's first turn, so a `stop()` right after a
-    /// connect-only check would kill it without a clean shutdown.
+    /// See [`crate::readiness::answers_stream`].
     fn answers_stream(&self) -> bool {
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.c2s_port));
-        let Ok(mut tcp) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
-            return false;
-        };
-        let header = format!(
-            "<?xml version='1.0'?><stream:stream to='{DOMAIN}' version='1.0' \
-             xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>"
-        );
-        if tcp.set_read_timeout(Some(Duration::from_secs(2))).is_err()
-            || tcp.write_all(header.as_bytes()).is_err()
-        {
-            return false;
-        }
-        let mut reply = Vec::new();
-        let mut buf = [0u8; 1024];
-        while !contains(&reply, b"</stream:features>") {
-            match tcp.read(&mut buf) {
-                Ok(0) | Err(_) => return false,
-                Ok(n) => reply.extend_from_slice(&buf[..n]),
-            }
-        }
-        let _ = tcp.write_all(b"</stream:stream>");
-        true
+        answers_stream(self.c2s_port, DOMAIN)
     }
 
     fn failure(&self, what: &str) -> anyhow::Error {
@@ -451,24 +462,6 @@ impl Drop for Prosody {
         }
         self.kill();
     }
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-fn read_from(path: &Path, offset: u64) -> String {
-    let bytes = std::fs::read(path).unwrap_or_default();
-    let start = usize::try_from(offset)
-        .unwrap_or(usize::MAX)
-        .min(bytes.len());
-    String::from_utf8_lossy(&bytes[start..]).into_owned()
-}
-
-fn tail(path: &Path, n: usize) -> String {
-    let text = read_from(path, 0);
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// prosodyctl output without the ANSI codes it uses to hide typed passwords.

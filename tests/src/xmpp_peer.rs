@@ -3,7 +3,7 @@
 // file, You can obtain one at http://mozilla.org/MPL/2.0/.
 
 //! A real XMPP OMEMO peer: slixmpp + slixmpp-omemo (`tests/omemo-peer/xmpp_peer.py`)
-//! logged in to a test's [`Prosody`], driven over a pipe with one JSON object
+//! logged in to a test server, driven over a pipe with one JSON object
 //! per line.
 //!
 //! Unlike [`crate::omemo_peer::PythonPeer`] (python-omemo in-process, messages
@@ -29,8 +29,9 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
+use crate::TestDir;
 use crate::omemo_peer::venv_python;
-use crate::{Prosody, TestDir};
+use crate::server::XmppServer;
 
 mod types;
 
@@ -79,7 +80,11 @@ impl XmppPeer {
     ///
     /// If the venv is missing, the peer cannot start, or login or OMEMO
     /// publishing fails.
-    pub async fn connected(server: &Prosody, jid: &str, password: &str) -> anyhow::Result<Self> {
+    pub async fn connected(
+        server: &(impl XmppServer + ?Sized),
+        jid: &str,
+        password: &str,
+    ) -> anyhow::Result<Self> {
         let mut peer = Self::start(server, jid, password, PeerOptions::default())?;
         peer.connect().await?;
         Ok(peer)
@@ -91,7 +96,7 @@ impl XmppPeer {
     ///
     /// If the venv is missing or the process cannot be spawned.
     pub fn start(
-        server: &Prosody,
+        server: &(impl XmppServer + ?Sized),
         jid: &str,
         password: &str,
         options: PeerOptions,

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use sha2::{Digest as _, Sha256};
-use sotto_tests::{CutProxy, Prosody, TestDir, scan_for_plaintext};
+use sotto_tests::{
+    CutProxy, Prosody, ServerKind, TestDir, TestServer, XmppServer, scan_for_plaintext,
+};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
@@ -128,7 +130,7 @@ async fn tls_connect(
 }
 
 /// Logs in with SASL PLAIN over direct TLS; `Ok(false)` on `<failure/>`.
-async fn login(server: &Prosody, user: &str, password: &str) -> anyhow::Result<bool> {
+async fn login(server: &impl XmppServer, user: &str, password: &str) -> anyhow::Result<bool> {
     let name = ServerName::try_from(server.domain().to_owned())?;
     let mut tls = tls_connect(server.direct_tls_port(), &server.cert_sha256(), name).await?;
     tls.write_all(stream_header(server.domain()).as_bytes())
@@ -144,111 +146,6 @@ async fn login(server: &Prosody, user: &str, password: &str) -> anyhow::Result<b
     tls.write_all(auth.as_bytes()).await?;
     let reply = read_until(&mut tls, &["<success", "<failure"]).await?;
     Ok(reply.contains("<success"))
-}
-
-#[tokio::test]
-async fn c2s_port_offers_required_starttls() -> TestResult {
-    let server = Prosody::start()?;
-    let mut tcp = TcpStream::connect(("127.0.0.1", server.c2s_port())).await?;
-    tcp.write_all(stream_header(server.domain()).as_bytes())
-        .await?;
-    let reply = read_until(&mut tcp, &["</stream:features>"]).await?;
-    assert!(reply.contains("<stream:stream"), "{reply}");
-    assert!(
-        reply.contains("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/>"),
-        "{reply}"
-    );
-    assert!(
-        !reply.contains("<mechanisms"),
-        "no SASL before TLS: {reply}"
-    );
-    Ok(())
-}
-
-#[tokio::test]
-async fn direct_tls_port_presents_the_pinned_certificate() -> TestResult {
-    let server = Prosody::start()?;
-    let pin = server.cert_sha256();
-    assert_eq!(pin.len(), 64);
-    assert_eq!(pin, pin.to_lowercase());
-    // With SNI (a host name) and without (an IP address): same certificate.
-    for name in [
-        ServerName::try_from("localhost")?,
-        ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()),
-    ] {
-        let tls = tls_connect(server.direct_tls_port(), &pin, name).await?;
-        let (_, conn) = tls.get_ref();
-        let presented = conn
-            .peer_certificates()
-            .and_then(|c| c.first())
-            .map(|c| c.to_vec());
-        let presented = presented.ok_or_else(|| anyhow::anyhow!("no peer certificate"))?;
-        assert_eq!(hex::encode(Sha256::digest(&presented)), pin);
-    }
-    let wrong = "00".repeat(32);
-    let name = ServerName::try_from("localhost")?;
-    assert!(
-        tls_connect(server.direct_tls_port(), &wrong, name)
-            .await
-            .is_err()
-    );
-    Ok(())
-}
-
-#[tokio::test]
-async fn register_creates_a_user_exactly_once() -> TestResult {
-    let server = Prosody::start()?;
-    server.register("alice", "correct horse")?;
-    assert!(login(&server, "alice", "correct horse").await?);
-    assert!(!login(&server, "alice", "wrong").await?);
-    assert!(!login(&server, "bob", "correct horse").await?);
-    let again = server.register("alice", "other");
-    assert!(again.is_err(), "registering alice twice succeeded");
-    assert!(
-        login(&server, "alice", "correct horse").await?,
-        "the second register changed alice"
-    );
-    assert!(server.register("a@b", "x").is_err());
-    assert!(server.register("carol", "two\nlines").is_err());
-    Ok(())
-}
-
-#[tokio::test]
-async fn restart_keeps_ports_certificate_and_users() -> TestResult {
-    let mut server = Prosody::start()?;
-    server.register("alice", "pw")?;
-    let (c2s, direct, pin) = (
-        server.c2s_port(),
-        server.direct_tls_port(),
-        server.cert_sha256(),
-    );
-    let first_pid = server.pid();
-    server.restart()?;
-    assert_ne!(server.pid(), first_pid);
-    assert_eq!((server.c2s_port(), server.direct_tls_port()), (c2s, direct));
-    assert_eq!(server.cert_sha256(), pin);
-    assert!(login(&server, "alice", "pw").await?);
-    assert!(server.register("alice", "pw").is_err());
-    Ok(())
-}
-
-#[tokio::test]
-async fn stop_closes_the_ports() -> TestResult {
-    let mut server = Prosody::start()?;
-    server.stop()?;
-    assert_eq!(server.pid(), None);
-    assert!(
-        TcpStream::connect(("127.0.0.1", server.c2s_port()))
-            .await
-            .is_err()
-    );
-    assert!(
-        server.log_tail(5).contains("Shutdown complete"),
-        "{}",
-        server.log_tail(5)
-    );
-    server.stop()?; // idempotent
-    Ok(())
 }
 
 /// A target that echoes every byte back.
@@ -360,4 +257,110 @@ fn scan_for_plaintext_finds_planted_needles_only() -> TestResult {
     );
     assert!(scan_for_plaintext(dir.path(), &[b"absent"]).is_empty());
     Ok(())
+}
+
+sotto_tests::on_servers! { [Prosody, Ejabberd, MinimalProsody]
+    async fn c2s_port_offers_required_starttls(kind: ServerKind) -> TestResult {
+        let server = TestServer::start(kind)?;
+        let mut tcp = TcpStream::connect(("127.0.0.1", server.c2s_port())).await?;
+        tcp.write_all(stream_header(server.domain()).as_bytes())
+            .await?;
+        let reply = read_until(&mut tcp, &["</stream:features>"]).await?;
+        assert!(reply.contains("<stream:stream"), "{reply}");
+        assert!(
+            reply.contains("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/>"),
+            "{reply}"
+        );
+        assert!(
+            !reply.contains("<mechanisms"),
+            "no SASL before TLS: {reply}"
+        );
+        Ok(())
+    }
+
+    async fn direct_tls_port_presents_the_pinned_certificate(kind: ServerKind) -> TestResult {
+        let server = TestServer::start(kind)?;
+        let pin = server.cert_sha256();
+        assert_eq!(pin.len(), 64);
+        assert_eq!(pin, pin.to_lowercase());
+        // With SNI (a host name) and without (an IP address): same certificate.
+        for name in [
+            ServerName::try_from("localhost")?,
+            ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()),
+        ] {
+            let tls = tls_connect(server.direct_tls_port(), &pin, name).await?;
+            let (_, conn) = tls.get_ref();
+            let presented = conn
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .map(|c| c.to_vec());
+            let presented = presented.ok_or_else(|| anyhow::anyhow!("no peer certificate"))?;
+            assert_eq!(hex::encode(Sha256::digest(&presented)), pin);
+        }
+        let wrong = "00".repeat(32);
+        let name = ServerName::try_from("localhost")?;
+        assert!(
+            tls_connect(server.direct_tls_port(), &wrong, name)
+                .await
+                .is_err()
+        );
+        Ok(())
+    }
+
+    async fn register_creates_a_user_exactly_once(kind: ServerKind) -> TestResult {
+        let server = TestServer::start(kind)?;
+        server.register("alice", "correct horse")?;
+        assert!(login(&server, "alice", "correct horse").await?);
+        assert!(!login(&server, "alice", "wrong").await?);
+        assert!(!login(&server, "bob", "correct horse").await?);
+        let again = server.register("alice", "other");
+        assert!(again.is_err(), "registering alice twice succeeded");
+        assert!(
+            login(&server, "alice", "correct horse").await?,
+            "the second register changed alice"
+        );
+        assert!(server.register("a@b", "x").is_err());
+        assert!(server.register("carol", "two\nlines").is_err());
+        Ok(())
+    }
+
+    async fn restart_keeps_ports_certificate_and_users(kind: ServerKind) -> TestResult {
+        let mut server = TestServer::start(kind)?;
+        server.register("alice", "pw")?;
+        let (c2s, direct, pin) = (
+            server.c2s_port(),
+            server.direct_tls_port(),
+            server.cert_sha256(),
+        );
+        let first_pid = server.pid();
+        server.restart()?;
+        assert_ne!(server.pid(), first_pid);
+        assert_eq!((server.c2s_port(), server.direct_tls_port()), (c2s, direct));
+        assert_eq!(server.cert_sha256(), pin);
+        assert!(login(&server, "alice", "pw").await?);
+        assert!(server.register("alice", "pw").is_err());
+        Ok(())
+    }
+
+    async fn stop_closes_the_ports(kind: ServerKind) -> TestResult {
+        let mut server = TestServer::start(kind)?;
+        server.stop()?;
+        assert_eq!(server.pid(), None);
+        assert!(
+            TcpStream::connect(("127.0.0.1", server.c2s_port()))
+                .await
+                .is_err()
+        );
+        let clean_stop = match kind {
+            ServerKind::Ejabberd => "is stopped in the node",
+            ServerKind::Prosody | ServerKind::MinimalProsody => "Shutdown complete",
+        };
+        assert!(
+            server.log_tail(5).contains(clean_stop),
+            "{}",
+            server.log_tail(5)
+        );
+        server.stop()?; // idempotent
+        Ok(())
+    }
 }

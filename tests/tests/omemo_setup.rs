@@ -14,22 +14,17 @@ use std::time::Duration;
 
 use sotto_core::{Command, ConnectionState, Encryption, Event};
 use sotto_store::{Encryption as Stored, MessageState};
-use sotto_tests::Prosody;
-use sotto_tests::profile::{Profile, prosody_with, raw_session};
+use sotto_tests::profile::{Profile, raw_session};
+use sotto_tests::{TestServer, XmppServer};
 use sotto_xmpp::xep::omemo::Namespace;
 use sotto_xmpp::{BareJid, PepError};
 
-const ALICE: &str = "alice@localhost";
-const BOB: &str = "bob@localhost";
-
-fn users(prosody: &Prosody) {
-    for user in ["alice", "bob"] {
-        prosody.register(user, &format!("{user}-pw")).unwrap();
-    }
+fn users(server: &TestServer) {
+    server.register_all(&[("alice", "alice-pw"), ("bob", "bob-pw")]);
 }
 
 /// Logs in and returns the device id once its keys are published.
-async fn ready(profile: &mut Profile, prosody: &Prosody, user: &str) -> u32 {
+async fn ready(profile: &mut Profile, prosody: &TestServer, user: &str) -> u32 {
     profile.login(prosody, user, &format!("{user}-pw")).await;
     let account = prosody.jid(user);
     match profile
@@ -44,9 +39,10 @@ async fn ready(profile: &mut Profile, prosody: &Prosody, user: &str) -> u32 {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_device_publishes_both_namespaces_and_keeps_its_omemo2_bundle() {
-    let prosody = prosody_with(&[("alice", "alice-pw"), ("bob", "bob-pw")]);
+sotto_tests::on_servers! { [Prosody, Ejabberd]
+async fn each_device_publishes_both_namespaces_and_keeps_its_omemo2_bundle(prosody: TestServer) {
+    users(&prosody);
+    let alice_account = prosody.jid("alice");
     let mut phone = Profile::new("alice-phone");
     let mut laptop = Profile::new("alice-laptop");
     let phone_id = ready(&mut phone, &prosody, "alice").await;
@@ -55,7 +51,7 @@ async fn each_device_publishes_both_namespaces_and_keeps_its_omemo2_bundle() {
 
     // Bob is no contact of alice's: what he reads is what anyone reads.
     let bob = raw_session(&prosody, "bob", "bob-pw").await;
-    let alice: BareJid = ALICE.parse().unwrap();
+    let alice: BareJid = alice_account.parse().unwrap();
     for namespace in Namespace::ALL {
         let list = bob.fetch_device_list(&alice, namespace).await.unwrap();
         for id in [phone_id, laptop_id] {
@@ -69,7 +65,7 @@ async fn each_device_publishes_both_namespaces_and_keeps_its_omemo2_bundle() {
     // A fresh login publishes again: still both.
     let dir = phone.shutdown().await;
     let mut phone = Profile::reopen(dir);
-    phone.online(ALICE).await;
+    phone.online(&alice_account).await;
     phone
         .expect("OMEMO keys republished", |e| {
             matches!(e, Event::OmemoReady { .. })
@@ -94,19 +90,21 @@ async fn each_device_publishes_both_namespaces_and_keeps_its_omemo2_bundle() {
     phone.shutdown().await;
     laptop.shutdown().await;
 }
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_session_tells_a_server_without_pep_apart() {
-    let with = prosody_with(&[("alice", "alice-pw")]);
-    let session = raw_session(&with, "alice", "alice-pw").await;
+sotto_tests::on_servers! { [Prosody, Ejabberd, MinimalProsody]
+async fn the_session_tells_a_server_without_pep_apart(server: TestServer) {
+    users(&server);
+    let session = raw_session(&server, "alice", "alice-pw").await;
     let support = session.pep_support().await.unwrap();
-    assert!(support.pep && support.publish_options, "{support:?}");
-
-    let without = Prosody::start_without(&["pep"]).unwrap();
-    users(&without);
-    let session = raw_session(&without, "alice", "alice-pw").await;
-    let alice: BareJid = ALICE.parse().unwrap();
-    assert!(!session.pep_support().await.unwrap().pep);
+    if !server.kind().is_minimal() {
+        // Prosody announces publish-options on the account, ejabberd on
+        // the domain: both count.
+        assert!(support.pep && support.publish_options, "{support:?}");
+        return;
+    }
+    let alice: BareJid = server.jid("alice").parse().unwrap();
+    assert!(!support.pep, "{support:?}");
     // Asked anyway, the server's refusal reads as "no PEP".
     let fetched = session.fetch_device_list(&alice, Namespace::V2).await;
     assert!(matches!(fetched, Err(PepError::NoPep(_))), "{fetched:?}");
@@ -121,11 +119,15 @@ async fn the_session_tells_a_server_without_pep_apart() {
         "{error}"
     );
 }
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_pep_the_user_is_told_once_and_plaintext_still_goes_out() {
-    let mut prosody = Prosody::start_without(&["pep"]).unwrap();
+sotto_tests::on_servers! { [MinimalProsody]
+async fn without_pep_the_user_is_told_once_and_plaintext_still_goes_out(prosody: TestServer) {
+    let mut prosody = prosody;
     users(&prosody);
+    let alice_account = prosody.jid("alice");
+    let bob_account = prosody.jid("bob");
+    let (alice_jid, bob_jid) = (alice_account.as_str(), bob_account.as_str());
     let mut alice = Profile::new("alice");
     let mut bob = Profile::new("bob");
     for (profile, user) in [(&mut alice, "alice"), (&mut bob, "bob")] {
@@ -137,7 +139,7 @@ async fn without_pep_the_user_is_told_once_and_plaintext_still_goes_out() {
     let told = alice
         .expect(
             "OMEMO unavailable",
-            |e| matches!(e, Event::OmemoUnavailable { account, .. } if account == ALICE),
+            |e| matches!(e, Event::OmemoUnavailable { account, .. } if *account == alice_jid),
         )
         .await;
     let Event::OmemoUnavailable { reason, .. } = told else {
@@ -148,7 +150,7 @@ async fn without_pep_the_user_is_told_once_and_plaintext_still_goes_out() {
 
     // Bob has no OMEMO devices and the conversation never used OMEMO: the
     // core's own choice is plaintext, and it goes out.
-    alice.send_message(ALICE, BOB, "plain words still travel");
+    alice.send_message(alice_jid, bob_jid, "plain words still travel");
     let got = bob.expect_message("plain words still travel").await;
     assert_eq!(got.encryption, Stored::Plain);
     let sent = alice.expect_message("plain words still travel").await;
@@ -167,8 +169,8 @@ async fn without_pep_the_user_is_told_once_and_plaintext_still_goes_out() {
             )
         })
         .await;
-    bob.online(BOB).await;
-    alice.send_message(ALICE, BOB, "and after a new login");
+    bob.online(bob_jid).await;
+    alice.send_message(alice_jid, bob_jid, "and after a new login");
     bob.expect_message("and after a new login").await;
 
     // Asked for OMEMO, the message fails with a reason; never plaintext.
@@ -179,8 +181,8 @@ async fn without_pep_the_user_is_told_once_and_plaintext_still_goes_out() {
         ("after choosing OMEMO", None),
     ] {
         alice.send(Command::SendMessage {
-            account: ALICE.into(),
-            to: BOB.into(),
+            account: alice_jid.into(),
+            to: bob_jid.into(),
             body: body.into(),
             encryption: choice,
         });
@@ -219,4 +221,5 @@ async fn without_pep_the_user_is_told_once_and_plaintext_still_goes_out() {
     assert!(!leaked, "an OMEMO message reached bob in some form");
     alice.shutdown().await;
     bob.shutdown().await;
+}
 }
