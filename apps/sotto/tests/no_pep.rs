@@ -12,7 +12,7 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use sotto_tests::{Prosody, TestDir};
+use sotto_tests::{Prosody, ProsodyOptions, TestDir};
 
 const PASSPHRASE: &str = "cli profile passphrase";
 
@@ -39,7 +39,7 @@ fn run(profile: &Path, args: &[&str], password: &str) -> Output {
 
 #[test]
 fn send_works_and_warns_once_when_the_server_has_no_pep() {
-    let prosody = Prosody::start_minimal().unwrap();
+    let prosody = Prosody::start_with(ProsodyOptions::no_pep()).unwrap();
     prosody.register("alice", "alice-cli-pw").unwrap();
     prosody.register("bob", "bob-cli-pw").unwrap();
     let dir = TestDir::new("cli-no-pep").unwrap();
