@@ -184,6 +184,8 @@ pub struct Session {
     driver: JoinHandle<()>,
     /// What disco said about our PEP service, once asked.
     pep: std::sync::Mutex<Option<crate::xep::pep::PepSupport>>,
+    /// The server takes no publish-option but the access model (ejabberd).
+    pep_access_only: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Outgoing {
@@ -226,6 +228,7 @@ impl Session {
                 mam,
                 driver,
                 pep: std::sync::Mutex::new(None),
+                pep_access_only: std::sync::atomic::AtomicBool::new(false),
             },
             events_rx,
         ))

@@ -124,7 +124,10 @@ impl Session {
             Ok(support) => support.publish_options,
             Err(_) => true,
         };
-        let (mut plan, mut request) = PublishPlan::new(config, publish_options);
+        let access_only = self
+            .pep_access_only
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let (mut plan, mut request) = PublishPlan::new(config, publish_options, access_only);
         loop {
             let element = match &request {
                 PublishRequest::Publish(options) => {
@@ -151,7 +154,14 @@ impl Session {
                     );
                     request = next;
                 }
-                PlanStep::Done(outcome) => return Ok(outcome),
+                PlanStep::Done(outcome) => {
+                    if plan.refused_options() {
+                        // ejabberd: remember, and skip the refused publish next time.
+                        self.pep_access_only
+                            .store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    return Ok(outcome);
+                }
                 PlanStep::Failed(_) => {
                     let doing = match plan.last() {
                         PublishRequest::Publish(_) => doing,

@@ -122,6 +122,8 @@ pub struct PublishPlan {
     /// Configured because the node contradicted the options, not because
     /// the server refused one.
     reconfigured_only: bool,
+    /// The server refused an option other than the access model.
+    refused_options: bool,
     requests: u8,
 }
 
@@ -132,17 +134,23 @@ const MAX_REQUESTS: u8 = 6;
 impl PublishPlan {
     /// The plan for a node that must look like `config`, and its first
     /// request. Without `publish_options` (the server does not advertise
-    /// them) the node is configured first and published into without them.
-    pub fn new(config: NodeConfig, publish_options: bool) -> (Self, PublishRequest) {
-        let options = if publish_options {
-            Options::All
-        } else {
-            Options::Without
+    /// them) the node is configured first and published into without them;
+    /// with `access_only` (the server is known to take only the access
+    /// model, see [`PublishPlan::refused_options`]) it is configured first
+    /// and published into with the access model.
+    pub fn new(
+        config: NodeConfig,
+        publish_options: bool,
+        access_only: bool,
+    ) -> (Self, PublishRequest) {
+        let options = match (publish_options, access_only && config.max_items.is_some()) {
+            (false, _) => Options::Without,
+            (true, true) => Options::AccessOnly,
+            (true, false) => Options::All,
         };
-        let first = if publish_options {
-            PublishRequest::Publish(config.fields())
-        } else {
-            PublishRequest::Configure(config.fields())
+        let first = match options {
+            Options::All => PublishRequest::Publish(config.fields()),
+            Options::AccessOnly | Options::Without => PublishRequest::Configure(config.fields()),
         };
         let plan = Self {
             config,
@@ -151,9 +159,16 @@ impl PublishPlan {
             configured: false,
             created: false,
             reconfigured_only: false,
+            refused_options: false,
             requests: 1,
         };
         (plan, first)
+    }
+
+    /// Whether the server refused an option other than the access model:
+    /// the next plans for this server may start with `access_only`.
+    pub fn refused_options(&self) -> bool {
+        self.refused_options
     }
 
     /// The request whose answer is awaited.
@@ -214,6 +229,7 @@ impl PublishPlan {
                 self.configure()
             }
             (PublishRequest::Publish(_), Err(Refusal::UnsupportedOption)) if !self.configured => {
+                self.refused_options |= self.options == Options::All;
                 self.fewer_options();
                 self.configure()
             }
@@ -260,15 +276,26 @@ mod tests {
     fn run(
         config: NodeConfig,
         publish_options: bool,
-        mut server: impl FnMut(&PublishRequest) -> Result<(), Refusal>,
+        server: impl FnMut(&PublishRequest) -> Result<(), Refusal>,
     ) -> (Vec<PublishRequest>, PlanStep) {
-        let (mut plan, mut request) = PublishPlan::new(config, publish_options);
+        let (sent, end, _) = run_plan(config, publish_options, false, server);
+        (sent, end)
+    }
+
+    /// [`run`] with `access_only`; also returns `refused_options`.
+    fn run_plan(
+        config: NodeConfig,
+        publish_options: bool,
+        access_only: bool,
+        mut server: impl FnMut(&PublishRequest) -> Result<(), Refusal>,
+    ) -> (Vec<PublishRequest>, PlanStep, bool) {
+        let (mut plan, mut request) = PublishPlan::new(config, publish_options, access_only);
         let mut sent = Vec::new();
         loop {
             sent.push(request.clone());
             match plan.answer(server(&request)) {
                 PlanStep::Send(next) => request = next,
-                end => return (sent, end),
+                end => return (sent, end, plan.refused_options()),
             }
         }
     }
@@ -345,6 +372,29 @@ mod tests {
             ]
         );
         assert_eq!(end, PlanStep::Done(PublishOutcome::ConfiguredFirst));
+
+        // Once known, the refused publish is skipped; only nodes that need
+        // more than the access model are concerned.
+        let (sent, end, refused) =
+            run_plan(NodeConfig::OPEN_MANY_ITEMS, true, false, ejabberd(true));
+        assert!(refused);
+        assert_eq!(end, PlanStep::Done(PublishOutcome::ConfiguredFirst));
+        assert_eq!(sent.len(), 3);
+        let (sent, end, _) = run_plan(NodeConfig::OPEN_MANY_ITEMS, true, true, ejabberd(true));
+        assert_eq!(
+            sent,
+            vec![
+                PublishRequest::Configure(vec![ACCESS, MAX]),
+                PublishRequest::Publish(vec![ACCESS]),
+            ]
+        );
+        assert_eq!(end, PlanStep::Done(PublishOutcome::ConfiguredFirst));
+        let (sent, _, refused) = run_plan(NodeConfig::OPEN, true, true, ejabberd(true));
+        assert_eq!(sent, vec![PublishRequest::Publish(vec![ACCESS])]);
+        assert!(!refused);
+        // Prosody takes them all: nothing is remembered.
+        let (_, _, refused) = run_plan(NodeConfig::OPEN_MANY_ITEMS, true, false, |_| Ok(()));
+        assert!(!refused);
 
         // Nodes that need only the access model publish at once.
         let (sent, end) = run(NodeConfig::OPEN, true, ejabberd(false));
