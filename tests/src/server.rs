@@ -334,7 +334,7 @@ macro_rules! on_servers {
             #[allow(unused_imports)]
             use super::*;
 
-            async fn run($arg: $ty) $(-> $ret)? $body
+            async fn on_servers_test_body($arg: $ty) $(-> $ret)? $body
 
             $( $crate::on_servers!(@test $kind $ty $rets); )+
         }
@@ -346,7 +346,7 @@ macro_rules! on_servers {
             #[allow(unused_imports)]
             use super::*;
 
-            fn run($arg: $ty) $body
+            fn on_servers_test_body($arg: $ty) $body
 
             $( $crate::on_servers!(@sync $kind $ty); )+
         }
@@ -354,7 +354,7 @@ macro_rules! on_servers {
     (@sync Prosody $ty:ty) => {
         #[test]
         fn prosody() {
-            run(<$ty as $crate::server::FromServerKind>::from_server_kind(
+            on_servers_test_body(<$ty as $crate::server::FromServerKind>::from_server_kind(
                 $crate::server::ServerKind::Prosody,
             ));
         }
@@ -362,7 +362,7 @@ macro_rules! on_servers {
     (@sync Ejabberd $ty:ty) => {
         #[test]
         fn ejabberd() {
-            run(<$ty as $crate::server::FromServerKind>::from_server_kind(
+            on_servers_test_body(<$ty as $crate::server::FromServerKind>::from_server_kind(
                 $crate::server::ServerKind::Ejabberd,
             ));
         }
@@ -370,7 +370,7 @@ macro_rules! on_servers {
     (@sync MinimalProsody $ty:ty) => {
         #[test]
         fn minimal_prosody() {
-            run(<$ty as $crate::server::FromServerKind>::from_server_kind(
+            on_servers_test_body(<$ty as $crate::server::FromServerKind>::from_server_kind(
                 $crate::server::ServerKind::MinimalProsody,
             ));
         }
@@ -378,7 +378,7 @@ macro_rules! on_servers {
     (@test Prosody $ty:ty [$($ret:ty)?]) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn prosody() $(-> $ret)? {
-            run(<$ty as $crate::server::FromServerKind>::from_server_kind(
+            on_servers_test_body(<$ty as $crate::server::FromServerKind>::from_server_kind(
                 $crate::server::ServerKind::Prosody,
             ))
             .await
@@ -387,7 +387,7 @@ macro_rules! on_servers {
     (@test Ejabberd $ty:ty [$($ret:ty)?]) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn ejabberd() $(-> $ret)? {
-            run(<$ty as $crate::server::FromServerKind>::from_server_kind(
+            on_servers_test_body(<$ty as $crate::server::FromServerKind>::from_server_kind(
                 $crate::server::ServerKind::Ejabberd,
             ))
             .await
@@ -396,7 +396,7 @@ macro_rules! on_servers {
     (@test MinimalProsody $ty:ty [$($ret:ty)?]) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn minimal_prosody() $(-> $ret)? {
-            run(<$ty as $crate::server::FromServerKind>::from_server_kind(
+            on_servers_test_body(<$ty as $crate::server::FromServerKind>::from_server_kind(
                 $crate::server::ServerKind::MinimalProsody,
             ))
             .await

@@ -132,10 +132,16 @@ listen:
     request_handlers:
       /upload: mod_http_upload
 acl:
+  local:
+    user_regexp: ""
   loopback:
     ip:
       - 127.0.0.0/8
 access_rules:
+  # mod_http_upload's default `access: local`: without this rule every
+  # slot request is `forbidden` "Access denied by service policy".
+  local:
+    allow: local
   c2s:
     allow: all
   register:
