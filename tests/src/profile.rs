@@ -91,6 +91,15 @@ impl Profile {
         }
     }
 
+    /// Every event received and not yet matched by [`Profile::expect`],
+    /// including those still in the channel; they are gone afterwards.
+    pub fn take_seen(&mut self) -> Vec<Event> {
+        while let Ok(event) = self.core.events.try_recv() {
+            self.seen.push(event);
+        }
+        std::mem::take(&mut self.seen)
+    }
+
     /// Drops queued events.
     pub fn forget(&mut self) {
         self.seen.clear();

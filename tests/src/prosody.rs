@@ -58,13 +58,28 @@ pub struct ProsodyOptions {
     /// MAM, no XEP-0198 stream management and no carbons, for proving the
     /// client copes with a server that offers none of them.
     pub minimal: bool,
+    /// Everything but PEP (so no OMEMO): stream management, carbons and MAM
+    /// stay, so only PEP's absence is what a test sees.
+    pub no_pep: bool,
 }
 
 impl ProsodyOptions {
     /// The minimal server of [`ProsodyOptions::minimal`].
     #[must_use]
     pub fn minimal() -> Self {
-        Self { minimal: true }
+        Self {
+            minimal: true,
+            ..Self::default()
+        }
+    }
+
+    /// The server of [`ProsodyOptions::no_pep`].
+    #[must_use]
+    pub fn no_pep() -> Self {
+        Self {
+            no_pep: true,
+            ..Self::default()
+        }
     }
 }
 
@@ -347,6 +362,7 @@ impl Prosody {
                 https_port: self.https_port,
                 log_level: level,
                 minimal: self.options.minimal,
+                no_pep: self.options.no_pep,
             },
         );
         std::fs::create_dir_all(layout.data()).context("creating Prosody's data directory")?;

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use sotto_tests::profile::{raw_session, raw_session_with_events};
 use sotto_tests::{ServerKind, TestServer, XmppServer};
+use sotto_xmpp::session::PublishOutcome;
 use sotto_xmpp::xep::omemo::{Bundle, Device, DeviceList, Namespace};
 use sotto_xmpp::xep::pep::AccessModel;
 use sotto_xmpp::xep::presence;
@@ -54,6 +55,20 @@ fn list(ids: &[u32], namespace: Namespace) -> DeviceList {
                 label: (namespace == Namespace::V2).then(|| format!("device {id}")),
             })
             .collect(),
+    }
+}
+
+/// How publishing a bundle goes: ejabberd takes only the access model as a
+/// publish-option, so the OMEMO 2 bundles node (`max_items=max`) is
+/// configured by its owner first, every time.
+fn bundle_outcome(
+    kind: ServerKind,
+    namespace: Namespace,
+    otherwise: PublishOutcome,
+) -> PublishOutcome {
+    match (kind, namespace) {
+        (ServerKind::Ejabberd, Namespace::V2) => PublishOutcome::ConfiguredFirst,
+        _ => otherwise,
     }
 }
 
@@ -200,7 +215,7 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
             for (id, bundle) in [(1001, &first), (2002, &second)] {
                 assert_eq!(
                     alice.publish_bundle(id, bundle, namespace).await.unwrap(),
-                    sotto_xmpp::session::PublishOutcome::Published
+                    bundle_outcome(server.kind(), namespace, PublishOutcome::Published)
                 );
             }
 
@@ -260,7 +275,7 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
             let fresh = bundle(3, namespace);
             assert_eq!(
                 alice.publish_bundle(1001, &fresh, namespace).await.unwrap(),
-                sotto_xmpp::session::PublishOutcome::Published
+                bundle_outcome(server.kind(), namespace, PublishOutcome::Published)
             );
             assert_eq!(
                 bob.fetch_bundle(&alice_jid, 1001, namespace).await.unwrap(),
@@ -335,7 +350,7 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
             let renewed = bundle(8, namespace);
             assert_eq!(
                 alice.publish_bundle(42, &renewed, namespace).await.unwrap(),
-                sotto_xmpp::session::PublishOutcome::Reconfigured
+                bundle_outcome(server.kind(), namespace, PublishOutcome::Reconfigured)
             );
             assert_eq!(
                 alice
@@ -469,4 +484,50 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
             expect_list(&mut bob_events, &alice_jid, namespace, &update).await;
         }
     }
+}
+
+sotto_tests::on_servers! { [Prosody, Ejabberd]
+async fn an_omemo2_bundles_node_left_at_one_item_is_reconfigured_for_every_device(prosody: TestServer) {
+    prosody.register_all(&[("alice", "alice-pw"), ("bob", "bob-pw")]);
+    let alice = raw_session(&prosody, "alice", "alice-pw").await;
+    let bob = raw_session(&prosody, "bob", "bob-pw").await;
+    let alice_jid = jid(&prosody.jid("alice"));
+    let namespace = Namespace::V2;
+
+    // Prosody takes pubsub#max_items as a publish-option; ejabberd does
+    // not (resource-constraint), so the node is created with it instead.
+    let (fresh, contradicted) = match prosody.kind() {
+        ServerKind::Ejabberd => (PublishOutcome::ConfiguredFirst, PublishOutcome::ConfiguredFirst),
+        _ => (PublishOutcome::Published, PublishOutcome::Reconfigured),
+    };
+    let first = bundle(1, namespace);
+    assert_eq!(alice.publish_bundle(1001, &first, namespace).await.unwrap(), fresh);
+    // As another client (or ejabberd's default) leaves it: one item.
+    alice
+        .configure_pep_node(
+            &namespace.bundle_node(1001),
+            AccessModel::Open,
+            &[("pubsub#max_items", "1")],
+        )
+        .await
+        .unwrap();
+    let second = bundle(2, namespace);
+    assert_eq!(
+        alice
+            .publish_bundle(2002, &second, namespace)
+            .await
+            .unwrap(),
+        contradicted
+    );
+    // The node holds one item per device again from here on.
+    alice.publish_bundle(1001, &first, namespace).await.unwrap();
+    assert_eq!(
+        bob.fetch_bundle(&alice_jid, 1001, namespace).await.unwrap(),
+        first
+    );
+    assert_eq!(
+        bob.fetch_bundle(&alice_jid, 2002, namespace).await.unwrap(),
+        second
+    );
+}
 }

@@ -94,7 +94,8 @@ pub enum Command {
         text: String,
         /// End-to-end encryption: `omemo`, `otr` (makes an OTR session
         /// first) or `none`; `omemo` and `otr` never send in plaintext.
-        /// Default: OMEMO when the contact has OMEMO devices, else none.
+        /// Default: OMEMO when the contact has OMEMO devices or the
+        /// conversation already uses OMEMO, else none.
         #[arg(long, value_enum)]
         encryption: Option<EncryptionArg>,
         /// Send from this account (needed when the profile has several).

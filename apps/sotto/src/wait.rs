@@ -486,6 +486,12 @@ impl Waiter for SendWaiter {
                 ));
                 Step::Pending
             }
+            Event::OmemoUnavailable { account, reason }
+                if account.eq_ignore_ascii_case(&self.account) =>
+            {
+                self.notes.push(omemo_unavailable_note(account, reason));
+                Step::Pending
+            }
             _ => Step::Pending,
         }
     }
@@ -511,6 +517,17 @@ impl SendWaiter {
             MessageState::Queued | MessageState::Sent | MessageState::Received => Step::Pending,
         }
     }
+}
+
+/// The line telling the user that OMEMO could not be set up (the core
+/// says so once per reason; messaging goes on).
+pub fn omemo_unavailable_note(account: &str, reason: &str) -> String {
+    format!(
+        "warning: OMEMO is unavailable for {}: {}\n\
+         \x20 Unencrypted messages are still sent; a message that is to go with OMEMO is not.",
+        crate::output::sanitize(account),
+        crate::output::sanitize(reason)
+    )
 }
 
 #[cfg(test)]

@@ -98,6 +98,7 @@ const EVENTS: &[&str] = &[
     "otr_fingerprints",
     "otr_imported",
     "omemo_ready",
+    "omemo_unavailable",
     "omemo_fingerprints",
     "omemo_device",
     "omemo_unreadable",

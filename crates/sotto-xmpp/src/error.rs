@@ -146,13 +146,37 @@ pub enum PepError {
     /// The contact's device list is only shared with contacts.
     #[error("device list not readable: the contact's server only shares it with contacts ({0})")]
     DeviceListForbidden(xmpp_parsers::jid::BareJid),
+    /// The account's server has no PEP (personal eventing), which OMEMO
+    /// keeps its keys in: disco does not list it, or requests are answered
+    /// `feature-not-implemented` / `service-unavailable`.
+    #[error("the server of {0} does not support PEP (personal eventing), which OMEMO needs")]
+    NoPep(xmpp_parsers::jid::BareJid),
+    /// The server takes neither the publish-options nor the node
+    /// configuration OMEMO needs (open access, one item per device).
+    #[error(
+        "{doing} was refused: the server does not accept the node settings OMEMO needs ({condition}{})",
+        text.as_deref().map(|t| format!(": {t}")).unwrap_or_default()
+    )]
+    SettingsRefused {
+        /// What was being done.
+        doing: String,
+        /// The defined condition, e.g. `resource-constraint`.
+        condition: String,
+        /// The server's explanation, if any (shortened).
+        text: Option<String>,
+    },
     /// The server refused for another reason.
-    #[error("{doing} was refused: {condition}")]
+    #[error(
+        "{doing} was refused by the server ({condition}{})",
+        text.as_deref().map(|t| format!(": {t}")).unwrap_or_default()
+    )]
     Refused {
         /// What was being done.
         doing: String,
         /// The defined condition, e.g. `not-acceptable`.
         condition: String,
+        /// The server's explanation, if any (shortened).
+        text: Option<String>,
     },
     /// No answer (timeout, disconnection).
     #[error("{doing}: {source}")]

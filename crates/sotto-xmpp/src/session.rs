@@ -39,12 +39,13 @@ mod blocking;
 mod driver;
 mod features;
 mod omemo;
+mod pep;
 mod reconnect;
 mod upload;
 
+pub use crate::xep::pep::PublishOutcome;
 pub use blocking::BlocklistPush;
 pub use features::ServerFeatures;
-pub use omemo::PublishOutcome;
 pub use upload::{Slot, UploadService, upload_service_of};
 
 pub(crate) use driver::MamCollector;
@@ -197,6 +198,10 @@ pub struct Session {
     iq: IqTracker,
     mam: MamCollector,
     driver: JoinHandle<()>,
+    /// What disco said about our PEP service, once asked.
+    pep: std::sync::Mutex<Option<crate::xep::pep::PepSupport>>,
+    /// The server takes no publish-option but the access model (ejabberd).
+    pep_access_only: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Outgoing {
@@ -238,6 +243,8 @@ impl Session {
                 iq,
                 mam,
                 driver,
+                pep: std::sync::Mutex::new(None),
+                pep_access_only: std::sync::atomic::AtomicBool::new(false),
             },
             events_rx,
         ))

@@ -59,6 +59,8 @@ pub(super) struct Settings<'a> {
     /// Leave out PEP, MAM, stream management and carbons (and the vCard
     /// modules, which load PEP themselves).
     pub minimal: bool,
+    /// Leave out only PEP (and the vCard modules).
+    pub no_pep: bool,
 }
 
 /// The modules every instance loads.
@@ -67,6 +69,8 @@ const BASE_MODULES: &str = r#""roster"; "saslauth"; "tls"; "disco"; "ping"; "reg
 /// The modules a minimal instance leaves out: `vcard4` and `vcard_legacy`
 /// `module:depends("pep")`, so they would bring PEP back.
 const FULL_MODULES: &str = r#""carbons"; "pep"; "mam"; "smacks"; "vcard4"; "vcard_legacy";"#;
+/// The full set without PEP and what loads it.
+const FULL_WITHOUT_PEP: &str = r#""carbons"; "mam"; "smacks";"#;
 
 /// Renders the configuration. Every path is absolute and inside the instance's
 /// own directory, so `/etc/prosody` is never consulted.
@@ -126,7 +130,11 @@ Component {upload} "http_file_share"
     http_file_share_daily_quota = {upload_quota}
 "#,
         base = BASE_MODULES,
-        full = if s.minimal { "" } else { FULL_MODULES },
+        full = match (s.minimal, s.no_pep) {
+            (true, _) => "",
+            (false, true) => FULL_WITHOUT_PEP,
+            (false, false) => FULL_MODULES,
+        },
         pidfile = lua_str(layout.pidfile()),
         data = lua_str(layout.data()),
         level = lua_str(s.log_level),

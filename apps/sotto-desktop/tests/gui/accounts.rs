@@ -75,6 +75,47 @@ fn first_start_opens_the_add_account_dialog_and_sends_add_account() {
 }
 
 #[test]
+fn omemo_being_unavailable_is_shown_on_the_account_until_the_keys_are_published() {
+    let mut h = Harness::new();
+    h.events([Event::AccountsSnapshot {
+        accounts: vec![settings("alice@example.org")],
+    }]);
+    h.update(sotto_desktop::screen::ready::Message::Show(Pane::Accounts));
+    h.events([
+        Event::Connection {
+            account: "alice@example.org".into(),
+            state: ConnectionState::Online {
+                jid: "alice@example.org/sotto-1".into(),
+                resumed: false,
+            },
+        },
+        Event::OmemoUnavailable {
+            account: "alice@example.org".into(),
+            reason: "this server does not support PEP".into(),
+        },
+    ]);
+    let shown = "OMEMO is unavailable: this server does not support PEP. Unencrypted \
+                 messages are still sent; a message that is to go with OMEMO is not.";
+    assert!(h.shows(shown));
+    // A reconnection does not hide it (the core tells it only once)…
+    h.events([Event::Connection {
+        account: "alice@example.org".into(),
+        state: ConnectionState::Online {
+            jid: "alice@example.org/sotto-1".into(),
+            resumed: false,
+        },
+    }]);
+    assert!(h.shows(shown));
+    // …published keys do.
+    h.events([Event::OmemoReady {
+        account: "alice@example.org".into(),
+        device_id: 7,
+        fingerprint: "0".repeat(64),
+    }]);
+    assert!(!h.shows(shown));
+}
+
+#[test]
 fn connection_states_and_reasons_are_shown() {
     let mut h = Harness::new();
     h.events([Event::AccountsSnapshot {

@@ -98,6 +98,13 @@ impl Waiter for FileWaiter {
 
     fn on_event(&mut self, event: &Event) -> Step<FileDone, FileError> {
         match event {
+            Event::OmemoUnavailable { account, reason }
+                if account.eq_ignore_ascii_case(&self.account) =>
+            {
+                self.notes
+                    .push(super::omemo_unavailable_note(account, reason));
+                Step::Pending
+            }
             Event::Transfer {
                 account,
                 id,

@@ -374,3 +374,36 @@ fn an_omemo_failure_ends_the_send_with_its_reason() {
         Step::Done(Err(SendError::Failed(Some(why.into()))))
     );
 }
+
+#[test]
+fn omemo_being_unavailable_is_told_and_does_not_end_the_send() {
+    let mut w = SendWaiter::new(A, "bob@example.org", "hi");
+    let unavailable = Event::OmemoUnavailable {
+        account: A.into(),
+        reason: "this server does not support PEP".into(),
+    };
+    // Before the message is stored (the set-up runs as the account comes
+    // online) and after: a note each, never the end of the wait.
+    assert_eq!(w.on_event(&unavailable), Step::Pending);
+    let note = w.progress().unwrap_or_default();
+    assert!(
+        note.contains("OMEMO is unavailable for") && note.contains("does not support PEP"),
+        "{note}"
+    );
+    assert!(
+        note.contains("Unencrypted messages are still sent"),
+        "{note}"
+    );
+    w.on_event(&added(7, "bob@example.org", "hi", MessageState::Queued));
+    assert_eq!(
+        w.on_event(&changed(7, MessageState::Acked)),
+        Step::Done(Ok(MessageState::Acked))
+    );
+    // Another account's notice is not ours.
+    let mut w = SendWaiter::new(A, "bob@example.org", "hi");
+    w.on_event(&Event::OmemoUnavailable {
+        account: "other@example.org".into(),
+        reason: "x".into(),
+    });
+    assert_eq!(w.progress(), None);
+}

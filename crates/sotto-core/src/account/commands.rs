@@ -286,8 +286,9 @@ impl Account {
     }
 
     /// The encryption of a message to `peer`: the user's `choice`, else OTR
-    /// while a session is in use, else OMEMO when the contact has devices,
-    /// else none. Refuses plaintext into a running OTR session.
+    /// while a session is in use, else OMEMO when the contact has devices
+    /// or the conversation already uses OMEMO, else none. Refuses plaintext
+    /// into a running OTR session.
     pub(crate) async fn choose_encryption(
         &mut self,
         peer: &sotto_xmpp::BareJid,
@@ -304,12 +305,25 @@ impl Account {
             }
             Some(crate::api::Encryption::Omemo) => Encryption::Omemo,
             None if !self.omemo_devices(peer).await.is_empty() => Encryption::Omemo,
+            // Devices that cannot be fetched now (OMEMO not set up, the
+            // contact's server refusing) never turn an OMEMO conversation
+            // into a plaintext one: the message fails with its reason.
+            None if self.conversation_uses_omemo(peer) => Encryption::Omemo,
             _ => Encryption::Plain,
         };
         if encryption == Encryption::Otr {
             self.otr_identity().await?;
         }
         Ok(encryption)
+    }
+
+    /// Whether the newest message with `peer` went with OMEMO.
+    fn conversation_uses_omemo(&self, peer: &sotto_xmpp::BareJid) -> bool {
+        self.store
+            .history(&self.jid, peer.as_str(), None, 1)
+            .ok()
+            .and_then(|newest| newest.into_iter().next())
+            .is_some_and(|m| m.encryption == Encryption::Omemo)
     }
 
     /// Hands every queued message to the live stream, oldest first, once.

@@ -55,6 +55,8 @@ pub(crate) struct OmemoState {
     repaired: HashSet<(Namespace, DeviceAddress)>,
     /// JIDs whose device lists were fetched on this stream.
     fetched: HashSet<String>,
+    /// Why OMEMO could not be set up, as last told to the user (told once).
+    unavailable: Option<String>,
     /// The last messages read from the archive or as carbons (sender and
     /// message id): the live copy of one of them fails as a duplicate,
     /// and is answered with its receipt instead of a warning.
@@ -83,6 +85,7 @@ impl OmemoState {
             owed: HashMap::new(),
             repaired: HashSet::new(),
             fetched: HashSet::new(),
+            unavailable: None,
             read_elsewhere: VecDeque::new(),
         }
     }
@@ -118,6 +121,20 @@ pub(crate) fn bundle_problem(error: &sotto_xmpp::PepError) -> String {
     }
 }
 
+/// The notice for an account whose server has no PEP.
+fn no_pep() -> String {
+    "this server does not support PEP (personal eventing): OMEMO is unavailable on this account"
+        .to_owned()
+}
+
+/// Why setting up OMEMO on our own account failed, in plain words.
+fn setup_problem(error: &sotto_xmpp::PepError) -> String {
+    match error {
+        sotto_xmpp::PepError::NoPep(_) => no_pep(),
+        other => format!("OMEMO could not be set up: {other}"),
+    }
+}
+
 impl Account {
     pub(crate) fn trust_mode(&self) -> OmemoTrustMode {
         OmemoTrustMode::parse(
@@ -142,13 +159,14 @@ impl Account {
     }
 
     /// On a new stream: announce our device in both namespaces and publish
-    /// our keys (rotating the signed prekey when due).
+    /// our keys (rotating the signed prekey when due). A failure here is
+    /// told once as `omemo_unavailable` and never stops messaging.
     pub(crate) async fn omemo_fresh_session(&mut self) {
         self.omemo.repaired.clear();
         self.omemo.fetched.clear();
         let device = match self.omemo_device() {
             Ok(device) => device,
-            Err(reason) => return self.fail(reason),
+            Err(reason) => return self.omemo_unavailable(reason),
         };
         if let Err(e) = device::rotate_signed_prekey(
             self.omemo.store.as_mut(),
@@ -160,18 +178,36 @@ impl Account {
             tracing::warn!(error = %e, "could not rotate the OMEMO signed prekey");
         }
         let Some(own) = self.own_bare() else { return };
+        // Only use PEP once disco says the account has it. A failed disco
+        // is no verdict: the requests below then tell.
+        let support = match &self.session {
+            Some(session) => session.pep_support().await,
+            None => return,
+        };
+        if let Ok(support) = support
+            && !support.pep
+        {
+            return self.omemo_unavailable(no_pep());
+        }
         for ns in NAMESPACES {
             let fetched = match &self.session {
                 Some(session) => session.fetch_device_list(&own, ns_out(ns)).await,
                 None => return,
             };
             match fetched {
-                Ok(list) => self.omemo_list_seen(&own, ns, list).await,
-                Err(e) => self.fail(format!("publishing this device for OMEMO: {e}")),
+                Ok(list) => {
+                    if !self.omemo_list_seen(&own, ns, list).await {
+                        return;
+                    }
+                }
+                // Without our list, publishing one could drop our other
+                // devices from it: stop here.
+                Err(e) => return self.omemo_setup_failed(&e),
             }
         }
         self.omemo.fetched.insert(own.to_string());
         if self.omemo_publish_bundles().await {
+            self.omemo.unavailable = None;
             let fingerprint = fingerprint_of(&device.identity.public(Namespace::Legacy))
                 .map(|f| f.to_string())
                 .unwrap_or_default();
@@ -183,42 +219,80 @@ impl Account {
         }
     }
 
+    /// A PEP request of the set-up failed: told, unless the stream was
+    /// lost (the next stream sets up again).
+    fn omemo_setup_failed(&mut self, error: &sotto_xmpp::PepError) {
+        if let sotto_xmpp::PepError::Request {
+            source: sotto_xmpp::IqError::Disconnected(_),
+            ..
+        } = error
+        {
+            tracing::info!(error = %error, "OMEMO set-up interrupted");
+            return;
+        }
+        self.omemo_unavailable(setup_problem(error));
+    }
+
+    /// Tells the user, once per reason, that OMEMO could not be set up.
+    pub(crate) fn omemo_unavailable(&mut self, reason: String) {
+        tracing::warn!(reason = %reason, "OMEMO could not be set up");
+        if self.omemo.unavailable.as_deref() == Some(reason.as_str()) {
+            return;
+        }
+        self.omemo.unavailable = Some(reason.clone());
+        self.emit(Event::OmemoUnavailable {
+            account: self.jid.clone(),
+            reason,
+        });
+    }
+
     /// Publishes our bundle in both namespaces; true when both went out.
     pub(crate) async fn omemo_publish_bundles(&mut self) -> bool {
         let Ok(device) = self.omemo_device() else {
             return false;
         };
-        let mut published = true;
+        let mut all = true;
+        let mut failure = None;
         for ns in NAMESPACES {
             let bundle = match device::own_bundle(self.omemo.store.as_ref(), ns) {
                 Ok(bundle) => bundle_out(&bundle),
                 Err(e) => {
-                    self.fail(format!("building our OMEMO keys: {e}"));
+                    self.omemo_unavailable(format!("building this device's OMEMO keys: {e}"));
                     return false;
                 }
             };
             let Some(session) = &self.session else {
                 return false;
             };
-            if let Err(e) = session
+            let published = session
                 .publish_bundle(device.device_id, &bundle, ns_out(ns))
-                .await
-            {
-                published = false;
-                self.fail(format!("publishing our OMEMO keys: {e}"));
+                .await;
+            // Both namespaces are tried: a server may take one and not the other.
+            match published {
+                Ok(outcome) => {
+                    tracing::debug!(?outcome, ns = ns_name(ns), "OMEMO bundle published")
+                }
+                Err(e) => {
+                    all = false;
+                    failure.get_or_insert(e);
+                }
             }
         }
-        published
+        if let Some(e) = failure {
+            self.omemo_setup_failed(&e);
+        }
+        all
     }
 
     /// A device list arrived (fetched, or pushed by PEP): store it, and put
-    /// our device back in our own list if it is missing.
+    /// our device back in our own list if it is missing. False when that
+    /// publish failed (already told).
     pub(crate) async fn omemo_list_seen(
         &mut self,
         jid: &BareJid,
         ns: Namespace,
         list: wire::DeviceList,
-    ) {
+    ) -> bool {
         let key = jid.to_string();
         let known = self.omemo.store.device_list(ns, &key).unwrap_or_default();
         let mut entries: Vec<DeviceEntry> = list
@@ -243,22 +317,28 @@ impl Account {
             tracing::warn!(error = %e, "could not store an OMEMO device list");
         }
         if Some(jid) != self.own_bare().as_ref() {
-            return;
+            return true;
         }
         let Ok(device) = self.omemo_device() else {
-            return;
+            return false;
         };
         if list.contains(device.device_id) {
-            return;
+            return true;
         }
         let mut ours = list;
         ours.devices.push(wire::Device {
             id: device.device_id,
             label: (ns == Namespace::Omemo2).then(|| "Sotto".to_owned()),
         });
-        let Some(session) = &self.session else { return };
-        if let Err(e) = session.publish_device_list(&ours, ns_out(ns)).await {
-            self.fail(format!("publishing this device for OMEMO: {e}"));
+        let Some(session) = &self.session else {
+            return false;
+        };
+        match session.publish_device_list(&ours, ns_out(ns)).await {
+            Ok(_) => true,
+            Err(e) => {
+                self.omemo_setup_failed(&e);
+                false
+            }
         }
     }
 
@@ -274,7 +354,9 @@ impl Account {
                     None => break,
                 };
                 match fetched {
-                    Ok(list) => self.omemo_list_seen(jid, ns, list).await,
+                    Ok(list) => {
+                        self.omemo_list_seen(jid, ns, list).await;
+                    }
                     Err(e) => tracing::info!(error = %e, "no OMEMO device list"),
                 }
             }

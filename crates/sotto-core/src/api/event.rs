@@ -345,6 +345,17 @@ pub enum Event {
         /// Our fingerprint (eight groups of eight hex digits).
         fingerprint: String,
     },
+    /// OMEMO could not be set up for this account: the server has no PEP,
+    /// or refused to publish this device's keys. Sent once (again only
+    /// after an `omemo_ready` or for another reason). Messaging goes on:
+    /// unencrypted messages are sent, and a message that is to go with
+    /// OMEMO is still never sent in plaintext.
+    OmemoUnavailable {
+        /// Bare JID.
+        account: String,
+        /// What is wrong, in plain words.
+        reason: String,
+    },
     /// OMEMO devices: our own, and those of `jid`.
     OmemoFingerprints {
         /// Bare JID.

@@ -6,34 +6,12 @@
 //! namespaces, published so that non-contacts can read them.
 
 use xmpp_parsers::jid::{BareJid, Jid};
-use xmpp_parsers::minidom::Element;
-use xmpp_parsers::stanza_error::{DefinedCondition, StanzaError};
 
+use super::pep::{lost, refused};
 use super::{IqPayloadKind, Session};
-use crate::error::{IqError, PepError};
+use crate::error::PepError;
 use crate::xep::omemo::{Bundle, DeviceList, Namespace};
-use crate::xep::pep::{self, AccessModel};
-
-/// How a publish went.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PublishOutcome {
-    /// Published at once (the node was new or already configured as asked).
-    Published,
-    /// The node's configuration did not match the publish-options
-    /// (`precondition-not-met`): it was reconfigured and the item published again.
-    Reconfigured,
-}
-
-fn refused(doing: String, error: &StanzaError) -> PepError {
-    PepError::Refused {
-        doing,
-        condition: crate::error::condition_name(&error.defined_condition),
-    }
-}
-
-fn lost(doing: String, source: IqError) -> PepError {
-    PepError::Request { doing, source }
-}
+use crate::xep::pep::{self, NodeConfig, PublishOutcome, Refusal};
 
 fn malformed(doing: String, detail: impl std::fmt::Display) -> PepError {
     PepError::Malformed {
@@ -75,10 +53,10 @@ impl Session {
                     None => Ok(DeviceList::default()),
                 }
             }
-            Err(error) => match error.defined_condition {
-                DefinedCondition::ItemNotFound => Ok(DeviceList::default()),
-                DefinedCondition::Forbidden => Err(PepError::DeviceListForbidden(jid.clone())),
-                _ => Err(refused(doing(), &error)),
+            Err(error) => match pep::refusal(&error) {
+                Refusal::NoSuchNode => Ok(DeviceList::default()),
+                Refusal::ContactsOnly => Err(PepError::DeviceListForbidden(jid.clone())),
+                _ => Err(refused(doing(), jid, &error)),
             },
         }
     }
@@ -122,13 +100,13 @@ impl Session {
         let items = match answer {
             Ok(answer) => pep::parse_items(answer, &node).map_err(|e| malformed(doing(), e))?,
             Err(error) => {
-                return Err(match error.defined_condition {
-                    DefinedCondition::ItemNotFound => not_found(),
-                    DefinedCondition::Forbidden => PepError::BundleForbidden {
+                return Err(match pep::refusal(&error) {
+                    Refusal::NoSuchNode => not_found(),
+                    Refusal::ContactsOnly => PepError::BundleForbidden {
                         jid: jid.clone(),
                         device_id,
                     },
-                    _ => refused(doing(), &error),
+                    _ => refused(doing(), jid, &error),
                 });
             }
         };
@@ -149,11 +127,11 @@ impl Session {
         list: &DeviceList,
         namespace: Namespace,
     ) -> Result<PublishOutcome, PepError> {
-        self.publish_open(
+        self.publish_configured(
             namespace.device_list_node(),
             DeviceList::ITEM_ID,
             list.to_element(namespace),
-            &[],
+            NodeConfig::OPEN,
             format!("publishing our {} device list", namespace.display_name()),
         )
         .await
@@ -167,16 +145,16 @@ impl Session {
         namespace: Namespace,
     ) -> Result<PublishOutcome, PepError> {
         // OMEMO 2 keeps every device's bundle in one node: it must hold
-        // more than the default single item.
-        let extra: &[(&str, &str)] = match namespace {
-            Namespace::Legacy => &[],
-            Namespace::V2 => &[("pubsub#max_items", "max")],
+        // more than the default single item (ejabberd keeps one).
+        let config = match namespace {
+            Namespace::Legacy => NodeConfig::OPEN,
+            Namespace::V2 => NodeConfig::OPEN_MANY_ITEMS,
         };
-        self.publish_open(
+        self.publish_configured(
             &namespace.bundle_node(device_id),
             &namespace.bundle_item_id(device_id),
             bundle.to_element(namespace),
-            extra,
+            config,
             format!(
                 "publishing the {} bundle of our device {device_id}",
                 namespace.display_name()
@@ -209,66 +187,10 @@ impl Session {
             .map_err(|e| lost(doing(), e))?;
         match answer {
             Ok(_) => Ok(()),
-            Err(error) if error.defined_condition == DefinedCondition::Forbidden => {
+            Err(error) if pep::refusal(&error) == Refusal::ContactsOnly => {
                 Err(PepError::DeviceListForbidden(jid.clone()))
             }
-            Err(error) => Err(refused(doing(), &error)),
-        }
-    }
-
-    /// Sets the access model (and other `pubsub#…` fields) of one of our
-    /// own PEP nodes.
-    pub async fn configure_pep_node(
-        &self,
-        node: &str,
-        access: AccessModel,
-        extra: &[(&str, &str)],
-    ) -> Result<(), PepError> {
-        let doing = || format!("configuring our PEP node {node}");
-        let mut fields = vec![("pubsub#access_model", access.as_str())];
-        fields.extend_from_slice(extra);
-        let answer = self
-            .request_outcome(
-                None,
-                IqPayloadKind::Set(pep::configure(node, &fields)),
-                "configuring a PEP node",
-            )
-            .await
-            .map_err(|e| lost(doing(), e))?;
-        answer.map(drop).map_err(|e| refused(doing(), &e))
-    }
-
-    /// Publishes with `pubsub#access_model=open`; on `precondition-not-met`
-    /// reconfigures the node and publishes once more.
-    async fn publish_open(
-        &self,
-        node: &str,
-        item_id: &str,
-        payload: Element,
-        extra: &[(&str, &str)],
-        doing: String,
-    ) -> Result<PublishOutcome, PepError> {
-        let mut options = vec![("pubsub#access_model", AccessModel::Open.as_str())];
-        options.extend_from_slice(extra);
-        let publish = || {
-            self.request_outcome(
-                None,
-                IqPayloadKind::Set(pep::publish(node, item_id, payload.clone(), &options)),
-                "publishing OMEMO keys",
-            )
-        };
-        match publish().await.map_err(|e| lost(doing.clone(), e))? {
-            Ok(_) => return Ok(PublishOutcome::Published),
-            Err(error) if pep::is_precondition_not_met(&error) => {
-                tracing::info!(node, "PEP node not open to everyone; reconfiguring it");
-            }
-            Err(error) => return Err(refused(doing, &error)),
-        }
-        self.configure_pep_node(node, AccessModel::Open, extra)
-            .await?;
-        match publish().await.map_err(|e| lost(doing.clone(), e))? {
-            Ok(_) => Ok(PublishOutcome::Reconfigured),
-            Err(error) => Err(refused(doing, &error)),
+            Err(error) => Err(refused(doing(), jid, &error)),
         }
     }
 }

@@ -79,6 +79,7 @@ where
 }
 
 impl Session {
+    /// The disco#info of `jid` (also used for our PEP service).
     pub(super) async fn disco_info(&self, jid: Jid) -> Result<DiscoInfoResult, IqError> {
         self.disco_info_within(jid, super::IQ_TIMEOUT).await
     }

@@ -9,10 +9,17 @@ use xmpp_parsers::jid::BareJid;
 use xmpp_parsers::minidom::Element;
 use xmpp_parsers::minidom::rxml::xml_ncname;
 use xmpp_parsers::ns;
-use xmpp_parsers::stanza_error::{DefinedCondition, StanzaError};
+use xmpp_parsers::stanza_error::StanzaError;
+
+mod publish;
+mod refusal;
+
+pub use publish::{Field, NodeConfig, PlanStep, PublishOutcome, PublishPlan, PublishRequest};
+pub use refusal::{Refusal, refusal};
 
 const DATA_FORMS: &str = "jabber:x:data";
 const PUBLISH_OPTIONS: &str = "http://jabber.org/protocol/pubsub#publish-options";
+const PUBLISH_FEATURE: &str = "http://jabber.org/protocol/pubsub#publish";
 
 /// Who may read a node (`pubsub#access_model`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,7 +108,8 @@ pub fn items_request(node: &str, item_id: Option<&str>) -> Element {
 }
 
 /// Publishes `payload` as item `item_id` of `node`, with publish-options
-/// (`pubsub#…` field, value) that the node's configuration must match.
+/// (`pubsub#…` field, value) that the node's configuration must match; no
+/// options, no `<publish-options/>` element.
 pub fn publish(node: &str, item_id: &str, payload: Element, options: &[(&str, &str)]) -> Element {
     let publish = Element::builder("publish", ns::PUBSUB)
         .attr(xml_ncname!("node").into(), node)
@@ -112,10 +120,24 @@ pub fn publish(node: &str, item_id: &str, payload: Element, options: &[(&str, &s
                 .build(),
         )
         .build();
+    if options.is_empty() {
+        return pubsub(ns::PUBSUB, [publish]);
+    }
     let options = Element::builder("publish-options", ns::PUBSUB)
         .append(form(options, PUBLISH_OPTIONS))
         .build();
     pubsub(ns::PUBSUB, [publish, options])
+}
+
+/// Creates `node` with this configuration (XEP-0060 §8.1.3, owner only).
+pub fn create(node: &str, fields: &[(&str, &str)]) -> Element {
+    let create = Element::builder("create", ns::PUBSUB)
+        .attr(xml_ncname!("node").into(), node)
+        .build();
+    let configure = Element::builder("configure", ns::PUBSUB)
+        .append(form(fields, ns::PUBSUB_CONFIGURE))
+        .build();
+    pubsub(ns::PUBSUB, [create, configure])
 }
 
 /// Changes fields of a node's configuration (owner only); fields not
@@ -189,13 +211,38 @@ pub fn notification(payloads: &[Element]) -> Option<Result<Notification, Malform
 /// match the publish-options (XEP-0060 §7.1.5: `conflict` with
 /// `<precondition-not-met/>`).
 pub fn is_precondition_not_met(error: &StanzaError) -> bool {
-    let specific = error
-        .other
-        .as_ref()
-        .is_some_and(|e| e.is("precondition-not-met", ns::PUBSUB_ERRORS));
-    specific
-        || (error.defined_condition == DefinedCondition::Conflict
-            && error.texts.values().any(|t| t.contains("precondition")))
+    refusal(error) == Refusal::PreconditionNotMet
+}
+
+/// What the account's server offers for PEP, from disco#info.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PepSupport {
+    /// The account is a PEP service (`pubsub/pep` identity, or
+    /// `pubsub#publish` among its features).
+    pub pep: bool,
+    /// Publish-options are advertised: on the account's bare JID
+    /// (Prosody) or on the server domain (ejabberd).
+    pub publish_options: bool,
+}
+
+/// The one place that decides from disco whether the account has PEP:
+/// `account` is the disco#info of the account's bare JID, `domain` that of
+/// its server (asked only when the account's answer lacks publish-options).
+pub fn support(
+    account: &xmpp_parsers::disco::DiscoInfoResult,
+    domain: Option<&xmpp_parsers::disco::DiscoInfoResult>,
+) -> PepSupport {
+    let pep = account
+        .identities
+        .iter()
+        .any(|i| i.category == "pubsub" && i.type_ == "pep")
+        || account.features.contains(PUBLISH_FEATURE);
+    let publish_options = account.features.contains(PUBLISH_OPTIONS)
+        || domain.is_some_and(|d| d.features.contains(PUBLISH_OPTIONS));
+    PepSupport {
+        pep,
+        publish_options,
+    }
 }
 
 /// Picks the item a single-item node is about: the one named `id` when
@@ -253,6 +300,62 @@ mod tests {
         assert_eq!(parsed.node, "n");
         assert_eq!(parsed.items.len(), 1);
         assert!(notification(&[]).is_none());
+    }
+
+    #[test]
+    fn disco_decides_pep_support_and_where_publish_options_are_announced() {
+        let info = |xml: &str| {
+            xmpp_parsers::disco::DiscoInfoResult::try_from(parse(xml)).expect("disco#info")
+        };
+        // Prosody: identity and publish-options on the account.
+        let prosody = info(
+            "<query xmlns='http://jabber.org/protocol/disco#info'>\
+             <identity category='pubsub' type='pep'/><identity category='account' type='registered'/>\
+             <feature var='http://jabber.org/protocol/pubsub#publish-options'/></query>",
+        );
+        assert_eq!(
+            support(&prosody, None),
+            PepSupport {
+                pep: true,
+                publish_options: true
+            }
+        );
+        // ejabberd: publish-options only on the domain.
+        let account = info(
+            "<query xmlns='http://jabber.org/protocol/disco#info'>\
+             <identity category='account' type='registered'/>\
+             <feature var='http://jabber.org/protocol/pubsub#publish'/></query>",
+        );
+        let domain = info(
+            "<query xmlns='http://jabber.org/protocol/disco#info'>\
+             <identity category='server' type='im'/>\
+             <feature var='http://jabber.org/protocol/pubsub#publish-options'/></query>",
+        );
+        assert_eq!(
+            support(&account, Some(&domain)),
+            PepSupport {
+                pep: true,
+                publish_options: true
+            }
+        );
+        assert!(!support(&account, None).publish_options);
+        // A server without PEP.
+        let bare = info(
+            "<query xmlns='http://jabber.org/protocol/disco#info'>\
+             <identity category='account' type='registered'/></query>",
+        );
+        assert!(!support(&bare, Some(&domain)).pep);
+    }
+
+    #[test]
+    fn bare_publish_and_create_with_configuration() {
+        let payload = Element::builder("bundles", "urn:xmpp:omemo:2").build();
+        let xml = String::from(&publish("n", "1", payload, &[]));
+        assert!(!xml.contains("publish-options"), "{xml}");
+        let xml = String::from(&create("n", &[("pubsub#max_items", "max")])).replace('\'', "\"");
+        assert!(xml.contains("<create node=\"n\"/>"), "{xml}");
+        assert!(xml.contains("pubsub#node_config"), "{xml}");
+        assert!(xml.contains("<value>max</value>"), "{xml}");
     }
 
     #[test]

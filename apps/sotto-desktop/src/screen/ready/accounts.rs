@@ -29,6 +29,9 @@ pub struct Account {
     problem: Option<String>,
     /// What the account's server lacks, from the last fresh login, in words.
     limits: Vec<&'static str>,
+    /// Why OMEMO could not be set up (told once by the core; gone once
+    /// the keys are published).
+    omemo_problem: Option<String>,
     confirm_remove: bool,
 }
 
@@ -128,6 +131,7 @@ impl Accounts {
                             connection: previous.and_then(|a| a.connection.clone()),
                             problem: previous.and_then(|a| a.problem.clone()),
                             limits: previous.map(|a| a.limits.clone()).unwrap_or_default(),
+                            omemo_problem: previous.and_then(|a| a.omemo_problem.clone()),
                             confirm_remove: false,
                         }
                     })
@@ -151,6 +155,7 @@ impl Accounts {
                             connection: None,
                             problem: None,
                             limits: Vec::new(),
+                            omemo_problem: None,
                             confirm_remove: false,
                         });
                         return vec![settings.jid.clone()];
@@ -217,6 +222,19 @@ impl Accounts {
                         "The server refused the login ({reason}). Check the password, then \
                          enable the account again."
                     ));
+                }
+            }
+            Event::OmemoUnavailable { account, reason } => {
+                if let Some(a) = self.find_mut(account) {
+                    a.omemo_problem = Some(format!(
+                        "OMEMO is unavailable: {reason}. Unencrypted messages are still sent; \
+                         a message that is to go with OMEMO is not."
+                    ));
+                }
+            }
+            Event::OmemoReady { account, .. } => {
+                if let Some(a) = self.find_mut(account) {
+                    a.omemo_problem = None;
                 }
             }
             Event::CommandFailed { account, reason } => {
@@ -473,6 +491,9 @@ fn account_row(account: &Account) -> Element<'_, Message> {
         info = info.push(text(capitalized(limit)).size(12).style(text::secondary));
     }
     if let Some(problem) = &account.problem {
+        info = info.push(widgets::error_text(problem.as_str()).size(13));
+    }
+    if let Some(problem) = &account.omemo_problem {
         info = info.push(widgets::error_text(problem.as_str()).size(13));
     }
     let enabled = account.settings.enabled;
