@@ -6,7 +6,7 @@
 //! [`Event`]s: fed one event at a time, they say when the wait is over and
 //! how. The async loop around them (timeouts, Ctrl-C) is in `session.rs`.
 
-use sotto_core::{ConnectionState, Event};
+use sotto_core::{ConnectionState, Event, MissingFeature};
 use sotto_store::{Direction, MessageState};
 
 use crate::exit::{Code, Failure};
@@ -178,7 +178,13 @@ pub fn notices(event: &Event) -> Vec<String> {
     match event {
         Event::ServerFeatures { account, missing } => missing
             .iter()
-            .map(|feature| format!("note: {account}: {}", feature.explain()))
+            // OMEMO's own warning (`omemo_unavailable`) tells what a
+            // missing PEP means, and what still works.
+            .filter(|feature| **feature != MissingFeature::Pep)
+            .map(|feature| {
+                let account = crate::output::sanitize(account);
+                format!("note: {account}: {}", feature.explain())
+            })
             .collect(),
         _ => Vec::new(),
     }
@@ -420,6 +426,9 @@ pub struct SendWaiter {
     failure: Option<String>,
     /// Progress lines not yet shown.
     notes: Vec<String>,
+    /// The server has no stream management (told by `server_features`):
+    /// nothing will acknowledge the message, so written is as far as it goes.
+    no_acks: bool,
 }
 
 impl SendWaiter {
@@ -433,6 +442,7 @@ impl SendWaiter {
             state: None,
             failure: None,
             notes: Vec::new(),
+            no_acks: false,
         }
     }
 }
@@ -492,6 +502,12 @@ impl Waiter for SendWaiter {
                 self.notes.push(omemo_unavailable_note(account, reason));
                 Step::Pending
             }
+            Event::ServerFeatures { account, missing }
+                if account.eq_ignore_ascii_case(&self.account) =>
+            {
+                self.no_acks = missing.contains(&MissingFeature::StreamManagement);
+                Step::Pending
+            }
             _ => Step::Pending,
         }
     }
@@ -513,6 +529,7 @@ impl SendWaiter {
         self.state = Some(state);
         match state {
             MessageState::Acked | MessageState::Delivered => Step::Done(Ok(state)),
+            MessageState::Sent if self.no_acks => Step::Done(Ok(state)),
             MessageState::Failed => Step::Done(Err(SendError::Failed(self.failure.take()))),
             MessageState::Queued | MessageState::Sent | MessageState::Received => Step::Pending,
         }

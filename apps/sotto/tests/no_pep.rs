@@ -39,7 +39,21 @@ fn run(profile: &Path, args: &[&str], password: &str) -> Output {
 
 #[test]
 fn send_works_and_warns_once_when_the_server_has_no_pep() {
-    let prosody = Prosody::start_with(ProsodyOptions::no_pep()).unwrap();
+    send_on(
+        Prosody::start_with(ProsodyOptions::no_pep()).unwrap(),
+        false,
+    );
+}
+
+/// The minimal server also lacks stream management, MAM and carbons: `send`
+/// ends once the message is written (nothing can acknowledge it), and says
+/// so, with one plain note per missing feature instead of a time-out.
+#[test]
+fn send_works_on_a_minimal_server() {
+    send_on(Prosody::start_minimal().unwrap(), true);
+}
+
+fn send_on(prosody: Prosody, minimal: bool) {
     prosody.register("alice", "alice-cli-pw").unwrap();
     prosody.register("bob", "bob-cli-pw").unwrap();
     let dir = TestDir::new("cli-no-pep").unwrap();
@@ -72,8 +86,15 @@ fn send_works_and_warns_once_when_the_server_has_no_pep() {
         "",
     );
     assert_eq!(sent.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&sent.stdout).contains("sent to bob@localhost"));
+    let stdout = String::from_utf8_lossy(&sent.stdout);
+    assert!(stdout.contains("sent to bob@localhost"), "{stdout}");
+    assert_eq!(stdout.contains("cannot acknowledge"), minimal, "{stdout}");
     let stderr = String::from_utf8_lossy(&sent.stderr);
+    if minimal {
+        for said in ["keeps no message archive", "stream management", "carbons"] {
+            assert_eq!(stderr.matches(said).count(), 1, "{said}: {stderr}");
+        }
+    }
     assert_eq!(
         stderr
             .matches("OMEMO is unavailable for alice@localhost")

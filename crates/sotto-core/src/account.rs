@@ -386,9 +386,8 @@ impl Account {
                     }
                     self.uploads.forget_service();
                     self.discover_server(stream_management).await;
-                    if self.server_has(|f| f.pep) {
-                        self.omemo_fresh_session().await;
-                    }
+                    // Without PEP this tells the user once, in plain words.
+                    self.omemo_fresh_session().await;
                     self.fresh_session().await;
                     self.otr_on_fresh_session();
                 }

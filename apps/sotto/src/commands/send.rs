@@ -60,6 +60,9 @@ pub fn run(
     )?;
     match outcome {
         Ok(MessageState::Delivered) => emit(&format!("delivered to {to}\n")),
+        Ok(MessageState::Sent) => emit(&format!(
+            "sent to {to} (written to the server; it cannot acknowledge messages)\n"
+        )),
         Ok(_) => emit(&format!("sent to {to} (the server has it)\n")),
         Err(failure) => Err(failure.into()),
     }

@@ -18,8 +18,6 @@ use super::Session;
 use super::upload::{UploadService, upload_service_of};
 use crate::error::IqError;
 
-/// XEP-0060's publish-options feature.
-const PUBLISH_OPTIONS: &str = "http://jabber.org/protocol/pubsub#publish-options";
 /// Older MAM namespaces some servers still list alone.
 const MAM_OLDER: &[&str] = &["urn:xmpp:mam:1", "urn:xmpp:mam:0"];
 
@@ -47,14 +45,10 @@ impl ServerFeatures {
     pub fn from_disco(domain: &DiscoInfoResult, account: &DiscoInfoResult) -> Self {
         let has =
             |feature: &str| domain.features.contains(feature) || account.features.contains(feature);
-        let pep_identity = |info: &DiscoInfoResult| {
-            info.identities
-                .iter()
-                .any(|i| i.category == "pubsub" && i.type_ == "pep")
-        };
+        let pep = crate::xep::pep::support(account, Some(domain));
         Self {
-            pep: pep_identity(account) || pep_identity(domain),
-            publish_options: has(PUBLISH_OPTIONS),
+            pep: pep.pep,
+            publish_options: pep.publish_options,
             mam: has(ns::MAM),
             carbons: has(ns::CARBONS),
             blocking: has(ns::BLOCKING),
@@ -97,6 +91,10 @@ impl Session {
             Err(e) => return Err(e),
         };
         let mut features = ServerFeatures::from_disco(&on_domain, &on_account);
+        self.remember_pep_support(crate::xep::pep::PepSupport {
+            pep: features.pep,
+            publish_options: features.publish_options,
+        });
         if ServerFeatures::only_older_mam(&on_domain, &on_account) && !features.mam {
             tracing::info!("the server's archive speaks only an older MAM version");
         }
@@ -112,6 +110,8 @@ impl Session {
 mod tests {
     use super::*;
     use xmpp_parsers::minidom::Element;
+
+    const PUBLISH_OPTIONS: &str = "http://jabber.org/protocol/pubsub#publish-options";
 
     fn info(xml: &str) -> DiscoInfoResult {
         let element: Element =

@@ -72,10 +72,16 @@ impl Session {
                 Err(e) => tracing::info!(error = %e, "no disco#info of the server domain"),
             }
         }
+        self.remember_pep_support(support);
+        Ok(support)
+    }
+
+    /// Keeps what discovery found (service discovery after login tells it
+    /// once for the whole session).
+    pub(super) fn remember_pep_support(&self, support: PepSupport) {
         if let Ok(mut known) = self.pep.lock() {
             *known = Some(support);
         }
-        Ok(support)
     }
 
     fn pep_known(&self) -> Option<PepSupport> {

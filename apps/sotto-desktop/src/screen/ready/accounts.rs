@@ -213,7 +213,13 @@ impl Accounts {
             }
             Event::ServerFeatures { account, missing } => {
                 if let Some(a) = self.find_mut(account) {
-                    a.limits = missing.iter().map(|f| f.explain()).collect();
+                    // OMEMO's own notice (omemo_unavailable) tells what a
+                    // missing PEP means, and what still works.
+                    a.limits = missing
+                        .iter()
+                        .filter(|f| **f != sotto_core::MissingFeature::Pep)
+                        .map(|f| f.explain())
+                        .collect();
                 }
             }
             Event::AuthenticationFailed { account, reason } => {
