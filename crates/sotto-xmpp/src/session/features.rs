@@ -147,12 +147,14 @@ mod tests {
     #[test]
     fn ejabberd_lists_publish_options_on_the_domain() {
         let domain = info(&format!(
-            "<identity category='server' type='im'/><identity category='pubsub' type='pep'/>{}{}{}",
+            "<identity category='server' type='im'/>{}{}{}",
             feature(PUBLISH_OPTIONS),
             feature(ns::CARBONS),
             feature(ns::MAM)
         ));
-        let account = info("<identity category='account' type='registered'/>");
+        let account = info(
+            "<identity category='pubsub' type='pep'/><identity category='account' type='registered'/>",
+        );
         let f = ServerFeatures::from_disco(&domain, &account);
         assert!(f.pep && f.publish_options && f.mam && f.carbons, "{f:?}");
         assert!(!f.blocking);
