@@ -67,6 +67,7 @@ from slixmpp.jid import JID  # pylint: disable=no-name-in-module
 from slixmpp.plugins import register_plugin
 from slixmpp.xmlstream.handler import CoroutineCallback
 from slixmpp.xmlstream.matcher import MatchXPath
+from slixmpp.plugins.xep_0004 import Form
 from slixmpp_omemo import XEP_0384, TrustLevel
 
 OLD = oldmemo.oldmemo.NAMESPACE
@@ -310,6 +311,7 @@ class Peer:
         self.on_omemo_initialized()
         self.trace_library_sends(sm)
         await asyncio.wait_for(self.omemo_ready, timeout)
+        await self.keep_every_omemo2_bundle()
         own, _ = await sm.get_own_device_information()
         fingerprint = "".join(sm.format_identity_key(own.identity_key))
         return {
@@ -318,6 +320,31 @@ class Peer:
             "fingerprints": {"legacy": fingerprint, "omemo2": fingerprint},
             "identity_key": own.identity_key.hex(),
         }
+
+    async def keep_every_omemo2_bundle(self):
+        """Configures this account's OMEMO 2 bundles node to keep one item
+        per device, as its owner.
+
+        slixmpp-omemo 2.2 publishes OMEMO 2 bundles with the publish-option
+        pubsub#max_items=max and, when a server refuses that field (ejabberd
+        23.01 answers resource-constraint "Unknown field"), publishes again
+        without it. ejabberd's PEP nodes keep one item by default, so the
+        second device's bundle would replace the first one's. The peer makes
+        up for that here so that two-device tests exercise the peer, not this
+        gap of the library. Harmless where the node already keeps them all.
+        """
+        form = Form()
+        form["type"] = "submit"
+        form.add_field(
+            var="FORM_TYPE", ftype="hidden", value="http://jabber.org/protocol/pubsub#node_config"
+        )
+        form.add_field(var="pubsub#max_items", value="max")
+        try:
+            await self.xmpp["xep_0060"].set_node_config(
+                JID(self.xmpp.boundjid.bare), "urn:xmpp:omemo:2:bundles", form
+            )
+        except Exception as e:  # pylint: disable=broad-exception-caught
+            log.warning("configuring the OMEMO 2 bundles node failed: %s", causes(e))
 
     def trace_library_sends(self, sm):
         """Reports the messages python-omemo sends by itself (empty messages that
