@@ -2,7 +2,9 @@
 // License, v. 2.0. If a copy of the MPL was not distributed with this
 // file, You can obtain one at http://mozilla.org/MPL/2.0/.
 
-//! Sotto's core against an independent OMEMO client over a real Prosody:
+//! Sotto's core against an independent OMEMO client over a real server
+//! (Prosody and ejabberd; the storage scan reads Prosody's files, so it runs
+//! on Prosody only):
 //! alice is Sotto (profiles driven through commands and events), bob is the
 //! slixmpp + slixmpp-omemo peer (`tests/omemo-peer/xmpp_peer.py`). Cold
 //! starts in both directions and both namespaces, two devices on each side
@@ -19,15 +21,44 @@ mod support;
 
 use sotto_core::{Event, OmemoTrust};
 use sotto_store::{Direction, Encryption as Stored, MessageStore};
-use sotto_tests::TestDir;
 use sotto_tests::profile::Profile;
 use sotto_tests::scan_for_plaintext;
 use sotto_tests::xmpp_peer::{Carbon, Ns, PeerEvent, PeerOptions, SendNs, SentKey, XmppPeer};
+use sotto_tests::{ServerKind, TestDir, XmppServer};
 
 use support::{
     ALICE, BOB, WAIT, befriend, fingerprints, omemo_ready, peer, peer_reads, prosody,
     same_fingerprint, sotto, sotto_reads, sotto_sends, until_bob_listed,
 };
+
+/// Each scenario on Prosody and on ejabberd: `name::prosody`, `name::ejabberd`.
+macro_rules! on_both_servers {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn prosody() {
+                    super::$name(super::ServerKind::Prosody).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn ejabberd() {
+                    super::$name(super::ServerKind::Ejabberd).await;
+                }
+            }
+        )+
+    };
+}
+
+on_both_servers!(
+    sotto_writes_first_and_the_peer_answers,
+    peer_writes_first_in_legacy,
+    peer_writes_first_in_omemo2,
+    every_device_reads_every_other_device,
+    a_device_removed_from_the_list_is_no_longer_encrypted_for,
+    sotto_writes_while_the_peer_is_offline,
+    the_peer_writes_while_sotto_is_offline,
+);
 
 /// The fallback body of the peer's encrypted messages (`FALLBACK` in
 /// `xmpp_peer.py`).
@@ -37,9 +68,8 @@ const PEER_FALLBACK: &str = "This message is OMEMO encrypted (Sotto test peer)."
 /// encryption: OMEMO 2 (bob's device lists both namespaces), with a key
 /// exchange; the peer completes the session; its reply shows as OMEMO; and
 /// Sotto's next message no longer carries a key exchange.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sotto_writes_first_and_the_peer_answers() {
-    let prosody = prosody();
+async fn sotto_writes_first_and_the_peer_answers(kind: ServerKind) {
+    let prosody = prosody(kind);
     let ((mut alice, alice_dev), (mut bob, bob_dev)) =
         tokio::join!(sotto(&prosody, "alice"), peer(&prosody, "b1"));
 
@@ -118,8 +148,8 @@ async fn sotto_writes_first_and_the_peer_answers() {
 /// it and answers with the default encryption (OMEMO 2: the device lists
 /// it); the peer reads that; the peer's next message in `ns` carries no key
 /// exchange (Sotto confirmed the session) and Sotto reads it too.
-async fn peer_writes_first(ns: Ns) {
-    let prosody = prosody();
+async fn peer_writes_first(kind: ServerKind, ns: Ns) {
+    let prosody = prosody(kind);
     let ((mut alice, alice_dev), (mut bob, bob_dev)) =
         tokio::join!(sotto(&prosody, "alice"), peer(&prosody, "b1"));
 
@@ -191,22 +221,19 @@ async fn peer_writes_first(ns: Ns) {
     bob.quit().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn peer_writes_first_in_legacy() {
-    peer_writes_first(Ns::Legacy).await;
+async fn peer_writes_first_in_legacy(kind: ServerKind) {
+    peer_writes_first(kind, Ns::Legacy).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn peer_writes_first_in_omemo2() {
-    peer_writes_first(Ns::Omemo2).await;
+async fn peer_writes_first_in_omemo2(kind: ServerKind) {
+    peer_writes_first(kind, Ns::Omemo2).await;
 }
 
 /// Two Sotto profiles of alice and two peer devices of bob: what any one of
 /// the four sends, the other three read — bob's devices directly, alice's
 /// other device as a sent carbon and vice versa.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_device_reads_every_other_device() {
-    let prosody = prosody();
+async fn every_device_reads_every_other_device(kind: ServerKind) {
+    let prosody = prosody(kind);
     let ((mut phone, phone_id), (mut b1, b1_id)) =
         tokio::join!(sotto(&prosody, "alice-phone"), peer(&prosody, "b1"));
     let ((mut laptop, laptop_id), (mut b2, b2_id)) =
@@ -329,9 +356,8 @@ async fn peer_device_writes(
 /// asking, a device removed from both lists is marked inactive, and Sotto
 /// stops encrypting for it (the remaining device reads the next message,
 /// whose keys name only itself).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_device_removed_from_the_list_is_no_longer_encrypted_for() {
-    let prosody = prosody();
+async fn a_device_removed_from_the_list_is_no_longer_encrypted_for(kind: ServerKind) {
+    let prosody = prosody(kind);
     let ((mut alice, alice_dev), (mut b1, b1_id)) =
         tokio::join!(sotto(&prosody, "alice"), peer(&prosody, "b1"));
     befriend(&mut alice).await;
@@ -389,9 +415,8 @@ async fn a_device_removed_from_the_list_is_no_longer_encrypted_for() {
 /// Sotto writes while the peer is offline (its device known from an earlier
 /// login); the peer comes back as the same device and reads it from its
 /// offline store, then answers.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sotto_writes_while_the_peer_is_offline() {
-    let prosody = prosody();
+async fn sotto_writes_while_the_peer_is_offline(kind: ServerKind) {
+    let prosody = prosody(kind);
     let state = TestDir::new("bob-peer").unwrap();
     let options = || PeerOptions {
         state_dir: Some(state.path().to_path_buf()),
@@ -434,9 +459,8 @@ async fn sotto_writes_while_the_peer_is_offline() {
 /// again from its profile and reads both messages, each stored once although
 /// the offline store and the archive both deliver them; it answers and the
 /// peer reads that.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_peer_writes_while_sotto_is_offline() {
-    let prosody = prosody();
+async fn the_peer_writes_while_sotto_is_offline(kind: ServerKind) {
+    let prosody = prosody(kind);
     let (alice, alice_dev) = sotto(&prosody, "alice").await;
     let dir = alice.shutdown().await;
 
@@ -482,7 +506,7 @@ async fn the_peer_writes_while_sotto_is_offline() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_plaintext_on_the_server_or_in_the_profile() {
     const CANARY: &[u8] = b"PlaintextCanary";
-    let prosody = prosody();
+    let prosody = prosody(ServerKind::Prosody);
     let ((mut alice, _), (mut bob, _)) =
         tokio::join!(sotto(&prosody, "alice"), peer(&prosody, "b1"));
 

@@ -13,9 +13,9 @@ use sotto_core::{Command, Event, OmemoDevice};
 use sotto_omemo::Namespace;
 use sotto_omemo::store::DeviceListStore;
 use sotto_store::{MessageRecord, MessageState, Subscription};
-use sotto_tests::Prosody;
-use sotto_tests::profile::{Profile, prosody_with};
+use sotto_tests::profile::{Profile, server_with};
 use sotto_tests::xmpp_peer::{PeerEvent, ReceivedMessage, XmppPeer};
+use sotto_tests::{ServerKind, TestServer};
 
 pub const ALICE: &str = "alice@localhost";
 pub const BOB: &str = "bob@localhost";
@@ -23,14 +23,14 @@ pub const BOB: &str = "bob@localhost";
 /// `sotto_tests::profile::WAIT`).
 pub const WAIT: Duration = Duration::from_secs(20);
 
-/// A Prosody with alice (Sotto) and bob (the slixmpp peer).
-pub fn prosody() -> Prosody {
-    prosody_with(&[("alice", "alice-pw"), ("bob", "bob-pw")])
+/// A server of `kind` with alice (Sotto) and bob (the slixmpp peer).
+pub fn prosody(kind: ServerKind) -> TestServer {
+    server_with(kind, &[("alice", "alice-pw"), ("bob", "bob-pw")])
 }
 
 /// A new Sotto profile logged in as alice; returns it with its OMEMO device
 /// id once its keys are published.
-pub async fn sotto(prosody: &Prosody, name: &str) -> (Profile, u32) {
+pub async fn sotto(prosody: &TestServer, name: &str) -> (Profile, u32) {
     let mut profile = Profile::new(name);
     profile.login(prosody, "alice", "alice-pw").await;
     let device_id = omemo_ready(&mut profile).await;
@@ -53,7 +53,7 @@ pub async fn omemo_ready(profile: &mut Profile) -> u32 {
 
 /// A new slixmpp peer logged in as `bob@localhost/<resource>` with a fresh
 /// device; returns it with its device id.
-pub async fn peer(prosody: &Prosody, resource: &str) -> (XmppPeer, u32) {
+pub async fn peer(prosody: &TestServer, resource: &str) -> (XmppPeer, u32) {
     let peer = XmppPeer::connected(prosody, &format!("{BOB}/{resource}"), "bob-pw")
         .await
         .unwrap();
