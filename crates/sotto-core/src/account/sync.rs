@@ -24,7 +24,10 @@ fn missing_features(features: &ServerFeatures) -> Vec<MissingFeature> {
         (features.mam, MissingFeature::Mam),
         (features.carbons, MissingFeature::Carbons),
         (features.blocking, MissingFeature::Blocking),
-        (features.upload.is_some(), MissingFeature::Upload),
+        (
+            features.upload.is_some() || !features.upload_checked,
+            MissingFeature::Upload,
+        ),
     ]
     .into_iter()
     .filter_map(|(present, feature)| (!present).then_some(feature))
@@ -48,7 +51,7 @@ impl Account {
                 None
             }
         };
-        if let Some(features) = &self.server {
+        if let Some(features) = self.server.as_ref().filter(|f| f.upload_checked) {
             self.uploads.set_service(features.upload.clone());
         }
         let mut missing = self
@@ -300,5 +303,33 @@ impl Account {
             messages: older.split_off(skip),
             has_more,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_discovery_found_missing_is_reported() {
+        let mut features = ServerFeatures::default();
+        features.upload_checked = true;
+        assert_eq!(
+            missing_features(&features),
+            vec![
+                MissingFeature::Pep,
+                MissingFeature::Mam,
+                MissingFeature::Carbons,
+                MissingFeature::Blocking,
+                MissingFeature::Upload,
+            ]
+        );
+        // An upload search that got no answer is no verdict.
+        features.upload_checked = false;
+        features.pep = true;
+        features.mam = true;
+        features.carbons = true;
+        features.blocking = true;
+        assert_eq!(missing_features(&features), vec![]);
     }
 }

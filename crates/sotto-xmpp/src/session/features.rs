@@ -37,6 +37,9 @@ pub struct ServerFeatures {
     pub blocking: bool,
     /// The HTTP upload service (XEP-0363), when there is one.
     pub upload: Option<UploadService>,
+    /// Whether the search for the upload service got answers (when it did
+    /// not, `upload` says nothing and the search is made again on use).
+    pub upload_checked: bool,
 }
 
 impl ServerFeatures {
@@ -53,6 +56,7 @@ impl ServerFeatures {
             carbons: has(ns::CARBONS),
             blocking: has(ns::BLOCKING),
             upload: None,
+            upload_checked: false,
         }
     }
 
@@ -98,10 +102,18 @@ impl Session {
         if ServerFeatures::only_older_mam(&on_domain, &on_account) && !features.mam {
             tracing::info!("the server's archive speaks only an older MAM version");
         }
-        features.upload = match upload_service_of(domain, &on_domain) {
-            Some(service) => Some(service),
-            None => self.listed_upload_service().await?,
+        let upload = match upload_service_of(domain, &on_domain) {
+            Some(service) => Ok(Some(service)),
+            None => self.listed_upload_service().await,
         };
+        match upload {
+            Ok(upload) => {
+                features.upload = upload;
+                features.upload_checked = true;
+            }
+            // The rest of what was found stands; uploads look again on use.
+            Err(e) => tracing::info!(error = %e, "the server's services could not be listed"),
+        }
         Ok(features)
     }
 }
