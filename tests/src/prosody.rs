@@ -61,6 +61,9 @@ pub struct ProsodyOptions {
     /// Everything but PEP (so no OMEMO): stream management, carbons and MAM
     /// stay, so only PEP's absence is what a test sees.
     pub no_pep: bool,
+    /// SASL mechanisms to hide (`disable_sasl_mechanisms`), e.g. `"PLAIN"`,
+    /// to make the client log in with the one that is left.
+    pub disable_sasl_mechanisms: &'static [&'static str],
 }
 
 impl ProsodyOptions {
@@ -71,6 +74,13 @@ impl ProsodyOptions {
             minimal: true,
             ..Self::default()
         }
+    }
+
+    /// Also hides these SASL mechanisms.
+    #[must_use]
+    pub fn disable_sasl_mechanisms(mut self, mechanisms: &'static [&'static str]) -> Self {
+        self.disable_sasl_mechanisms = mechanisms;
+        self
     }
 
     /// The server of [`ProsodyOptions::no_pep`].
@@ -363,6 +373,7 @@ impl Prosody {
                 log_level: level,
                 minimal: self.options.minimal,
                 no_pep: self.options.no_pep,
+                disable_sasl_mechanisms: self.options.disable_sasl_mechanisms,
             },
         );
         std::fs::create_dir_all(layout.data()).context("creating Prosody's data directory")?;

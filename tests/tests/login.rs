@@ -12,7 +12,7 @@
 use sotto_core::{Command, ConnectionState, Event, Secret, ServerOptions};
 use sotto_store::AccountStore;
 use sotto_tests::profile::{Profile, server_with};
-use sotto_tests::{Ejabberd, EjabberdOptions, ServerKind, XmppServer};
+use sotto_tests::{Ejabberd, EjabberdOptions, Prosody, ProsodyOptions, ServerKind, XmppServer};
 
 sotto_tests::on_servers! { [Prosody, Ejabberd, MinimalProsody]
     async fn login_with_pinned_certificate_gets_roster(kind: ServerKind) {
@@ -366,6 +366,50 @@ async fn each_mechanism_ejabberd_offers() {
                 );
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
+        }
+        alice.shutdown().await;
+    }
+}
+
+/// Every mechanism Prosody 0.12 offers (PLAIN, SCRAM-SHA-1; no `-PLUS` on
+/// TLS 1.3), alone: with the other one hidden the login can only have used
+/// the one that is left. Hiding both proves the hiding works: nothing is left
+/// to log in with, and the user reads why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_mechanism_prosody_offers() {
+    const CASES: [(&str, &[&str]); 3] = [
+        ("PLAIN", &["SCRAM-SHA-1"]),
+        ("SCRAM-SHA-1", &["PLAIN"]),
+        ("nothing", &["PLAIN", "SCRAM-SHA-1"]),
+    ];
+    for (only, hidden) in CASES {
+        let server =
+            Prosody::start_with(ProsodyOptions::default().disable_sasl_mechanisms(hidden)).unwrap();
+        server.register("alice", "alice-pw").unwrap();
+        let mut alice = Profile::new("alice");
+        alice
+            .add(&server, "alice", "alice-pw", true, false, None)
+            .await;
+        if only == "nothing" {
+            let offline = alice
+                .expect("offline for good", |e| {
+                    matches!(
+                        e,
+                        Event::Connection {
+                            state: ConnectionState::Offline {
+                                retry_in_ms: None,
+                                ..
+                            },
+                            ..
+                        }
+                    )
+                })
+                .await;
+            let text = format!("{offline:?}");
+            assert!(text.contains("no login method Sotto accepts"), "{text}");
+        } else {
+            let full = alice.online("alice@localhost").await;
+            assert!(full.starts_with("alice@localhost/sotto-"), "{only}: {full}");
         }
         alice.shutdown().await;
     }

@@ -61,6 +61,8 @@ pub(super) struct Settings<'a> {
     pub minimal: bool,
     /// Leave out only PEP (and the vCard modules).
     pub no_pep: bool,
+    /// SASL mechanisms to hide besides DIGEST-MD5 (Prosody's default).
+    pub disable_sasl_mechanisms: &'a [&'a str],
 }
 
 /// The modules every instance loads.
@@ -112,6 +114,7 @@ modules_enabled = {{
 -- No federation in tests. mod_limits is simply not loaded, so bursts of
 -- hundreds of stanzas are never throttled.
 modules_disabled = {{ "s2s"; "dialback" }}
+disable_sasl_mechanisms = {{ "DIGEST-MD5"; {disabled_sasl} }}
 
 allow_registration = true
 min_seconds_between_registrations = 0
@@ -135,6 +138,11 @@ Component {upload} "http_file_share"
             (false, true) => FULL_WITHOUT_PEP,
             (false, false) => FULL_MODULES,
         },
+        disabled_sasl = s
+            .disable_sasl_mechanisms
+            .iter()
+            .map(|m| format!("{}; ", lua_str(m)))
+            .collect::<String>(),
         pidfile = lua_str(layout.pidfile()),
         data = lua_str(layout.data()),
         level = lua_str(s.log_level),
