@@ -319,21 +319,7 @@ async fn each_mechanism_ejabberd_offers() {
             alice
                 .add(&server, "alice", "alice-pw", true, false, None)
                 .await;
-            let offline = alice
-                .expect("offline for good", |e| {
-                    matches!(
-                        e,
-                        Event::Connection {
-                            state: ConnectionState::Offline {
-                                retry_in_ms: None,
-                                ..
-                            },
-                            ..
-                        }
-                    )
-                })
-                .await;
-            let text = format!("{offline:?}");
+            let text = offline_for_good(&mut alice).await;
             assert!(
                 text.contains("no login method Sotto accepts") && text.contains(only),
                 "{text}"
@@ -391,21 +377,7 @@ async fn each_mechanism_prosody_offers() {
             .add(&server, "alice", "alice-pw", true, false, None)
             .await;
         if only == "nothing" {
-            let offline = alice
-                .expect("offline for good", |e| {
-                    matches!(
-                        e,
-                        Event::Connection {
-                            state: ConnectionState::Offline {
-                                retry_in_ms: None,
-                                ..
-                            },
-                            ..
-                        }
-                    )
-                })
-                .await;
-            let text = format!("{offline:?}");
+            let text = offline_for_good(&mut alice).await;
             assert!(text.contains("no login method Sotto accepts"), "{text}");
         } else {
             let full = alice.online("alice@localhost").await;
@@ -413,4 +385,24 @@ async fn each_mechanism_prosody_offers() {
         }
         alice.shutdown().await;
     }
+}
+
+/// Waits until the account is offline with no retry; returns that event as
+/// text, for checking the reason the user reads.
+async fn offline_for_good(profile: &mut Profile) -> String {
+    let offline = profile
+        .expect("offline for good", |e| {
+            matches!(
+                e,
+                Event::Connection {
+                    state: ConnectionState::Offline {
+                        retry_in_ms: None,
+                        ..
+                    },
+                    ..
+                }
+            )
+        })
+        .await;
+    format!("{offline:?}")
 }
