@@ -5,14 +5,14 @@
 //! The OMEMO commands of the CLI against a real Prosody and ejabberd: `fingerprints`
 //! (text and JSON), `trust`, `distrust`, `verify`, and
 //! `send --encryption omemo`, including its failure when the contact has
-//! no OMEMO device.
+//! no OMEMO device; and `send` on a server without PEP or a minimal one.
 
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use sotto_tests::{TestDir, TestServer, XmppServer};
+use sotto_tests::{Prosody, ProsodyOptions, TestDir, TestServer, XmppServer};
 
 const PASSPHRASE: &str = "cli omemo passphrase";
 
@@ -273,4 +273,96 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
             "{err}"
         );
     }
+}
+
+// `sotto send` on a server without PEP (so without OMEMO): the plaintext
+// message goes out and the command succeeds, with one warning saying why
+// OMEMO is unavailable; a message asked to go with OMEMO fails instead of
+// going out in plaintext.
+
+#[test]
+fn send_works_and_warns_once_when_the_server_has_no_pep() {
+    send_on(
+        Prosody::start_with(ProsodyOptions::no_pep()).unwrap(),
+        false,
+    );
+}
+
+/// The minimal server also lacks stream management, MAM and carbons: `send`
+/// ends once the message is written (nothing can acknowledge it), and says
+/// so, with one plain note per missing feature instead of a time-out.
+#[test]
+fn send_works_on_a_minimal_server() {
+    send_on(Prosody::start_minimal().unwrap(), true);
+}
+
+fn send_on(prosody: Prosody, minimal: bool) {
+    prosody.register("alice", "alice-cli-pw").unwrap();
+    prosody.register("bob", "bob-cli-pw").unwrap();
+    let dir = TestDir::new("cli-no-pep").unwrap();
+    let profile = dir.join("profile");
+    let port = prosody.c2s_port().to_string();
+    let added = run(
+        &profile,
+        &[
+            "account",
+            "add",
+            "alice@localhost",
+            "--password-env",
+            "ACCOUNT_PASSWORD",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--pin-cert",
+            &prosody.cert_sha256(),
+            "--timeout",
+            "20",
+        ],
+        "alice-cli-pw",
+    );
+    assert_eq!(added.status.code(), Some(0));
+
+    let sent = run(
+        &profile,
+        &["send", "bob@localhost", "hi without PEP", "--timeout", "20"],
+        "",
+    );
+    assert_eq!(sent.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&sent.stdout);
+    assert!(stdout.contains("sent to bob@localhost"), "{stdout}");
+    assert_eq!(stdout.contains("cannot acknowledge"), minimal, "{stdout}");
+    let stderr = String::from_utf8_lossy(&sent.stderr);
+    if minimal {
+        for said in ["keeps no message archive", "stream management", "carbons"] {
+            assert_eq!(stderr.matches(said).count(), 1, "{said}: {stderr}");
+        }
+    }
+    assert_eq!(
+        stderr
+            .matches("OMEMO is unavailable for alice@localhost")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("does not support PEP"), "{stderr}");
+
+    let refused = run(
+        &profile,
+        &[
+            "send",
+            "bob@localhost",
+            "only with OMEMO",
+            "--encryption",
+            "omemo",
+            "--timeout",
+            "20",
+        ],
+        "",
+    );
+    assert_ne!(refused.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("could not be sent"),
+        "the OMEMO message must fail, not go out in plaintext"
+    );
 }
