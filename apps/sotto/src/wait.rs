@@ -359,6 +359,9 @@ impl Waiter for ConnectWaiter {
 pub enum SendError {
     /// The message is marked failed, with the reason the core gave.
     Failed(Option<String>),
+    /// The message is held (still queued): sending it as chosen would
+    /// lower its protection. The core's reason.
+    Held(String),
     /// The core refused the command.
     CommandFailed(String),
     /// Gave up waiting.
@@ -480,6 +483,14 @@ impl Waiter for SendWaiter {
                     self.failure = Some(reason.clone());
                     Step::Pending
                 }
+            }
+            Event::MessageHeld {
+                account,
+                id,
+                reason,
+                ..
+            } if Some(*id) == self.id && account.eq_ignore_ascii_case(&self.account) => {
+                Step::Done(Err(SendError::Held(reason.clone())))
             }
             Event::OmemoDeviceSkipped {
                 account,

@@ -62,6 +62,7 @@ macro_rules! store_conformance_tests {
             outbox_order,
             archive_cursor_with_page,
             set_state_and_stanza_id,
+            conversation_encryption_is_sticky,
             find_outgoing,
             conversations,
             otr_identity_round_trip,

@@ -12,8 +12,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::traits::{AccountStore, MessageStore, OtrStore, RosterStore, SettingsStore};
 use crate::{
-    AccountRecord, Direction, Inserted, MessageRecord, MessageState, NewMessage, OtrFingerprint,
-    OtrIdentity, Result, RosterItem, StoreError, dedup, normalize_fingerprint, search,
+    AccountRecord, Direction, Encryption, Inserted, MessageRecord, MessageState, NewMessage,
+    OtrFingerprint, OtrIdentity, Result, RosterItem, StoreError, dedup, normalize_fingerprint,
+    search,
 };
 
 mod omemo;
@@ -228,6 +229,21 @@ impl MessageStore for MemoryStore {
     fn set_stanza_id(&self, account: &str, id: i64, stanza_id: &str) -> Result<()> {
         self.lock().message_mut(account, id)?.stanza_id = Some(stanza_id.to_owned());
         Ok(())
+    }
+
+    fn set_message_encryption(&self, account: &str, id: i64, encryption: Encryption) -> Result<()> {
+        self.lock().message_mut(account, id)?.encryption = encryption;
+        Ok(())
+    }
+
+    fn conversation_encryption(&self, account: &str, peer: &str) -> Result<Option<Encryption>> {
+        Ok(self
+            .lock()
+            .messages
+            .iter()
+            .rev()
+            .find(|m| m.account == account && m.peer == peer && m.encryption != Encryption::Plain)
+            .map(|m| m.encryption))
     }
 
     fn find_outgoing(

@@ -7,8 +7,8 @@
 //! conformance suite.
 
 use crate::{
-    AccountRecord, Inserted, MessageRecord, MessageState, NewMessage, OtrFingerprint, OtrIdentity,
-    Result, RosterItem,
+    AccountRecord, Encryption, Inserted, MessageRecord, MessageState, NewMessage, OtrFingerprint,
+    OtrIdentity, Result, RosterItem,
 };
 
 /// Accounts of the profile, keyed by bare JID, listed in the order they were
@@ -87,6 +87,14 @@ pub trait MessageStore {
     fn set_message_state(&self, account: &str, id: i64, state: MessageState) -> Result<()>;
     /// Sets the stanza-id of a stored message (`NotFound` if absent).
     fn set_stanza_id(&self, account: &str, id: i64, stanza_id: &str) -> Result<()>;
+    /// Changes the encryption a queued message is to be sent with
+    /// (`NotFound` if absent). Only for the user's explicit choice about a
+    /// message that was held: nothing else may lower a message's protection.
+    fn set_message_encryption(&self, account: &str, id: i64, encryption: Encryption) -> Result<()>;
+    /// The end-to-end encryption of the newest encrypted message (either
+    /// direction) with `peer`, if any message with them was ever encrypted:
+    /// what makes a conversation's encryption sticky.
+    fn conversation_encryption(&self, account: &str, peer: &str) -> Result<Option<Encryption>>;
     /// Receipt/ack lookup: the newest outgoing message to `peer` whose message
     /// id or origin-id is `message_id`.
     fn find_outgoing(

@@ -235,7 +235,8 @@ fn states_day_separators_and_retry() {
         h.commands.drain(),
         vec![Command::RetryMessage {
             account: ME.into(),
-            id: 2
+            id: 2,
+            encryption: None,
         }]
     );
     h.events([Event::MessageAdded {
@@ -243,6 +244,34 @@ fn states_day_separators_and_retry() {
         message: record(3, Direction::Outgoing, "three", MessageState::Queued),
     }]);
     assert!(h.shows("Sending…"));
+    // The core holds it: the reason shows, and only the user's click sends
+    // it unencrypted.
+    h.events([
+        Event::MessageHeld {
+            account: ME.into(),
+            peer: BOB.into(),
+            id: 3,
+            reason: "bob's OMEMO device list is now empty".into(),
+        },
+        Event::ConversationEncryption {
+            account: ME.into(),
+            peer: BOB.into(),
+            automatic: sotto_core::Encryption::Omemo,
+            blocked: Some("bob's OMEMO device list is now empty".into()),
+        },
+    ]);
+    assert!(h.shows("Not sent: bob's OMEMO device list is now empty"));
+    assert!(h.shows("OMEMO · contact lists no device"));
+    h.click("Send unencrypted");
+    assert_eq!(
+        h.commands.drain(),
+        vec![Command::RetryMessage {
+            account: ME.into(),
+            id: 3,
+            encryption: Some(sotto_core::Encryption::Plain),
+        }]
+    );
+    assert!(!h.shows("Not sent: bob's OMEMO device list is now empty"));
 }
 
 #[test]

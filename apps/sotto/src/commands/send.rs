@@ -89,6 +89,14 @@ fn send_failure(e: SendError, to: &str) -> Failure {
             Code::Network,
             format!("the message to {to} could not be sent"),
         ),
+        SendError::Held(reason) => (
+            Code::Other,
+            format!(
+                "the message to {to} was not sent: {}\n  It stays queued and goes with \
+                 OMEMO once a device of theirs appears.",
+                crate::output::sanitize(&reason)
+            ),
+        ),
         SendError::CommandFailed(reason) => (Code::Other, reason),
         SendError::TimedOut {
             last_state: None,

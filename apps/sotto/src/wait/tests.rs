@@ -436,3 +436,24 @@ fn omemo_being_unavailable_is_told_and_does_not_end_the_send() {
     });
     assert_eq!(w.progress(), None);
 }
+
+#[test]
+fn a_held_message_ends_the_send_with_the_reason() {
+    let mut w = SendWaiter::new(A, "bob@example.org", "hi");
+    let held = |id| Event::MessageHeld {
+        account: A.into(),
+        peer: "bob@example.org".into(),
+        id,
+        reason: "bob@example.org's OMEMO device list is now empty".into(),
+    };
+    // Another message's hold is not ours.
+    assert_eq!(w.on_event(&held(3)), Step::Pending);
+    w.on_event(&added(7, "bob@example.org", "hi", MessageState::Queued));
+    assert_eq!(w.on_event(&held(3)), Step::Pending);
+    assert_eq!(
+        w.on_event(&held(7)),
+        Step::Done(Err(SendError::Held(
+            "bob@example.org's OMEMO device list is now empty".into()
+        )))
+    );
+}

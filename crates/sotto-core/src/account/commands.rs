@@ -71,20 +71,7 @@ impl Account {
                 ..
             } => self.omemo_set_trust(&jid, &fingerprint, trust).await,
             Command::VerifyOmemoUri { uri, .. } => self.omemo_verify_uri(&uri).await,
-            Command::RetryMessage { id, .. } => {
-                let record = match self.store.message(&self.jid, id) {
-                    Ok(Some(record)) => record,
-                    Ok(None) => return self.fail(format!("there is no message {id}")),
-                    Err(e) => return self.fail(format!("reading message {id}: {e}")),
-                };
-                // Only a failed outgoing message can be retried; anything
-                // else would be sent twice.
-                if record.direction != Direction::Outgoing || record.state != MessageState::Failed {
-                    return self.fail(format!("message {id} has not failed; nothing to retry"));
-                }
-                self.set_state(id, &record.peer, MessageState::Queued);
-                self.flush_outbox();
-            }
+            Command::RetryMessage { id, encryption, .. } => self.retry_message(id, encryption),
             Command::SendChatState { to, state, .. } => {
                 let (Ok(to), Some(session)) = (convert::parse_contact_jid(&to), &self.session)
                 else {
@@ -227,6 +214,45 @@ impl Account {
         }
     }
 
+    /// Sends a failed or held message again, with `encryption` if the user
+    /// chose one for it.
+    fn retry_message(&mut self, id: i64, encryption: Option<crate::api::Encryption>) {
+        let record = match self.store.message(&self.jid, id) {
+            Ok(Some(record)) => record,
+            Ok(None) => return self.fail(format!("there is no message {id}")),
+            Err(e) => return self.fail(format!("reading message {id}: {e}")),
+        };
+        // Only a failed or waiting (queued, not on the stream) outgoing
+        // message can be retried; anything else would be sent twice.
+        let waiting =
+            record.state == MessageState::Queued && !self.in_flight.contains_key(&record.id);
+        if record.direction != Direction::Outgoing
+            || !(record.state == MessageState::Failed || waiting)
+        {
+            return self.fail(format!("message {id} has not failed; nothing to retry"));
+        }
+        if let Some(choice) = encryption {
+            let chosen = convert::encryption_in(choice);
+            if chosen == Encryption::Plain && self.otr_in_use(&record.peer) {
+                return self.fail(format!(
+                    "an OTR session with {} is in use; end it before sending unencrypted",
+                    record.peer
+                ));
+            }
+            if chosen != record.encryption
+                && let Err(e) = self.store.set_message_encryption(&self.jid, id, chosen)
+            {
+                return self.fail(format!("changing message {id}'s encryption: {e}"));
+            }
+        }
+        self.omemo.held.remove(&id);
+        self.omemo.outbox.retain(|r| r.id != id);
+        if record.state != MessageState::Queued {
+            self.set_state(id, &record.peer, MessageState::Queued);
+        }
+        self.flush_outbox();
+    }
+
     /// The session, when online; otherwise reports that the command needs it.
     pub(crate) fn live(&self) -> Option<&sotto_xmpp::Session> {
         match (&self.session, self.online) {
@@ -285,10 +311,9 @@ impl Account {
         Ok(())
     }
 
-    /// The encryption of a message to `peer`: the user's `choice`, else OTR
-    /// while a session is in use, else OMEMO when the contact has devices
-    /// or the conversation already uses OMEMO, else none. Refuses plaintext
-    /// into a running OTR session.
+    /// The encryption of a message to `peer`: the user's `choice`, else
+    /// what "Automatic" means now ([`Account::automatic_encryption`]).
+    /// Refuses plaintext into a running OTR session.
     pub(crate) async fn choose_encryption(
         &mut self,
         peer: &sotto_xmpp::BareJid,
@@ -296,20 +321,13 @@ impl Account {
     ) -> Result<Encryption, String> {
         let in_otr = self.otr_in_use(peer.as_str());
         let encryption = match choice {
-            Some(crate::api::Encryption::Otr) => Encryption::Otr,
-            None if in_otr => Encryption::Otr,
             Some(crate::api::Encryption::Plain) if in_otr => {
                 return Err(format!(
                     "an OTR session with {peer} is in use; end it before sending unencrypted"
                 ));
             }
-            Some(crate::api::Encryption::Omemo) => Encryption::Omemo,
-            None if !self.omemo_devices(peer).await.is_empty() => Encryption::Omemo,
-            // Devices that cannot be fetched now (OMEMO not set up, the
-            // contact's server refusing) never turn an OMEMO conversation
-            // into a plaintext one: the message fails with its reason.
-            None if self.conversation_uses_omemo(peer) => Encryption::Omemo,
-            _ => Encryption::Plain,
+            Some(choice) => convert::encryption_in(choice),
+            None => self.automatic_encryption(peer).await,
         };
         if encryption == Encryption::Otr {
             self.otr_identity().await?;
@@ -317,13 +335,35 @@ impl Account {
         Ok(encryption)
     }
 
-    /// Whether the newest message with `peer` went with OMEMO.
-    fn conversation_uses_omemo(&self, peer: &sotto_xmpp::BareJid) -> bool {
-        self.store
-            .history(&self.jid, peer.as_str(), None, 1)
-            .ok()
-            .and_then(|newest| newest.into_iter().next())
-            .is_some_and(|m| m.encryption == Encryption::Omemo)
+    /// What "Automatic" sends with: OTR while a session is in use, else
+    /// OMEMO when the contact has devices. Encryption is sticky: once a
+    /// conversation used OMEMO or OTR, or the contact ever had OMEMO
+    /// devices, it never becomes plaintext by itself; a device list the
+    /// servers emptied holds the message instead (told as `message_held`).
+    pub(crate) async fn automatic_encryption(&mut self, peer: &sotto_xmpp::BareJid) -> Encryption {
+        if self.otr_in_use(peer.as_str()) {
+            return Encryption::Otr;
+        }
+        if !self.omemo_devices(peer).await.is_empty() {
+            return Encryption::Omemo;
+        }
+        self.sticky_encryption(peer.as_str())
+            .unwrap_or(Encryption::Plain)
+    }
+
+    /// The encryption a conversation is bound to, if any: the newest
+    /// encrypted message's, else OMEMO if the contact ever listed a device.
+    pub(crate) fn sticky_encryption(&self, peer: &str) -> Option<Encryption> {
+        match self.store.conversation_encryption(&self.jid, peer) {
+            Ok(Some(encryption)) => return Some(encryption),
+            Ok(None) => {}
+            // Unknown is treated as encrypted: never a reason to go plain.
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read a conversation's encryption");
+                return Some(Encryption::Omemo);
+            }
+        }
+        self.omemo_ever_listed(peer).then_some(Encryption::Omemo)
     }
 
     /// Hands every queued message to the live stream, oldest first, once.
@@ -336,7 +376,7 @@ impl Account {
             Err(e) => return self.fail(format!("reading the outbox: {e}")),
         };
         for record in outbox {
-            if self.in_flight.contains_key(&record.id) {
+            if self.in_flight.contains_key(&record.id) || self.omemo.held.contains(&record.id) {
                 continue;
             }
             if record.encryption == Encryption::Otr {

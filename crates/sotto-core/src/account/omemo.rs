@@ -48,6 +48,11 @@ pub(crate) struct OmemoState {
     device: Option<OwnDevice>,
     /// Queued messages waiting for their hand-over, which needs requests.
     pub(crate) outbox: VecDeque<MessageRecord>,
+    /// Queued messages held because they cannot go with OMEMO now and must
+    /// not go without it (told as `message_held`); looked at again when the
+    /// contact's device list changes, on a new stream, or on the user's
+    /// explicit choice.
+    pub(crate) held: HashSet<i64>,
     /// Devices that started a session with us: an empty message is owed to
     /// them at the instant given unless we write to them first.
     owed: HashMap<(Namespace, DeviceAddress), Instant>,
@@ -82,6 +87,7 @@ impl OmemoState {
             store,
             device: None,
             outbox: VecDeque::new(),
+            held: HashSet::new(),
             owed: HashMap::new(),
             repaired: HashSet::new(),
             fetched: HashSet::new(),
@@ -119,6 +125,15 @@ pub(crate) fn bundle_problem(error: &sotto_xmpp::PepError) -> String {
         }
         other => other.to_string(),
     }
+}
+
+/// Why a message to a contact whose conversation is bound to OMEMO waits.
+pub(crate) fn empty_list_reason(peer: &str) -> String {
+    format!(
+        "{peer}'s OMEMO device list is now empty: their server may have lost it, \
+         or someone is interfering. The message waits until a device of theirs \
+         appears; it is sent unencrypted only if you choose that for it."
+    )
 }
 
 /// The notice for an account whose server has no PEP.
@@ -163,6 +178,7 @@ impl Account {
     /// told once as `omemo_unavailable` and never stops messaging.
     pub(crate) async fn omemo_fresh_session(&mut self) {
         self.omemo.repaired.clear();
+        self.omemo.held.clear();
         self.omemo.fetched.clear();
         let device = match self.omemo_device() {
             Ok(device) => device,
@@ -295,6 +311,11 @@ impl Account {
     ) -> bool {
         let key = jid.to_string();
         let known = self.omemo.store.device_list(ns, &key).unwrap_or_default();
+        let known_active: BTreeSet<u32> = known
+            .iter()
+            .filter(|e| e.active)
+            .map(|e| e.device_id)
+            .collect();
         let mut entries: Vec<DeviceEntry> = list
             .devices
             .iter()
@@ -316,6 +337,7 @@ impl Account {
         if let Err(e) = self.omemo.store.save_device_list(ns, &key, &entries) {
             tracing::warn!(error = %e, "could not store an OMEMO device list");
         }
+        self.omemo_list_changed(jid, ns, &known_active, &list);
         if Some(jid) != self.own_bare().as_ref() {
             return true;
         }
@@ -340,6 +362,99 @@ impl Account {
                 false
             }
         }
+    }
+
+    /// Tells the front ends about a device list that differs from the one
+    /// stored, and what "Automatic" now means for that contact; releases the
+    /// messages held for them once they list a device again.
+    fn omemo_list_changed(
+        &mut self,
+        jid: &BareJid,
+        ns: Namespace,
+        before: &BTreeSet<u32>,
+        list: &wire::DeviceList,
+    ) {
+        let now: BTreeSet<u32> = list.devices.iter().map(|d| d.id).collect();
+        if &now == before {
+            return;
+        }
+        tracing::info!(
+            ns = ns_name(ns),
+            devices = now.len(),
+            removed = before.difference(&now).count(),
+            "OMEMO device list changed"
+        );
+        self.emit(Event::OmemoDeviceList {
+            account: self.jid.clone(),
+            jid: jid.to_string(),
+            active: now.iter().copied().collect(),
+            removed: before.difference(&now).copied().collect(),
+        });
+        if Some(jid) == self.own_bare().as_ref() {
+            return;
+        }
+        if !now.is_empty() {
+            self.omemo_release_held(jid.as_str());
+        }
+        self.emit_automatic(jid.as_str());
+    }
+
+    /// Puts the messages held for `peer` back in the outbox.
+    pub(crate) fn omemo_release_held(&mut self, peer: &str) {
+        let Ok(outbox) = self.store.outbox(&self.jid) else {
+            return;
+        };
+        let mut released = false;
+        for record in outbox {
+            if record.peer == peer && self.omemo.held.remove(&record.id) {
+                released = true;
+            }
+        }
+        if released {
+            self.flush_outbox();
+        }
+    }
+
+    /// Whether `peer` ever listed an OMEMO device (in either namespace,
+    /// in a list stored now or before).
+    pub(crate) fn omemo_ever_listed(&self, peer: &str) -> bool {
+        NAMESPACES.iter().any(|ns| {
+            self.omemo
+                .store
+                .device_list(*ns, peer)
+                .is_ok_and(|l| !l.is_empty())
+        })
+    }
+
+    /// Tells the front ends what "Automatic" uses for `peer` now, from what
+    /// is known without a request.
+    pub(crate) fn emit_automatic(&mut self, peer: &str) {
+        let active = NAMESPACES.iter().any(|ns| {
+            self.omemo
+                .store
+                .device_list(*ns, peer)
+                .is_ok_and(|l| l.iter().any(|e| e.active))
+        });
+        let (automatic, blocked) = if self.otr_in_use(peer) {
+            (sotto_store::Encryption::Otr, None)
+        } else if active {
+            (sotto_store::Encryption::Omemo, None)
+        } else {
+            match self.sticky_encryption(peer) {
+                Some(sotto_store::Encryption::Omemo) => (
+                    sotto_store::Encryption::Omemo,
+                    Some(empty_list_reason(peer)),
+                ),
+                Some(other) => (other, None),
+                None => (sotto_store::Encryption::Plain, None),
+            }
+        };
+        self.emit(Event::ConversationEncryption {
+            account: self.jid.clone(),
+            peer: peer.to_owned(),
+            automatic: crate::convert::encryption_out(automatic),
+            blocked,
+        });
     }
 
     /// The devices of `jid` that are in a current device list, with the

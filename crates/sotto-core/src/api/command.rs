@@ -130,12 +130,17 @@ pub enum Command {
         /// The transfer's id, as given to `send_file`.
         id: String,
     },
-    /// Sends a failed message again.
+    /// Sends a failed or held message again. With `encryption`, sends it
+    /// with that instead of the encryption it was queued with: the user's
+    /// explicit choice, the only way a held message goes out unencrypted.
     RetryMessage {
         /// Bare JID of the account.
         account: String,
         /// Local message id.
         id: i64,
+        /// The encryption to use from now on; `None` keeps the message's own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        encryption: Option<Encryption>,
     },
     /// Sends a chat state notification.
     SendChatState {

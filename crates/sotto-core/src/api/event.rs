@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use sotto_store::{AccountSettings, MessageRecord, MessageState, RosterItem};
 
 use super::{
-    Availability, ChatState, OmemoDevice, OmemoTrustMode, OtrContactFingerprint, OtrSessionState,
-    SmpProgress,
+    Availability, ChatState, Encryption, OmemoDevice, OmemoTrustMode, OtrContactFingerprint,
+    OtrSessionState, SmpProgress,
 };
 
 /// Connection state of one account.
@@ -248,6 +248,46 @@ pub enum Event {
         id: i64,
         /// The new state.
         state: MessageState,
+    },
+    /// An outgoing message is held (still `queued`): sending it as chosen
+    /// would lower its protection, e.g. "Automatic" to a contact whose OMEMO
+    /// device list is now empty. It goes out by itself once it can go as
+    /// chosen; only `retry_message` with an explicit encryption sends it
+    /// otherwise.
+    MessageHeld {
+        /// Bare JID.
+        account: String,
+        /// The other party.
+        peer: String,
+        /// Local message id.
+        id: i64,
+        /// Why, in plain words.
+        reason: String,
+    },
+    /// What a message to `peer` sent on "Automatic" goes with now. Sent when
+    /// the contact's OMEMO devices were listed or changed: the front end's
+    /// lock shows this, never a guess of its own.
+    ConversationEncryption {
+        /// Bare JID.
+        account: String,
+        /// The other party.
+        peer: String,
+        /// The encryption "Automatic" uses now.
+        automatic: Encryption,
+        /// Set when that encryption cannot be used right now (messages wait):
+        /// why, in plain words.
+        blocked: Option<String>,
+    },
+    /// A contact's OMEMO device list changed (pushed or fetched).
+    OmemoDeviceList {
+        /// Bare JID.
+        account: String,
+        /// Whose list (bare JID; the account itself for our own).
+        jid: String,
+        /// The device ids in the list now.
+        active: Vec<u32>,
+        /// Device ids that were in the list before and are gone.
+        removed: Vec<u32>,
     },
     /// A contact's chat state.
     ChatState {

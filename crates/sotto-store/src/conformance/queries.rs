@@ -9,7 +9,7 @@ use super::messages::{bodies, setup};
 use super::{
     ALICE, BOB, CAROL, account, incoming, insert_dup, insert_new, outgoing, stored, with_ids,
 };
-use crate::{MessageState, Store, StoreError};
+use crate::{Encryption, MessageState, NewMessage, Store, StoreError};
 
 pub fn search_words_and_order<S: Store>(store: &S) {
     setup(store);
@@ -268,4 +268,46 @@ pub fn conversations<S: Store>(store: &S) {
         "newest first, ties by id"
     );
     assert!(store.conversations(BOB).unwrap().is_empty());
+}
+
+pub fn conversation_encryption_is_sticky<S: Store>(store: &S) {
+    setup(store);
+    assert_eq!(store.conversation_encryption(ALICE, BOB).unwrap(), None);
+    insert_new(store, ALICE, outgoing(BOB, "hello", 1));
+    assert_eq!(store.conversation_encryption(ALICE, BOB).unwrap(), None);
+    let encrypted = insert_new(
+        store,
+        ALICE,
+        NewMessage {
+            encryption: Encryption::Omemo,
+            ..incoming(BOB, "secret", 2)
+        },
+    );
+    // Plaintext afterwards does not make it forget.
+    let later = insert_new(store, ALICE, outgoing(BOB, "plain again", 3));
+    assert_eq!(
+        store.conversation_encryption(ALICE, BOB).unwrap(),
+        Some(Encryption::Omemo)
+    );
+    assert_eq!(store.conversation_encryption(ALICE, CAROL).unwrap(), None);
+    store
+        .set_message_encryption(ALICE, later.id, Encryption::Otr)
+        .unwrap();
+    assert_eq!(
+        stored(store, ALICE, BOB, later.id).encryption,
+        Encryption::Otr
+    );
+    assert_eq!(
+        store.conversation_encryption(ALICE, BOB).unwrap(),
+        Some(Encryption::Otr),
+        "the newest encrypted message decides"
+    );
+    assert_eq!(
+        stored(store, ALICE, BOB, encrypted.id).encryption,
+        Encryption::Omemo
+    );
+    assert!(matches!(
+        store.set_message_encryption(ALICE, later.id + 100, Encryption::Plain),
+        Err(StoreError::NotFound(_))
+    ));
 }

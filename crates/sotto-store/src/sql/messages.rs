@@ -10,7 +10,10 @@ use super::accounts::require_account;
 use super::{SqlStore, codec};
 use crate::error::SqlContext;
 use crate::traits::MessageStore;
-use crate::{Inserted, MessageRecord, MessageState, NewMessage, Result, StoreError, dedup, search};
+use crate::{
+    Encryption, Inserted, MessageRecord, MessageState, NewMessage, Result, StoreError, dedup,
+    search,
+};
 
 /// Columns of a [`MessageRecord`], for a query that names `messages` as `m`.
 const COLS: &str = "m.id, m.account, m.peer, m.direction, m.body, m.timestamp_ms, \
@@ -221,6 +224,31 @@ impl MessageStore for SqlStore {
             id,
             stanza_id,
         )
+    }
+
+    fn set_message_encryption(&self, account: &str, id: i64, encryption: Encryption) -> Result<()> {
+        self.update_message(
+            "changing a message's encryption",
+            "UPDATE messages SET encryption = ?1 WHERE account = ?2 AND id = ?3",
+            account,
+            id,
+            codec::encryption(encryption),
+        )
+    }
+
+    fn conversation_encryption(&self, account: &str, peer: &str) -> Result<Option<Encryption>> {
+        let conn = self.lock();
+        let found: Option<String> = conn
+            .query_row(
+                "SELECT encryption FROM messages
+                 WHERE account = ?1 AND peer = ?2 AND encryption <> ?3
+                 ORDER BY id DESC LIMIT 1",
+                params![account, peer, codec::encryption(Encryption::Plain)],
+                |row| row.get(0),
+            )
+            .optional()
+            .ctx("reading a conversation's encryption")?;
+        found.map(|e| codec::parse_encryption(&e)).transpose()
     }
 
     fn find_outgoing(

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_otr.sql"),
     include_str!("../../migrations/0003_omemo.sql"),
     include_str!("../../migrations/0004_sender_device.sql"),
+    include_str!("../../migrations/0005_conversation_encryption.sql"),
 ];
 
 /// The schema version this build writes.

@@ -108,6 +108,9 @@ pub struct Conversation {
     focus: Option<i64>,
     /// Why a jump did not work.
     notice: Option<&'static str>,
+    /// Outgoing messages the core holds (still queued), with its reason:
+    /// each is shown with that reason and a "Send unencrypted" button.
+    held: std::collections::HashMap<i64, String>,
 }
 
 /// What the user does in a conversation.
@@ -127,6 +130,8 @@ pub enum Message {
     DismissNotice,
     /// Put a failed message back in the queue.
     Retry(i64),
+    /// The user's explicit choice: send a held message without encryption.
+    SendUnencrypted(i64),
     /// Show the newest messages.
     JumpToNewest,
     /// Start renaming the contact.
@@ -193,6 +198,7 @@ impl Conversation {
             seek: opening.target.map(Seek::new),
             focus: None,
             notice: None,
+            held: std::collections::HashMap::new(),
         }
     }
 
@@ -309,6 +315,18 @@ impl Conversation {
                 state,
             } if self.concerns(account, peer) => {
                 self.timeline.set_state(*id, *state);
+                if *state != sotto_store::MessageState::Queued {
+                    self.held.remove(id);
+                }
+                Task::none()
+            }
+            Event::MessageHeld {
+                account,
+                peer,
+                id,
+                reason,
+            } if self.concerns(account, peer) => {
+                self.held.insert(*id, reason.clone());
                 Task::none()
             }
             Event::ChatState {
@@ -375,6 +393,16 @@ impl Conversation {
                 core.send(Command::RetryMessage {
                     account: self.account.clone(),
                     id,
+                    encryption: None,
+                });
+                Task::none()
+            }
+            Message::SendUnencrypted(id) => {
+                self.held.remove(&id);
+                core.send(Command::RetryMessage {
+                    account: self.account.clone(),
+                    id,
+                    encryption: Some(sotto_core::Encryption::Plain),
                 });
                 Task::none()
             }

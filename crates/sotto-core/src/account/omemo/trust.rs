@@ -96,6 +96,9 @@ impl Account {
             jid: target.to_string(),
             devices,
         });
+        if target != own {
+            self.emit_automatic(target.as_str());
+        }
     }
 
     /// Answers `set_omemo_trust`.

@@ -8,8 +8,9 @@
 //!
 //! "Automatic" sends without naming an encryption and lets the core pick:
 //! OTR while an OTR session is up, else OMEMO when the contact has OMEMO
-//! devices, else none. The lock shows what that will be as far as the app
-//! knows.
+//! devices; once a conversation was encrypted it never becomes plaintext by
+//! itself. The core says what that means now (`conversation_encryption`);
+//! the lock shows it, and guesses only until the core has said.
 
 use iced::widget::{button, column, row, text};
 use iced::{Alignment, Element, Length};
@@ -82,6 +83,9 @@ pub struct Security {
     pub(super) omemo: Omemo,
     pub(super) choice: Choice,
     pub(super) menu: bool,
+    /// What "Automatic" uses now, as the core last said, and why it cannot
+    /// be used right now (messages wait).
+    pub(super) automatic: Option<(Encryption, Option<String>)>,
 }
 
 impl Security {
@@ -98,6 +102,17 @@ impl Security {
     /// Applies an event that may concern the conversation of `account`
     /// with `peer`.
     pub fn on_event(&mut self, account: &str, peer: &str, event: &Event) {
+        if let Event::ConversationEncryption {
+            account: a,
+            peer: p,
+            automatic,
+            blocked,
+        } = event
+            && a == account
+            && p == peer
+        {
+            self.automatic = Some((*automatic, blocked.clone()));
+        }
         self.otr.on_event(account, peer, event);
         self.omemo.on_event(account, peer, event);
     }
@@ -130,7 +145,7 @@ impl Security {
 
     /// What the lock shows, given the contact's OMEMO devices.
     pub fn lock(&self, devices: Option<&[OmemoDevice]>) -> Lock {
-        lock(self.choice, &self.otr, devices)
+        lock(self.choice, &self.otr, devices, self.automatic.as_ref())
     }
 }
 
@@ -151,6 +166,9 @@ pub enum Lock {
     },
     /// OMEMO, but no device of the contact can be written to yet.
     OmemoNoDevice,
+    /// The conversation is bound to OMEMO and the contact lists no device
+    /// now: messages wait (never sent in plaintext by themselves).
+    OmemoHeld,
 }
 
 impl Lock {
@@ -163,6 +181,7 @@ impl Lock {
             Self::Omemo { verified: true } => "OMEMO · verified",
             Self::Omemo { verified: false } => "OMEMO · unverified",
             Self::OmemoNoDevice => "OMEMO · no trusted device",
+            Self::OmemoHeld => "OMEMO · contact lists no device",
         }
     }
 
@@ -192,6 +211,9 @@ impl Lock {
             Self::OmemoNoDevice => {
                 "OMEMO is chosen, but no device of this contact is trusted yet: messages cannot be sent until you trust or verify one."
             }
+            Self::OmemoHeld => {
+                "This conversation is encrypted with OMEMO, but the contact's device list is now empty: their server may have lost it, or someone is interfering. Messages wait until a device appears; each can be sent unencrypted only if you choose that."
+            }
         }
     }
 }
@@ -220,7 +242,14 @@ fn omemo_lock(devices: Option<&[OmemoDevice]>) -> Lock {
 
 /// What the lock shows for `choice`, the OTR state and the contact's
 /// OMEMO devices (`None` until the core has listed them).
-pub fn lock(choice: Choice, otr: &Otr, devices: Option<&[OmemoDevice]>) -> Lock {
+/// `automatic` is what the core last said "Automatic" means (`None` until
+/// it has said).
+pub fn lock(
+    choice: Choice,
+    otr: &Otr,
+    devices: Option<&[OmemoDevice]>,
+    automatic: Option<&(Encryption, Option<String>)>,
+) -> Lock {
     let otr_lock = otr.lock();
     let otr_on = otr_lock != otr::Lock::Plain;
     match choice {
@@ -229,10 +258,16 @@ pub fn lock(choice: Choice, otr: &Otr, devices: Option<&[OmemoDevice]>) -> Lock 
         Choice::Otr => Lock::OtrPending,
         Choice::Omemo => omemo_lock(devices),
         Choice::Automatic if otr_on => Lock::Otr(otr_lock),
-        Choice::Automatic if devices.unwrap_or_default().iter().any(|d| d.active) => {
-            omemo_lock(devices)
-        }
-        Choice::Automatic => Lock::Plain,
+        Choice::Automatic => match automatic {
+            Some((Encryption::Omemo, Some(_))) => Lock::OmemoHeld,
+            Some((Encryption::Omemo, None)) => omemo_lock(devices),
+            Some((Encryption::Otr, _)) => Lock::OtrPending,
+            Some((Encryption::Plain, _)) => Lock::Plain,
+            // A kind this build does not know is still encrypted.
+            Some(_) => omemo_lock(devices),
+            None if devices.unwrap_or_default().iter().any(|d| d.active) => omemo_lock(devices),
+            None => Lock::Plain,
+        },
     }
 }
 
@@ -241,7 +276,7 @@ pub fn button_view<'a>(lock: Lock) -> Element<'a, Message> {
     let style = match lock {
         Lock::Otr(otr::Lock::Verified) | Lock::Omemo { verified: true } => button::success,
         Lock::Otr(otr::Lock::Unverified) | Lock::Omemo { verified: false } => button::primary,
-        Lock::Otr(_) | Lock::OmemoNoDevice => button::danger,
+        Lock::Otr(_) | Lock::OmemoNoDevice | Lock::OmemoHeld => button::danger,
         Lock::Plain | Lock::OtrPending => button::secondary,
     };
     button(text(lock.label()).size(13))
@@ -335,28 +370,112 @@ mod tests {
     #[test]
     fn automatic_follows_what_the_core_would_pick() {
         let otr = Otr::default();
-        assert_eq!(lock(Choice::Automatic, &otr, None), Lock::Plain);
+        assert_eq!(lock(Choice::Automatic, &otr, None, None), Lock::Plain);
         let blind = [device(OmemoTrust::Blind, true)];
         assert_eq!(
-            lock(Choice::Automatic, &otr, Some(&blind)),
+            lock(Choice::Automatic, &otr, Some(&blind), None),
             Lock::Omemo { verified: false }
         );
         let verified = [device(OmemoTrust::Verified, true)];
         assert_eq!(
-            lock(Choice::Automatic, &otr, Some(&verified)),
+            lock(Choice::Automatic, &otr, Some(&verified), None),
             Lock::Omemo { verified: true }
         );
         let gone = [device(OmemoTrust::Verified, false)];
-        assert_eq!(lock(Choice::Automatic, &otr, Some(&gone)), Lock::Plain);
+        assert_eq!(
+            lock(Choice::Automatic, &otr, Some(&gone), None),
+            Lock::Plain
+        );
         let undecided = [device(OmemoTrust::Undecided, true)];
         assert_eq!(
-            lock(Choice::Automatic, &otr, Some(&undecided)),
+            lock(Choice::Automatic, &otr, Some(&undecided), None),
             Lock::OmemoNoDevice
         );
-        assert_eq!(lock(Choice::Plain, &otr, Some(&verified)), Lock::Plain);
-        assert_eq!(lock(Choice::Otr, &otr, Some(&verified)), Lock::OtrPending);
-        assert_eq!(lock(Choice::Omemo, &otr, None), Lock::OmemoNoDevice);
+        assert_eq!(
+            lock(Choice::Plain, &otr, Some(&verified), None),
+            Lock::Plain
+        );
+        assert_eq!(
+            lock(Choice::Otr, &otr, Some(&verified), None),
+            Lock::OtrPending
+        );
+        assert_eq!(lock(Choice::Omemo, &otr, None, None), Lock::OmemoNoDevice);
         assert_eq!(Choice::Automatic.encryption(), None);
         assert_eq!(Choice::Plain.encryption(), Some(Encryption::Plain));
+    }
+
+    #[test]
+    fn automatic_shows_what_the_core_said_over_any_guess() {
+        let otr = Otr::default();
+        let gone = [device(OmemoTrust::Verified, false)];
+        let held = (
+            Encryption::Omemo,
+            Some("bob's OMEMO device list is now empty".to_owned()),
+        );
+        // The devices alone would say plaintext; the core says the
+        // conversation is bound to OMEMO and its messages wait.
+        assert_eq!(
+            lock(Choice::Automatic, &otr, Some(&gone), Some(&held)),
+            Lock::OmemoHeld
+        );
+        assert_eq!(Lock::OmemoHeld.label(), "OMEMO · contact lists no device");
+        let verified = [device(OmemoTrust::Verified, true)];
+        assert_eq!(
+            lock(
+                Choice::Automatic,
+                &otr,
+                Some(&verified),
+                Some(&(Encryption::Omemo, None))
+            ),
+            Lock::Omemo { verified: true }
+        );
+        assert_eq!(
+            lock(
+                Choice::Automatic,
+                &otr,
+                Some(&verified),
+                Some(&(Encryption::Plain, None))
+            ),
+            Lock::Plain
+        );
+        assert_eq!(
+            lock(
+                Choice::Automatic,
+                &otr,
+                None,
+                Some(&(Encryption::Otr, None))
+            ),
+            Lock::OtrPending
+        );
+        // An explicit choice is the user's, whatever the core says.
+        assert_eq!(
+            lock(Choice::Plain, &otr, Some(&gone), Some(&held)),
+            Lock::Plain
+        );
+        let mut security = Security::default();
+        security.on_event(
+            "alice@example.org",
+            "bob@example.org",
+            &Event::ConversationEncryption {
+                account: "alice@example.org".into(),
+                peer: "bob@example.org".into(),
+                automatic: Encryption::Omemo,
+                blocked: held.1.clone(),
+            },
+        );
+        assert_eq!(security.lock(Some(&gone)), Lock::OmemoHeld);
+        // Another conversation's news is not this one's.
+        let mut other = Security::default();
+        other.on_event(
+            "alice@example.org",
+            "carol@example.org",
+            &Event::ConversationEncryption {
+                account: "alice@example.org".into(),
+                peer: "bob@example.org".into(),
+                automatic: Encryption::Omemo,
+                blocked: held.1,
+            },
+        );
+        assert_eq!(other.lock(Some(&gone)), Lock::Plain);
     }
 }

@@ -290,7 +290,14 @@ fn list<'a>(c: &'a Conversation, keys: &Keys<'_>, clock: &Clock) -> Element<'a, 
             items = items.push(new_messages_line());
         }
         let sender = sender_device(message, keys);
-        items = items.push(bubble(message, when, c.focus == Some(message.id), sender));
+        let held = c.held.get(&message.id).map(String::as_str);
+        items = items.push(bubble(
+            message,
+            when,
+            c.focus == Some(message.id),
+            sender,
+            held,
+        ));
     }
     let mut stack = column![
         scrollable(items)
@@ -363,12 +370,13 @@ pub fn state_label(state: MessageState) -> &'static str {
     }
 }
 
-fn bubble(
-    message: &MessageRecord,
+fn bubble<'a>(
+    message: &'a MessageRecord,
     when: Option<DateTime<FixedOffset>>,
     focused: bool,
     sender: Option<(String, Option<OmemoTrust>)>,
-) -> Element<'_, Message> {
+    held: Option<&'a str>,
+) -> Element<'a, Message> {
     let outgoing = message.direction == Direction::Outgoing;
     let time = when
         .map(|t| t.format("%H:%M").to_string())
@@ -410,7 +418,17 @@ fn bubble(
         Some(link) => file_card(message, link),
         None => text(&message.body).into(),
     };
-    let body = container(column![content, footer].spacing(4))
+    let mut parts = column![content, footer].spacing(4);
+    if let Some(reason) = held.filter(|_| message.state == MessageState::Queued) {
+        parts = parts.push(widgets::error_text(format!("Not sent: {reason}")).size(11));
+        parts = parts.push(
+            button(text("Send unencrypted").size(11))
+                .style(button::danger)
+                .padding([2, 8])
+                .on_press(Message::SendUnencrypted(message.id)),
+        );
+    }
+    let body = container(parts)
         .padding([8, 12])
         .max_width(560)
         .style(move |theme: &Theme| bubble_style(theme, outgoing, focused));
