@@ -75,6 +75,7 @@ mod error;
 mod fragment;
 mod group;
 mod key;
+mod limits;
 mod message;
 mod pidgin;
 mod secret;
