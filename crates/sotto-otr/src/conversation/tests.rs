@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod adversarial;
 mod cost;
 mod harness;
 mod props;
