@@ -24,7 +24,8 @@
 //! Partial fragments: at most [`MAX_ASSEMBLED`] bytes in all, from at most
 //! [`MAX_FRAGMENT_STREAMS`] senders, forgotten after [`FRAGMENT_TTL`].
 //! Sessions: at most [`MAX_SESSIONS`], each with a bounded AKE state (a D-H
-//! Commit's encrypted g^x is at most [`MAX_COMMIT_GX`] bytes).
+//! Commit's encrypted g^x is at most [`MAX_COMMIT_GX`] bytes, MAC keys
+//! waiting to be revealed at most [`MAX_REVEAL_PENDING`] and a few more).
 
 use std::time::{Duration, SystemTime};
 
@@ -46,6 +47,11 @@ pub(crate) const MAX_SESSIONS: usize = 8;
 /// Largest encrypted g^x in a D-H Commit: the MPI of a value below the
 /// 1536-bit p (4-byte length and 192 bytes).
 pub(crate) const MAX_COMMIT_GX: usize = 4 + 192;
+
+/// Bytes of old MAC keys a session holds for revealing before it sends a
+/// heartbeat to reveal them: a peer that rotates its key in every message
+/// adds 20 bytes per message, and we may not otherwise send for a while.
+pub(crate) const MAX_REVEAL_PENDING: usize = 20 * 50;
 
 /// TLV records read from one data message; the rest are ignored. libotr
 /// sends at most three (padding, an SMP abort and an SMP message).

@@ -14,6 +14,7 @@ use super::{Action, Conversation, HEARTBEAT_SECS, MASTER, Offer};
 use crate::ake::Established;
 use crate::data::DataKeys;
 use crate::fragment;
+use crate::limits::MAX_REVEAL_PENDING;
 use crate::message::encoded::{self, Body, DataMessage, FLAG_IGNORE_UNREADABLE, Header};
 use crate::message::{self, Incoming, Offered};
 use crate::smp::SmpEvent;
@@ -242,6 +243,7 @@ impl Conversation {
             Err(e) => return quiet(e),
         };
         session.last_active = Some(now);
+        let reveal_due = keys.reveal_pending() >= MAX_REVEAL_PENDING;
         let (text, tlvs) = match tlv::split(&dec.plaintext) {
             Ok((m, t)) => (m, t),
             Err(_) => {
@@ -316,7 +318,8 @@ impl Conversation {
         let idle = last.is_none_or(|t| {
             now.duration_since(t).unwrap_or(Duration::ZERO) >= Duration::from_secs(HEARTBEAT_SECS)
         });
-        if had_text && idle {
+        // A heartbeat also reveals the old MAC keys, so they cannot pile up.
+        if (had_text && idle) || reveal_due {
             out.extend(self.send_data(key, b"", &[], FLAG_IGNORE_UNREADABLE, now)?);
         }
         Ok(())

@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use super::harness::Pair;
 use crate::ake::Ake;
-use crate::limits::{FRAGMENT_TTL, MAX_FRAGMENT_STREAMS, MAX_SESSIONS, SMP_REQUESTS, SMP_WINDOW};
+use crate::conversation::session::{Msg, Session};
+use crate::limits::{
+    FRAGMENT_TTL, MAX_FRAGMENT_STREAMS, MAX_REVEAL_PENDING, MAX_SESSIONS, SMP_REQUESTS, SMP_WINDOW,
+};
 use crate::message::encoded::{Body, Header, serialize_ake};
 use crate::testutil::rng;
 use crate::tlv::{self, Tlv};
@@ -277,5 +280,41 @@ fn replayed_message_after_key_rotation_is_rejected() {
     let r = to_b(&mut p, &held[0]);
     assert!(matches!(r, Err(Error::Replay | Error::UnknownKeyId)));
     assert_eq!(p.texts(false), ["once", "two"]);
+    honest_message_still_decrypts(&mut p);
+}
+
+/// MAC keys B holds for revealing, in its current session.
+fn reveal_pending(p: &Pair) -> usize {
+    let s = &p.b.conv.sessions[&p.b.conv.current];
+    match &s.msg {
+        Msg::Encrypted(k) => k.reveal_pending(),
+        _ => 0,
+    }
+}
+
+#[test]
+fn old_mac_keys_waiting_for_reveal_stay_bounded() {
+    let mut p = encrypted_pair();
+    // B sent just now, so it owes no heartbeat for being idle.
+    p.send(false, "hi");
+    p.run();
+    for i in 0..200 {
+        p.send(true, &format!("m{i}"));
+        p.step().unwrap().unwrap();
+        // B's heartbeats are dropped, so only the line below rotates A's keys.
+        p.hold(false);
+        // A announces a fresh key in every message, as a hostile peer may:
+        // each makes B retire a MAC key that it must reveal later.
+        let key = p.a.conv.current;
+        if let Some(Session {
+            msg: Msg::Encrypted(k),
+            ..
+        }) = p.a.conv.sessions.get_mut(&key)
+        {
+            k.rotate_ours_for_test(&mut p.a.rng);
+        }
+        assert!(reveal_pending(&p) <= MAX_REVEAL_PENDING);
+    }
+    assert_eq!(p.texts(false).len(), 200);
     honest_message_still_decrypts(&mut p);
 }

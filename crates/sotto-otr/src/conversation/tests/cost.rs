@@ -66,7 +66,7 @@ fn cost_dsa_key_with_huge_q() {
         let t = Instant::now();
         let outcome = PublicKey::from_otr_bytes(&key).map(|k| k.verify(&[7; 32], &sig));
         println!(
-            "DSA key with a {}-bit q: {:?} in {:?}",
+            "DSA key, 4096-bit p and {}-bit q: {:?} in {:?}",
             q_bytes * 8,
             outcome.map(|v| v.is_ok()),
             t.elapsed()
@@ -94,6 +94,62 @@ fn cost_smp_with_huge_exponent() {
         t.elapsed(),
         p.b.smp.len()
     );
+}
+
+#[test]
+#[ignore = "timing report; run in release with --ignored --nocapture"]
+fn cost_smp_with_largest_valid_exponents() {
+    // SMP1 and SMP1Q (handled once each) with every exponent q - 1: the
+    // most SMP work one message can still ask for.
+    let mut p = encrypted_pair();
+    let key = p.a.conv.current;
+    let now = p.now;
+    let grp = crate::group::group();
+    let e = &grp.q - 1u8;
+    let g = &grp.p - 2u8;
+    let mut w = Writer::new();
+    w.int(6);
+    for v in [&g, &e, &e, &g, &e, &e] {
+        w.mpi(v);
+    }
+    let body = w.finish();
+    let mut q = b"?\0".to_vec();
+    q.extend_from_slice(&body);
+    let tlvs = [Tlv::new(tlv::SMP1, body), Tlv::new(tlv::SMP1Q, q)];
+    let acts =
+        p.a.conv
+            .send_data(key, b"", &tlvs, FLAG_IGNORE_UNREADABLE, now)
+            .unwrap();
+    p.take(true, acts);
+    let t = Instant::now();
+    p.step().unwrap().unwrap();
+    println!(
+        "data message with SMP1 + SMP1Q, all exponents q - 1: {:?}",
+        t.elapsed()
+    );
+}
+
+#[test]
+#[ignore = "timing report; run in release with --ignored --nocapture"]
+fn cost_dh_commit_from_a_new_instance() {
+    let mut p = encrypted_pair();
+    let mut r = crate::testutil::rng(5);
+    let mut worst = Duration::ZERO;
+    for i in 0..50u32 {
+        let commit = crate::ake::Ake::default().start(3, &mut r);
+        let header = crate::message::encoded::Header {
+            version: 3,
+            kind: commit.kind(),
+            sender: 0x7000 + i,
+            receiver: 0,
+        };
+        let body = crate::wire::armour(&crate::message::encoded::serialize_ake(header, &commit));
+        let now = p.now;
+        let t = Instant::now();
+        p.b.conv.receive(&body, now, &mut p.b.rng).unwrap();
+        worst = worst.max(t.elapsed());
+    }
+    println!("D-H Commit from a new instance (worst of 50): {worst:?}");
 }
 
 #[test]
