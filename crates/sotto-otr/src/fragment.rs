@@ -112,8 +112,8 @@ struct Partial {
 }
 
 /// Reassembles fragments, one stream per sender instance, within the
-/// bounds of [`crate::limits`]: all streams together hold at most
-/// `MAX_ASSEMBLED` bytes, at most `MAX_FRAGMENT_STREAMS` streams exist (the
+/// bounds of [`crate::limits`]: all streams together allocate at most
+/// `MAX_ASSEMBLED` bytes (capacity, not just length, is counted), at most `MAX_FRAGMENT_STREAMS` streams exist (the
 /// least recently fed goes first), and a stream not fed for `FRAGMENT_TTL`
 /// is forgotten. A stream that ends (whole, out of sequence, too large)
 /// leaves nothing behind.
@@ -135,7 +135,6 @@ impl Reassembler {
         if p.k == 1 {
             // A first piece starts over, whatever came before.
             self.partial.remove(&sender);
-            self.make_room(sender, p.piece.len())?;
             self.partial.insert(
                 sender,
                 Partial {
@@ -156,11 +155,12 @@ impl Reassembler {
                 self.partial.remove(&sender);
                 return Ok(None);
             }
-            self.make_room(sender, p.piece.len())?;
         }
+        let limit = self.make_room(sender, p.piece.len())?;
         let Some(slot) = self.partial.get_mut(&sender) else {
             return Ok(None);
         };
+        grow(&mut slot.buf, p.piece.len(), limit);
         slot.buf.push_str(p.piece);
         slot.k = p.k;
         slot.last = now;
@@ -178,15 +178,26 @@ impl Reassembler {
         });
     }
 
-    /// Makes room for `extra` more bytes in `sender`'s stream (which may not
-    /// exist yet) by dropping the least recently fed other streams; fails
-    /// (dropping `sender`'s stream) when that stream alone would be too large.
-    fn make_room(&mut self, sender: u32, extra: usize) -> Result<(), Error> {
+    /// Makes room for `extra` more bytes in `sender`'s stream by dropping
+    /// the least recently fed other streams; returns the capacity that
+    /// stream may grow to. Fails (dropping `sender`'s stream) when that
+    /// stream alone would be too large.
+    fn make_room(&mut self, sender: u32, extra: usize) -> Result<usize, Error> {
+        let need = self
+            .partial
+            .get(&sender)
+            .map_or(0, |s| s.buf.len())
+            .saturating_add(extra);
         loop {
-            let total: usize = self.partial.values().map(|s| s.buf.len()).sum();
+            let others: usize = self
+                .partial
+                .iter()
+                .filter(|(k, _)| **k != sender)
+                .map(|(_, s)| s.buf.capacity())
+                .sum();
             let streams = self.partial.len() + usize::from(!self.partial.contains_key(&sender));
-            if total.saturating_add(extra) <= MAX_ASSEMBLED && streams <= MAX_FRAGMENT_STREAMS {
-                return Ok(());
+            if others.saturating_add(need) <= MAX_ASSEMBLED && streams <= MAX_FRAGMENT_STREAMS {
+                return Ok(MAX_ASSEMBLED - others);
             }
             let oldest = self
                 .partial
@@ -206,6 +217,19 @@ impl Reassembler {
                 }
             }
         }
+    }
+}
+
+/// Makes room for `extra` more bytes in `buf`, doubling (so that many small
+/// pieces cost amortised linear copying) but never past `limit`, which the
+/// caller made sure is at least what is needed.
+fn grow(buf: &mut String, extra: usize, limit: usize) {
+    let need = buf.len() + extra;
+    if need > buf.capacity() {
+        let target = need
+            .max(buf.capacity().saturating_mul(2))
+            .min(limit.max(need));
+        buf.reserve_exact(target - buf.len());
     }
 }
 
@@ -253,6 +277,38 @@ mod tests {
         assert!(parse("?OTR,0,1,x,").is_err());
         assert!(parse("?OTR,2,1,x,").is_err());
         assert!(parse("?OTR,1,1,x").is_err());
+    }
+
+    /// Adversarial: many small pieces never make the buffer allocate past
+    /// the bound, although it grows by doubling.
+    #[test]
+    fn capacity_stays_within_the_bound() {
+        let mut r = Reassembler::default();
+        let piece = "C".repeat(1000);
+        let t = SystemTime::UNIX_EPOCH;
+        let n = 1100u16;
+        for k in 1..=n {
+            let p = Piece {
+                instances: None,
+                k,
+                n,
+                piece: &piece,
+            };
+            match r.push(0, &p, t) {
+                Ok(None) => {
+                    let cap: usize = r.partial.values().map(|s| s.buf.capacity()).sum();
+                    assert!(cap <= MAX_ASSEMBLED, "{cap}");
+                }
+                // 1.1 MB is more than a stream may hold.
+                Err(_) => {
+                    assert!(usize::from(k) * 1000 > MAX_ASSEMBLED);
+                    assert!(r.partial.is_empty());
+                    return;
+                }
+                Ok(Some(_)) => panic!("a message over the bound was assembled"),
+            }
+        }
+        panic!("never refused");
     }
 
     #[test]
