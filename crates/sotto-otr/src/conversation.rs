@@ -16,6 +16,7 @@ use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 use crate::fragment::{self, Reassembler};
+use crate::limits::{Budget, MAX_SESSIONS, SMP_REQUESTS, SMP_WINDOW};
 use crate::message::encoded::{FLAG_IGNORE_UNREADABLE, Header, TYPE_DATA};
 use crate::message::{self, Offered};
 use crate::smp::{self, SmpEvent, SmpState};
@@ -138,6 +139,8 @@ pub struct Conversation {
     offer: Offer,
     reassembly: Reassembler,
     established: u64,
+    /// SMP exchanges the peer may still start in the current window.
+    smp_requests: Budget,
 }
 
 impl fmt::Debug for Conversation {
@@ -166,6 +169,7 @@ impl Conversation {
             offer: Offer::NotSent,
             reassembly: Reassembler::default(),
             established: 0,
+            smp_requests: Budget::new(SMP_REQUESTS, SMP_WINDOW),
         }
     }
 
@@ -354,6 +358,34 @@ impl Conversation {
         }
         let t = s.smp.abort();
         self.send_data(key, b"", &[t], FLAG_IGNORE_UNREADABLE, now)
+    }
+
+    /// The session of remote instance `key` (made if new, within
+    /// `MAX_SESSIONS`), marked active at `now`.
+    fn session_mut(&mut self, key: u32, now: SystemTime) -> &mut Session {
+        if !self.sessions.contains_key(&key) {
+            self.make_room_for_session();
+        }
+        let s = self.sessions.entry(key).or_default();
+        s.last_active = Some(now);
+        s
+    }
+
+    /// Drops sessions until one more fits: never the current one; those
+    /// not encrypted first, then the least recently active. Anyone can
+    /// open sessions (one per instance tag they make up), so without this
+    /// a stranger could make us hold any number.
+    fn make_room_for_session(&mut self) {
+        while self.sessions.len() >= MAX_SESSIONS {
+            let victim = self
+                .sessions
+                .iter()
+                .filter(|(k, _)| **k != self.current)
+                .min_by_key(|(k, s)| (matches!(s.msg, Msg::Encrypted(_)), s.last_active, **k))
+                .map(|(k, _)| *k);
+            let Some(k) = victim else { return };
+            self.sessions.remove(&k);
+        }
     }
 
     fn encrypted_session(&mut self, key: u32, what: &'static str) -> Result<&mut Session, Error> {

@@ -243,6 +243,18 @@ impl DataKeys {
         Ok(Decrypted { plaintext })
     }
 
+    /// Bytes of MAC keys waiting to be revealed in our next data message.
+    pub(crate) fn reveal_pending(&self) -> usize {
+        self.old_mac_keys.len()
+    }
+
+    /// Rotates our keys as a peer that announces a fresh key in every
+    /// message would (tests of what such a peer costs us).
+    #[cfg(test)]
+    pub(crate) fn rotate_ours_for_test<R: CryptoRng + ?Sized>(&mut self, rng: &mut R) {
+        self.rotate_ours(rng);
+    }
+
     /// The peer used our newest key: it becomes "previous", a new one is made.
     fn rotate_ours<R: CryptoRng + ?Sized>(&mut self, rng: &mut R) {
         for j in 0..2 {

@@ -7,12 +7,10 @@
 //! `?OTR|sender|receiver,k,n,piece,`).
 
 use std::collections::HashMap;
+use std::time::SystemTime;
 
 use crate::Error;
-
-/// Largest reassembled message we keep (a forged fragment stream cannot make
-/// us hold more).
-const MAX_ASSEMBLED: usize = 1 << 20;
+use crate::limits::{FRAGMENT_TTL, MAX_ASSEMBLED, MAX_FRAGMENT_STREAMS};
 
 /// Splits `msg` into fragments of at most `max` bytes each (header included).
 /// `instances` is `Some((sender, receiver))` for v3, `None` for v2. A message
@@ -103,14 +101,22 @@ pub(crate) fn parse(s: &str) -> Result<Piece<'_>, Error> {
     })
 }
 
-#[derive(Debug, Default)]
+/// A fragmented message in progress from one sender.
+#[derive(Debug)]
 struct Partial {
     k: u16,
     n: u16,
     buf: String,
+    /// When its last piece arrived.
+    last: SystemTime,
 }
 
-/// Reassembles fragments, one stream per sender instance.
+/// Reassembles fragments, one stream per sender instance, within the
+/// bounds of [`crate::limits`]: all streams together allocate at most
+/// `MAX_ASSEMBLED` bytes (capacity, not just length, is counted), at most `MAX_FRAGMENT_STREAMS` streams exist (the
+/// least recently fed goes first), and a stream not fed for `FRAGMENT_TTL`
+/// is forgotten. A stream that ends (whole, out of sequence, too large)
+/// leaves nothing behind.
 #[derive(Debug, Default)]
 pub(crate) struct Reassembler {
     partial: HashMap<u32, Partial>,
@@ -119,34 +125,111 @@ pub(crate) struct Reassembler {
 impl Reassembler {
     /// Adds a fragment; returns the whole message when its last piece arrived.
     /// `sender` is the stream key (the sender's instance tag, 0 for v2).
-    pub(crate) fn push(&mut self, sender: u32, p: &Piece<'_>) -> Result<Option<String>, Error> {
-        let slot = self.partial.entry(sender).or_default();
+    pub(crate) fn push(
+        &mut self,
+        sender: u32,
+        p: &Piece<'_>,
+        now: SystemTime,
+    ) -> Result<Option<String>, Error> {
+        self.expire(now);
         if p.k == 1 {
-            *slot = Partial {
-                k: 1,
-                n: p.n,
-                buf: p.piece.to_owned(),
-            };
-        } else if p.n == slot.n && p.k == slot.k.wrapping_add(1) && slot.k != 0 {
-            if slot.buf.len() + p.piece.len() > MAX_ASSEMBLED {
-                *slot = Partial::default();
-                return Err(Error::Malformed {
-                    what: "a fragmented message (too large)",
-                });
-            }
-            slot.buf.push_str(p.piece);
-            slot.k = p.k;
+            // A first piece starts over, whatever came before.
+            self.partial.remove(&sender);
+            self.partial.insert(
+                sender,
+                Partial {
+                    k: 0,
+                    n: p.n,
+                    buf: String::new(),
+                    last: now,
+                },
+            );
         } else {
-            // Out of sequence: the spec says to forget what we had.
-            *slot = Partial::default();
-            return Ok(None);
+            let in_sequence = self
+                .partial
+                .get(&sender)
+                .is_some_and(|s| p.n == s.n && p.k == s.k.wrapping_add(1));
+            if !in_sequence {
+                // Out of sequence (or n changed): the spec says to forget
+                // what we had.
+                self.partial.remove(&sender);
+                return Ok(None);
+            }
         }
+        let limit = self.make_room(sender, p.piece.len())?;
+        let Some(slot) = self.partial.get_mut(&sender) else {
+            return Ok(None);
+        };
+        grow(&mut slot.buf, p.piece.len(), limit);
+        slot.buf.push_str(p.piece);
+        slot.k = p.k;
+        slot.last = now;
         if slot.k == slot.n {
-            let whole = std::mem::take(&mut slot.buf);
-            *slot = Partial::default();
-            return Ok(Some(whole));
+            return Ok(self.partial.remove(&sender).map(|s| s.buf));
         }
         Ok(None)
+    }
+
+    /// Forgets streams not fed for `FRAGMENT_TTL` (a clock set back keeps them).
+    fn expire(&mut self, now: SystemTime) {
+        self.partial.retain(|_, s| {
+            now.duration_since(s.last)
+                .map_or(true, |d| d < FRAGMENT_TTL)
+        });
+    }
+
+    /// Makes room for `extra` more bytes in `sender`'s stream by dropping
+    /// the least recently fed other streams; returns the capacity that
+    /// stream may grow to. Fails (dropping `sender`'s stream) when that
+    /// stream alone would be too large.
+    fn make_room(&mut self, sender: u32, extra: usize) -> Result<usize, Error> {
+        let need = self
+            .partial
+            .get(&sender)
+            .map_or(0, |s| s.buf.len())
+            .saturating_add(extra);
+        loop {
+            let others: usize = self
+                .partial
+                .iter()
+                .filter(|(k, _)| **k != sender)
+                .map(|(_, s)| s.buf.capacity())
+                .sum();
+            let streams = self.partial.len() + usize::from(!self.partial.contains_key(&sender));
+            if others.saturating_add(need) <= MAX_ASSEMBLED && streams <= MAX_FRAGMENT_STREAMS {
+                return Ok(MAX_ASSEMBLED - others);
+            }
+            let oldest = self
+                .partial
+                .iter()
+                .filter(|(k, _)| **k != sender)
+                .min_by_key(|(k, s)| (s.last, **k))
+                .map(|(k, _)| *k);
+            match oldest {
+                Some(k) => {
+                    self.partial.remove(&k);
+                }
+                None => {
+                    self.partial.remove(&sender);
+                    return Err(Error::Malformed {
+                        what: "a fragmented message (too large)",
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Makes room for `extra` more bytes in `buf`, doubling (so that many small
+/// pieces cost amortised linear copying) but never past `limit`, which the
+/// caller made sure is at least what is needed.
+fn grow(buf: &mut String, extra: usize, limit: usize) {
+    let need = buf.len() + extra;
+    if need > buf.capacity() {
+        let target = need
+            .max(buf.capacity().saturating_mul(2))
+            .min(limit.max(need));
+        buf.reserve_exact(target - buf.len());
     }
 }
 
@@ -167,7 +250,7 @@ mod tests {
             assert!(f.len() <= max);
             let p = parse(f).unwrap();
             assert_eq!(p.instances, inst);
-            out = r.push(0, &p).unwrap();
+            out = r.push(0, &p, SystemTime::UNIX_EPOCH).unwrap();
         }
         assert_eq!(out.as_deref(), Some(msg));
     }
@@ -196,12 +279,56 @@ mod tests {
         assert!(parse("?OTR,1,1,x").is_err());
     }
 
+    /// Adversarial: many small pieces never make the buffer allocate past
+    /// the bound, although it grows by doubling.
+    #[test]
+    fn capacity_stays_within_the_bound() {
+        let mut r = Reassembler::default();
+        let piece = "C".repeat(1000);
+        let t = SystemTime::UNIX_EPOCH;
+        let n = 1100u16;
+        for k in 1..=n {
+            let p = Piece {
+                instances: None,
+                k,
+                n,
+                piece: &piece,
+            };
+            match r.push(0, &p, t) {
+                Ok(None) => {
+                    let cap: usize = r.partial.values().map(|s| s.buf.capacity()).sum();
+                    assert!(cap <= MAX_ASSEMBLED, "{cap}");
+                }
+                // 1.1 MB is more than a stream may hold.
+                Err(_) => {
+                    assert!(usize::from(k) * 1000 > MAX_ASSEMBLED);
+                    assert!(r.partial.is_empty());
+                    return;
+                }
+                Ok(Some(_)) => panic!("a message over the bound was assembled"),
+            }
+        }
+        panic!("never refused");
+    }
+
     #[test]
     fn out_of_order_resets() {
         let mut r = Reassembler::default();
         let f = fragment(&"B".repeat(100), 30, None).unwrap();
-        assert!(r.push(0, &parse(&f[0]).unwrap()).unwrap().is_none());
-        assert!(r.push(0, &parse(&f[2]).unwrap()).unwrap().is_none());
-        assert!(r.push(0, &parse(&f[1]).unwrap()).unwrap().is_none());
+        assert!(
+            r.push(0, &parse(&f[0]).unwrap(), SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            r.push(0, &parse(&f[2]).unwrap(), SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            r.push(0, &parse(&f[1]).unwrap(), SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .is_none()
+        );
     }
 }

@@ -27,6 +27,10 @@ use crate::wire::{Reader, Writer, mpi_bytes};
 
 /// OTR public-key type of DSA.
 const PUBKEY_TYPE_DSA: u16 = 0x0000;
+/// Bit length of DSA p in libotr keys (libgcrypt `nbits 1024`).
+const DSA_P_BITS: u64 = 1024;
+/// Bit length of DSA q in libotr keys (libgcrypt's default for 1024-bit p).
+const DSA_Q_BITS: u64 = 160;
 /// First byte of our storage format, so it can evolve.
 const STORAGE_VERSION: u8 = 1;
 
@@ -71,15 +75,23 @@ impl PublicKey {
         Ok(key)
     }
 
+    /// Accepts only libotr's parameter sizes: p of exactly 1024 bits and q
+    /// of exactly 160 bits (what libotr asks libgcrypt for, what Sotto
+    /// generates, what every Pidgin key file holds). Checked before any
+    /// arithmetic: the cost of verifying a signature grows with the size of
+    /// q and p, so a key with a 2-Mbit q once cost over a minute of CPU.
     fn check(&self) -> Result<(), Error> {
         let one = BigUint::from(1u8);
-        if self.q.bits() < 160
-            || self.p.bits() < 1024
-            || self.p.bits() > 4096
-            || self.g <= one
+        if self.q.bits() != DSA_Q_BITS || self.p.bits() != DSA_P_BITS {
+            return Err(Error::Key {
+                what: "DSA parameters not of libotr's sizes (1024-bit p, 160-bit q)",
+            });
+        }
+        if self.g <= one
             || self.g >= self.p
             || self.y <= one
             || self.y >= self.p
+            || !((&self.p - 1u8) % &self.q).is_zero()
         {
             return Err(Error::Key {
                 what: "DSA parameters out of range",
@@ -153,8 +165,8 @@ impl PrivateKey {
     /// Generates a new key in libotr's size: 1024-bit p, 160-bit q. Takes a
     /// second or two (prime search).
     pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
-        let q = prime::random_prime(160, rng);
-        let p = prime::random_prime_with_factor(1024, &q, rng);
+        let q = prime::random_prime(DSA_Q_BITS, rng);
+        let p = prime::random_prime_with_factor(DSA_P_BITS, &q, rng);
         let e = (&p - 1u8) / &q;
         let mut h = BigUint::from(2u8);
         let g = loop {

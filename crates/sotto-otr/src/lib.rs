@@ -65,6 +65,20 @@
 //!   here loses nothing and still rejects replays).
 //! - One session per remote v3 instance; outgoing messages go to the instance
 //!   that most recently completed an AKE or sent us a data message.
+//!
+//! # Bounds against a hostile peer
+//!
+//! Anyone can send us OTR messages (and complete an AKE with a key of their
+//! own), so every input is bounded before it costs much:
+//! - DSA keys must have libotr's sizes, 1024-bit p and 160-bit q (keys
+//!   of other sizes, from peers or imported, are refused); every exponent
+//!   and group element is range-checked before any exponentiation.
+//! - Per conversation: partial fragments use at most 1 MiB in all, from at
+//!   most 4 senders, and are forgotten after 120 s without a piece; at most
+//!   8 sessions (remote instances) are kept; the peer may start at most 8
+//!   SMP exchanges per 10 minutes (later ones are aborted unread).
+//! - Per data message: at most 32 TLVs are read and one TLV of each SMP kind
+//!   handled (as libotr does).
 
 mod account;
 mod ake;
@@ -75,6 +89,7 @@ mod error;
 mod fragment;
 mod group;
 mod key;
+mod limits;
 mod message;
 mod pidgin;
 mod secret;

@@ -258,8 +258,11 @@ impl Smp {
                 let (g2a, c2, d2, g3a, c3, d3) = (&v[0], &v[1], &v[2], &v[3], &v[4], &v[5]);
                 check_element(g2a, "SMP g2a")?;
                 check_element(g3a, "SMP g3a")?;
-                check_exponent(d2)?;
-                check_exponent(d3)?;
+                // Every exponent, challenges included, before any
+                // exponentiation: a 64 KiB challenge once cost a second.
+                for e in [c2, d2, c3, d3] {
+                    check_exponent(e)?;
+                }
                 math::check_proof(1, c2, d2, g2a)?;
                 math::check_proof(2, c3, d3, g3a)?;
                 self.step = Step::Answer {
@@ -289,8 +292,8 @@ impl Smp {
                 ] {
                     check_element(e, w)?;
                 }
-                for d in [d2, d3, d5, d6] {
-                    check_exponent(d)?;
+                for e in [c2, d2, c3, d3, cp, d5, d6] {
+                    check_exponent(e)?;
                 }
                 math::check_proof(3, c2, d2, g2b)?;
                 math::check_proof(4, c3, d3, g3b)?;
@@ -359,8 +362,8 @@ impl Smp {
                 for (e, w) in [(pa, "SMP Pa"), (qa, "SMP Qa"), (ra, "SMP Ra")] {
                     check_element(e, w)?;
                 }
-                for d in [d5, d6, d7] {
-                    check_exponent(d)?;
+                for e in [cp, d5, d6, cr, d7] {
+                    check_exponent(e)?;
                 }
                 let lhs1 = (pow(g3, d5) * pow(pa, cp)) % p;
                 let lhs2 = (pow_g(d5) * pow(g2, d6) % p * pow(qa, cp)) % p;
@@ -403,6 +406,7 @@ impl Smp {
                     });
                 };
                 check_element(rb, "SMP Rb")?;
+                check_exponent(cr)?;
                 check_exponent(d7)?;
                 let lhs1 = (pow_g(d7) * pow(g3b, cr)) % p;
                 let lhs2 = (pow(qa_qb, d7) * pow(rb, cr)) % p;

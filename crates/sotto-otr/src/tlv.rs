@@ -5,6 +5,7 @@
 //! TLV records carried after the NUL in a data message's plaintext.
 
 use crate::Error;
+use crate::limits::MAX_TLVS;
 use crate::wire::{Reader, Writer};
 
 pub(crate) const PADDING: u16 = 0;
@@ -29,14 +30,16 @@ impl Tlv {
     }
 }
 
-/// Splits a decrypted plaintext into the message and its TLVs.
+/// Splits a decrypted plaintext into the message and its TLVs. Only the
+/// first `MAX_TLVS` records are read: a data message of a mebibyte could
+/// otherwise carry a quarter of a million.
 pub(crate) fn split(plaintext: &[u8]) -> Result<(&[u8], Vec<Tlv>), Error> {
     let Some(nul) = plaintext.iter().position(|&b| b == 0) else {
         return Ok((plaintext, Vec::new()));
     };
     let mut r = Reader::new(&plaintext[nul + 1..]);
     let mut tlvs = Vec::new();
-    while !r.is_empty() {
+    while !r.is_empty() && tlvs.len() < MAX_TLVS {
         const WHAT: &str = "a TLV record";
         let kind = r.short(WHAT)?;
         let len = r.short(WHAT)? as usize;
@@ -77,5 +80,16 @@ mod tests {
         assert_eq!(t, tlvs);
         assert!(split(b"x\0\0\x01\0\x09ab").is_err());
         assert_eq!(split(b"plain").unwrap().1, vec![]);
+    }
+
+    /// Adversarial: ten thousand TLVs in one plaintext yield at most
+    /// `MAX_TLVS` records.
+    #[test]
+    fn tlv_flood_is_cut() {
+        let flood: Vec<Tlv> = (0..10_000).map(|_| Tlv::new(PADDING, vec![])).collect();
+        let plaintext = join(b"hi", &flood);
+        let (m, t) = split(&plaintext).unwrap();
+        assert_eq!(m, b"hi");
+        assert_eq!(t.len(), MAX_TLVS);
     }
 }

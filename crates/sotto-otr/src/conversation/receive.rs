@@ -14,8 +14,10 @@ use super::{Action, Conversation, HEARTBEAT_SECS, MASTER, Offer};
 use crate::ake::Established;
 use crate::data::DataKeys;
 use crate::fragment;
+use crate::limits::MAX_REVEAL_PENDING;
 use crate::message::encoded::{self, Body, DataMessage, FLAG_IGNORE_UNREADABLE, Header};
 use crate::message::{self, Incoming, Offered};
+use crate::smp::SmpEvent;
 use crate::tlv::{self, Tlv};
 use crate::{Error, InstanceTag};
 
@@ -45,7 +47,7 @@ impl Conversation {
                     }
                     None => MASTER,
                 };
-                if let Some(whole) = self.reassembly.push(key, &piece)? {
+                if let Some(whole) = self.reassembly.push(key, &piece, now)? {
                     self.receive_inner(&whole, now, rng, out, depth + 1)?;
                 }
                 Ok(())
@@ -58,11 +60,11 @@ impl Conversation {
                 }
                 Ok(())
             }
-            Incoming::Query(offered) => self.start_ake(offered, rng, out),
+            Incoming::Query(offered) => self.start_ake(offered, now, rng, out),
             Incoming::Plain { text, tag } => {
                 match tag {
                     Some(offered) if self.policy.starts_on_tag() => {
-                        self.start_ake(offered, rng, out)?;
+                        self.start_ake(offered, now, rng, out)?;
                     }
                     Some(_) => {}
                     None if self.offer == Offer::Sent => self.offer = Offer::Rejected,
@@ -107,18 +109,14 @@ impl Conversation {
     fn start_ake<R: CryptoRng + ?Sized>(
         &mut self,
         offered: Offered,
+        now: SystemTime,
         rng: &mut R,
         out: &mut Vec<Action>,
     ) -> Result<(), Error> {
         let Some(version) = self.pick_version(offered) else {
             return Ok(());
         };
-        let commit = self
-            .sessions
-            .entry(MASTER)
-            .or_default()
-            .ake
-            .start(version, rng);
+        let commit = self.session_mut(MASTER, now).ake.start(version, rng);
         self.send_ake(MASTER, version, &commit, out)
     }
 
@@ -177,7 +175,7 @@ impl Conversation {
             // A reply to the commit we sent to "any instance": that exchange
             // continues in this instance's session.
             let master = self.sessions.get(&MASTER).map(|m| m.ake.clone());
-            let child = self.sessions.entry(key).or_default();
+            let child = self.session_mut(key, now);
             if let Some(m) = master
                 && child.ake.is_idle()
                 && m.is_awaiting_dh_key()
@@ -188,7 +186,7 @@ impl Conversation {
             }
         }
         let account = self.account.clone();
-        let session = self.sessions.entry(key).or_default();
+        let session = self.session_mut(key, now);
         let outcome = session.ake.receive(version, body, account.key(), rng)?;
         if let Some(reply) = outcome.reply {
             self.send_ake(key, version, &reply, out)?;
@@ -208,7 +206,7 @@ impl Conversation {
         out: &mut Vec<Action>,
     ) -> Result<(), Error> {
         let keys = DataKeys::new(&est, rng);
-        let session = self.sessions.entry(key).or_default();
+        let session = self.session_mut(key, now);
         session.msg = Msg::Encrypted(Box::new(keys));
         session.their_key = Some(est.their_key);
         session.ssid = est.ssid;
@@ -244,6 +242,8 @@ impl Conversation {
             Ok(dec) => dec,
             Err(e) => return quiet(e),
         };
+        session.last_active = Some(now);
+        let reveal_due = keys.reveal_pending() >= MAX_REVEAL_PENDING;
         let (text, tlvs) = match tlv::split(&dec.plaintext) {
             Ok((m, t)) => (m, t),
             Err(_) => {
@@ -265,6 +265,9 @@ impl Conversation {
         }
         self.current = key;
         let mut replies: Vec<Tlv> = Vec::new();
+        // One TLV of each SMP kind per message, as libotr handles them: a
+        // failed SMP step resets, so repeats would each cost a step.
+        let mut smp_seen = 0u8;
         for t in &tlvs {
             let Some(session) = self.sessions.get_mut(&key) else {
                 break;
@@ -277,6 +280,21 @@ impl Conversation {
                     break;
                 }
                 tlv::SMP1 | tlv::SMP1Q | tlv::SMP2 | tlv::SMP3 | tlv::SMP4 | tlv::SMP_ABORT => {
+                    // SMP kinds are 2 ..= 7: one bit each.
+                    let bit = 1u8 << t.kind;
+                    if smp_seen & bit != 0 {
+                        continue;
+                    }
+                    smp_seen |= bit;
+                    let request = matches!(t.kind, tlv::SMP1 | tlv::SMP1Q);
+                    if request && !self.smp_requests.take(now) {
+                        // Too many requests lately: refused unread.
+                        if session.smp.is_running() {
+                            out.push(Action::Smp(SmpEvent::Aborted));
+                        }
+                        replies.push(session.smp.abort());
+                        continue;
+                    }
                     let o = session.smp.receive(t, rng);
                     replies.extend(o.reply);
                     out.extend(o.events.into_iter().map(Action::Smp));
@@ -300,7 +318,8 @@ impl Conversation {
         let idle = last.is_none_or(|t| {
             now.duration_since(t).unwrap_or(Duration::ZERO) >= Duration::from_secs(HEARTBEAT_SECS)
         });
-        if had_text && idle {
+        // A heartbeat also reveals the old MAC keys, so they cannot pile up.
+        if (had_text && idle) || reveal_due {
             out.extend(self.send_data(key, b"", &[], FLAG_IGNORE_UNREADABLE, now)?);
         }
         Ok(())

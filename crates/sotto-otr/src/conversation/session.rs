@@ -41,6 +41,9 @@ pub(super) struct Session {
     /// Protocol version of the encrypted session.
     pub(super) version: u16,
     pub(super) last_sent: Option<SystemTime>,
+    /// When the peer last sent this session an AKE or data message (which
+    /// session to drop first when a peer opens too many).
+    pub(super) last_active: Option<SystemTime>,
 }
 
 impl Session {

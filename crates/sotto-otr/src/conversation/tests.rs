@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod adversarial;
+mod cost;
 mod harness;
 mod props;
 mod scenarios;

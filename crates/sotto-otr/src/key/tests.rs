@@ -95,3 +95,54 @@ fn verifies_libotr_signatures() {
         assert!(pk.verify(&[byte ^ 1; 32], &sig).is_err());
     }
 }
+
+/// A key whose numbers are `key`'s with one replaced, OTR-encoded.
+fn encoded_with(key: &PublicKey, which: usize, v: &BigUint) -> Vec<u8> {
+    let mut nums = [&key.p, &key.q, &key.g, &key.y].map(Clone::clone);
+    nums[which] = v.clone();
+    let mut w = Writer::new();
+    w.short(PUBKEY_TYPE_DSA);
+    for n in &nums {
+        w.mpi(n);
+    }
+    w.finish()
+}
+
+/// Adversarial: a peer's key with a q or p larger (or smaller) than libotr's
+/// is refused when read, before any exponentiation; verifying a signature
+/// under a 2-Mbit q once cost over a minute of CPU.
+#[test]
+fn dsa_key_of_other_sizes_is_rejected() {
+    let k = keys()[0].public_key();
+    let one = BigUint::from(1u8);
+    let cases = [
+        (1, &k.q << 1u8),                      // 161-bit q
+        (1, &k.q >> 1u8),                      // 159-bit q
+        (1, (&one << (8 * 256 * 1024)) - 1u8), // 2-Mbit q
+        (0, &k.p << 1u8),                      // 1025-bit p
+        (0, (&one << 2047u32) + 1u8),          // 2048-bit p
+        (0, (&one << 4095u32) + 1u8),          // 4096-bit p
+    ];
+    for (which, v) in cases {
+        let bytes = encoded_with(k, which, &v);
+        assert!(matches!(
+            PublicKey::from_otr_bytes(&bytes),
+            Err(Error::Key { .. })
+        ));
+    }
+    // The libotr-sized key itself still reads.
+    assert_eq!(PublicKey::from_otr_bytes(&k.to_otr_bytes()).as_ref(), Ok(k));
+}
+
+/// Adversarial: a q of the right size that does not divide p - 1 is not a
+/// DSA key.
+#[test]
+fn dsa_q_not_dividing_p_minus_1_is_rejected() {
+    let k = keys()[0].public_key();
+    let other_q = keys()[1].public_key().q.clone();
+    let bytes = encoded_with(k, 1, &other_q);
+    assert!(matches!(
+        PublicKey::from_otr_bytes(&bytes),
+        Err(Error::Key { .. })
+    ));
+}

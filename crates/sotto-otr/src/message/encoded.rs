@@ -7,6 +7,7 @@
 use num_bigint::BigUint;
 
 use crate::Error;
+use crate::limits::MAX_COMMIT_GX;
 use crate::wire::{Reader, Writer};
 
 pub(crate) const TYPE_DH_COMMIT: u8 = 0x02;
@@ -100,7 +101,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(Header, Body), Error> {
             const WHAT: &str = "a D-H Commit message";
             let enc_gx = r.data(WHAT)?.to_vec();
             let hash_gx = r.data(WHAT)?.to_vec();
-            if hash_gx.len() != 32 {
+            // g^x is below the 1536-bit p: a longer commitment cannot be
+            // honest, and is kept until the Reveal Signature arrives.
+            if hash_gx.len() != 32 || enc_gx.len() > MAX_COMMIT_GX {
                 return Err(Error::Malformed { what: WHAT });
             }
             r.end(WHAT)?;

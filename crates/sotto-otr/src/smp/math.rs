@@ -61,7 +61,10 @@ pub(super) fn check_proof(version: u8, c: &BigUint, d: &BigUint, x: &BigUint) ->
     }
 }
 
-/// Exponents from the peer must be in 1 .. q (libotr's check).
+/// Exponents from the peer (proof responses D and challenges c) must be in
+/// 1 .. q. libotr checks only the D values; a challenge is a SHA-256 output,
+/// so no honest one is near q, and an unchecked one sets the length of an
+/// exponentiation (a 64 KiB c once cost about a second per SMP message).
 pub(super) fn check_exponent(d: &BigUint) -> Result<(), Error> {
     if d.is_zero() || d >= &group().q {
         return Err(Error::OutOfRange {

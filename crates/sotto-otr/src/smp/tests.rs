@@ -51,3 +51,64 @@ fn tampered_proof_aborts() {
     let o = b.receive(&Tlv::new(tlv::SMP1, vec![0xff; 3]), &mut r);
     assert_eq!(o.events, [SmpEvent::Aborted]);
 }
+
+/// An SMP1 body: count, then g2a, c2, D2, g3a, c3, D3.
+fn smp1_with(values: [&BigUint; 6]) -> Tlv {
+    let mut w = Writer::new();
+    mpis(&mut w, &values);
+    Tlv::new(tlv::SMP1, w.finish())
+}
+
+/// Adversarial: a proof challenge c at or above the group order is refused
+/// by the range checks, before the proof (an exponentiation by c) is
+/// computed; a huge c once cost a second per TLV.
+#[test]
+fn oversized_challenge_is_refused_before_exponentiation() {
+    let q = &group().q;
+    let five = BigUint::from(5u8);
+    let huge = BigUint::from_bytes_be(&[0xff; 8192]);
+    for c in [q, &huge] {
+        for m in [
+            smp1_with([&five, c, &five, &five, &five, &five]),
+            smp1_with([&five, &five, &five, &five, c, &five]),
+        ] {
+            let mut b = Smp::default();
+            let err = b.step_once(&m, &mut rng(9)).unwrap_err();
+            assert_eq!(
+                err,
+                Error::OutOfRange {
+                    what: "an SMP exponent"
+                }
+            );
+            assert!(!b.is_running());
+        }
+    }
+}
+
+/// Adversarial: responses D at or above q, zero, and group elements outside
+/// 2 ..= p-2 are all refused by the range checks.
+#[test]
+fn out_of_range_values_are_refused() {
+    let grp = group();
+    let five = BigUint::from(5u8);
+    let zero = BigUint::from(0u8);
+    let p = &grp.p;
+    for (m, what) in [
+        (
+            smp1_with([&five, &five, &grp.q, &five, &five, &five]),
+            "an SMP exponent",
+        ),
+        (
+            smp1_with([&five, &five, &zero, &five, &five, &five]),
+            "an SMP exponent",
+        ),
+        (smp1_with([p, &five, &five, &five, &five, &five]), "SMP g2a"),
+        (
+            smp1_with([&five, &five, &five, &BigUint::from(1u8), &five, &five]),
+            "SMP g3a",
+        ),
+    ] {
+        let err = Smp::default().step_once(&m, &mut rng(9)).unwrap_err();
+        assert_eq!(err, Error::OutOfRange { what });
+    }
+}

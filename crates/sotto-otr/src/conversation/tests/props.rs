@@ -25,7 +25,7 @@ proptest! {
                 let mut out = None;
                 for f in &frags {
                     prop_assert!(f.len() <= max);
-                    out = r.push(7, &parse(f).unwrap()).unwrap();
+                    out = r.push(7, &parse(f).unwrap(), std::time::UNIX_EPOCH).unwrap();
                 }
                 prop_assert_eq!(out, Some(msg));
             }
