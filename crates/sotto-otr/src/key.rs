@@ -27,10 +27,18 @@ use crate::wire::{Reader, Writer, mpi_bytes};
 
 /// OTR public-key type of DSA.
 const PUBKEY_TYPE_DSA: u16 = 0x0000;
-/// Bit length of DSA p in libotr keys (libgcrypt `nbits 1024`).
+/// Bit length of DSA p in the keys Sotto generates (libotr's: libgcrypt
+/// `nbits 1024`).
 const DSA_P_BITS: u64 = 1024;
-/// Bit length of DSA q in libotr keys (libgcrypt's default for 1024-bit p).
+/// Bit length of DSA q in the keys Sotto generates (libgcrypt's default for
+/// a 1024-bit p).
 const DSA_Q_BITS: u64 = 160;
+/// The (p, q) sizes accepted from peers: libotr's, and the larger FIPS 186
+/// sizes that Java's DSA generator gives otr4j-based clients (2048/224 is
+/// its default since Java 9) and that other OTR libraries allow. Anything
+/// else is refused before any arithmetic: verifying costs grow with the
+/// sizes, and a 3072-bit p with a 256-bit q still costs only milliseconds.
+const DSA_SIZES: [(u64, u64); 4] = [(1024, 160), (2048, 224), (2048, 256), (3072, 256)];
 /// First byte of our storage format, so it can evolve.
 const STORAGE_VERSION: u8 = 1;
 
@@ -75,16 +83,16 @@ impl PublicKey {
         Ok(key)
     }
 
-    /// Accepts only libotr's parameter sizes: p of exactly 1024 bits and q
-    /// of exactly 160 bits (what libotr asks libgcrypt for, what Sotto
-    /// generates, what every Pidgin key file holds). Checked before any
+    /// Accepts only the standard parameter sizes ([`DSA_SIZES`]: libotr's
+    /// 1024/160, what Sotto generates and every Pidgin key file holds, and
+    /// the FIPS 186 sizes Java-based clients use). Checked before any
     /// arithmetic: the cost of verifying a signature grows with the size of
     /// q and p, so a key with a 2-Mbit q once cost over a minute of CPU.
     fn check(&self) -> Result<(), Error> {
         let one = BigUint::from(1u8);
-        if self.q.bits() != DSA_Q_BITS || self.p.bits() != DSA_P_BITS {
+        if !DSA_SIZES.contains(&(self.p.bits(), self.q.bits())) {
             return Err(Error::Key {
-                what: "DSA parameters not of libotr's sizes (1024-bit p, 160-bit q)",
+                what: "DSA parameters not of a standard size (1024/160, 2048/224, 2048/256, 3072/256 bits)",
             });
         }
         if self.g <= one

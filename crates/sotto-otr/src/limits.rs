@@ -8,8 +8,9 @@
 //!
 //! # CPU per received body
 //!
-//! Every size is checked before any exponentiation: DSA keys must have
-//! libotr's sizes (1024-bit p, 160-bit q), D-H values lie in 2 ..= p-2 of the
+//! Every size is checked before any exponentiation: DSA keys must have a
+//! standard size (libotr's 1024-bit p and 160-bit q, or the FIPS 186 sizes
+//! up to 3072/256 that Java clients use), D-H values lie in 2 ..= p-2 of the
 //! 1536-bit group, SMP exponents and challenges below its order q. So one
 //! body costs at most a bounded number of exponentiations with exponents of
 //! at most 1536 bits:

@@ -134,6 +134,38 @@ fn dsa_key_of_other_sizes_is_rejected() {
     assert_eq!(PublicKey::from_otr_bytes(&k.to_otr_bytes()).as_ref(), Ok(k));
 }
 
+/// The FIPS 186 sizes of Java-based clients (otr4j) read; a q of the right
+/// size that divides p - 1 is all the structure the check asks for.
+#[test]
+fn dsa_keys_of_the_larger_standard_sizes_read() {
+    let one = BigUint::from(1u8);
+    for (p_bits, q_bits) in [(2048u32, 224u32), (2048, 256), (3072, 256)] {
+        let q = (&one << (q_bits - 1)) + 1u8;
+        let p = (&q << (p_bits - q_bits)) + 1u8;
+        assert_eq!(p.bits(), u64::from(p_bits));
+        let g = BigUint::from(4u8);
+        let y = BigUint::from(9u8);
+        let mut w = Writer::new();
+        w.short(0);
+        for n in [&p, &q, &g, &y] {
+            w.mpi(n);
+        }
+        let bytes = w.finish();
+        assert!(
+            PublicKey::from_otr_bytes(&bytes).is_ok(),
+            "{p_bits}/{q_bits} refused"
+        );
+        // The same p with a q one bit longer is not a standard size.
+        let mut w = Writer::new();
+        w.short(0);
+        let wide = &q << 1u8;
+        for n in [&p, &wide, &g, &y] {
+            w.mpi(n);
+        }
+        assert!(PublicKey::from_otr_bytes(&w.finish()).is_err());
+    }
+}
+
 /// Adversarial: a q of the right size that does not divide p - 1 is not a
 /// DSA key.
 #[test]
