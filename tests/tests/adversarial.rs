@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use sotto_core::{Command, Encryption, Event};
+use sotto_core::{Command, Encryption, Event, OtrSessionState};
 use sotto_store::{Encryption as Stored, MessageState, MessageStore as _};
 use sotto_tests::profile::{Profile, raw_session, server_with};
 use sotto_tests::scan_for_plaintext;
@@ -119,6 +119,134 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
             .await;
         let record = alice.store.message(ALICE, held).unwrap().unwrap();
         assert_eq!(record.encryption, Stored::Plain);
+        forger.close().await;
+    }
+}
+
+async fn otr_fingerprint(profile: &mut Profile, account: &str) -> String {
+    profile.send(Command::GetOtrFingerprints {
+        account: account.into(),
+    });
+    match profile
+        .expect("own OTR fingerprint", |e| {
+            matches!(e, Event::OtrFingerprints { .. })
+        })
+        .await
+    {
+        Event::OtrFingerprints { own, .. } => own,
+        _ => unreachable!(),
+    }
+}
+
+fn otr_encrypted(e: &Event) -> bool {
+    matches!(e, Event::OtrState { jid, state: OtrSessionState::Encrypted { .. }, .. }
+        if jid.starts_with("bob@localhost/"))
+}
+
+sotto_tests::on_servers! { [Prosody, Ejabberd]
+    /// Finding 5: another client of the contact (or anyone on their account)
+    /// completing a key exchange with a new key does not get the queued
+    /// messages of a verified conversation before the user decides.
+    async fn queued_otr_messages_never_go_to_a_new_key_unseen(kind: ServerKind) {
+        let server = start_server(kind);
+        let mut alice = Profile::new("alice");
+        let mut bob = Profile::new("bob");
+        alice.login(&server, "alice", "alice-pw").await;
+        bob.login(&server, "bob", "bob-pw").await;
+        let verified = otr_fingerprint(&mut bob, BOB).await;
+        send(&alice, "OtrFirst to the verified key", Some(Encryption::Otr));
+        alice.expect("OTR with Bob", otr_encrypted).await;
+        bob.expect_message("OtrFirst to the verified key").await;
+        alice.send(Command::SetOtrTrust {
+            account: ALICE.into(),
+            contact: BOB.into(),
+            fingerprint: verified.clone(),
+            verified: true,
+        });
+        alice.send(Command::OtrEnd {
+            account: ALICE.into(),
+            jid: BOB.into(),
+        });
+        let _old = bob.shutdown().await;
+
+        // Someone else logs in to Bob's account with another OTR key.
+        let mut other = Profile::new("bob-other");
+        other.login(&server, "bob", "bob-pw").await;
+        let new_key = otr_fingerprint(&mut other, BOB).await;
+        assert_ne!(new_key, verified);
+        alice.forget();
+        send(&alice, "OtrHeld not for a new key", Some(Encryption::Otr));
+        let changed = alice.expect("OTR with the new key", otr_encrypted).await;
+        assert!(
+            matches!(changed, Event::OtrState { state: OtrSessionState::Encrypted { key_changed: true, .. }, .. }),
+            "{changed:?}"
+        );
+        let id = match alice
+            .expect("the message is held", |e| matches!(e, Event::MessageHeld { peer, .. } if peer == BOB))
+            .await
+        {
+            Event::MessageHeld { id, reason, .. } => {
+                assert!(reason.contains("never seen before"), "{reason}");
+                id
+            }
+            _ => unreachable!(),
+        };
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let leaked = other
+            .store
+            .history(BOB, ALICE, None, 50)
+            .unwrap()
+            .into_iter()
+            .any(|m| m.body.contains("OtrHeld"));
+        assert!(!leaked, "the held message reached the new key");
+
+        // The user's decision sends it.
+        alice.send(Command::RetryMessage {
+            account: ALICE.into(),
+            id,
+            encryption: None,
+        });
+        let got = other.expect_message("OtrHeld not for a new key").await;
+        assert_eq!(got.encryption, Stored::Otr);
+    }
+}
+
+sotto_tests::on_servers! { [Prosody, Ejabberd]
+    /// Finding 8: OTR ciphertext in the archive (sent while we were away)
+    /// is never stored as a message by the catch-up.
+    async fn otr_ciphertext_in_the_archive_is_not_stored(kind: ServerKind) {
+        let server = start_server(kind);
+        // A first login creates the archive cursor; then Alice is away.
+        let mut alice = Profile::new("alice");
+        alice.login(&server, "alice", "alice-pw").await;
+        let dir = alice.shutdown().await;
+        let forger = raw_session(&server, "bob", "bob-pw").await;
+        let wire = "?OTR:AAMDJ+MVmSfjFZcAAAAAAQAAAAIAAADA1g5IjD1ZGLDVQEyCgCyn9hbrL3KAbGDdzE2ZkMyTKl7XfkSxh8YJnudstiB74i4BzT0W2qgs4PmhI1+0l+eHakLo8sZg9hYO4e9Vr9E1NHYtLDFcjvmNZ1BCR5ykyMBRFv9vdnk0bXlWl0WzqlxxjRF28BsvfPtQqYAaUdXWG8OHvWMn8cVM9Zu9JfFSI2ADGK/y8QxVLw98HHwh+oiNYNfIQ3tYbFrg4h5kyrS6AEmAYxlr7zKjzm9KcyOabfxyXi48OwZQdWglBKXzpOSaW8tXZ5LZYD2FG0+yeL5iCbf3jcUw0/WR+uD+m++m6qF+dnSTgCXrYzOgx3+8Ws1lk/M2DZjjLQr6IwwbW8kM.";
+        forger.send(sotto_xmpp::xep::message::chat(
+            sotto_xmpp::Jid::from(ALICE.parse::<sotto_xmpp::BareJid>().unwrap()),
+            "otr-in-archive",
+            wire,
+        ));
+        forger.send(sotto_xmpp::xep::message::chat(
+            sotto_xmpp::Jid::from(ALICE.parse::<sotto_xmpp::BareJid>().unwrap()),
+            "plain-in-archive",
+            "PlainCanary after the OTR one",
+        ));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut alice = Profile::reopen(dir);
+        alice
+            .expect("the plain message", |e| {
+                matches!(e, Event::MessageAdded { message, .. } if message.body.contains("PlainCanary"))
+            })
+            .await;
+        alice
+            .expect("catch-up done", |e| matches!(e, Event::ArchiveSynced { .. }))
+            .await;
+        let stored = alice.store.history(ALICE, BOB, None, 50).unwrap();
+        assert!(
+            stored.iter().all(|m| !m.body.starts_with("?OTR")),
+            "OTR ciphertext stored as a message: {stored:?}"
+        );
         forger.close().await;
     }
 }

@@ -5,7 +5,7 @@
 //! One account's task: owns its session, persists what arrives, sends what
 //! the user writes (queued while offline), and reports everything as events.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use sotto_store::{AccountRecord, MessageState, Store};
@@ -109,6 +109,7 @@ pub(crate) fn spawn(
             session: None,
             online: false,
             in_flight: HashMap::new(),
+            held: HashSet::new(),
             generation: 0,
             presence: (Availability::Available, None),
             otr: otr::OtrSessions::default(),
@@ -139,6 +140,11 @@ pub(crate) struct Account {
     pub(crate) online: bool,
     /// Local ids of messages handed to the live stream and not yet acked.
     pub(crate) in_flight: HashMap<i64, InFlight>,
+    /// Queued messages held because sending them now would lower their
+    /// protection (an emptied OMEMO device list, a new OTR key), told as
+    /// `message_held`; looked at again when that changes, on a new stream,
+    /// or on the user's explicit choice.
+    pub(crate) held: HashSet<i64>,
     /// Counter for [`InFlight::generation`].
     pub(crate) generation: u64,
     /// The presence the user chose, re-announced on every fresh session.

@@ -99,10 +99,10 @@ impl Hub {
     }
 
     fn startup(&mut self) {
-        self.transports.everywhere = matches!(
-            self.store.setting(TOR_EVERYWHERE),
-            Ok(Some(value)) if value == "true"
-        );
+        self.transports.everywhere = read_everywhere(self.store.as_ref());
+        if let Err(reason) = &self.transports.everywhere {
+            tracing::warn!(%reason, "Tor for everything unknown: accounts stay offline");
+        }
         match self.store.accounts() {
             Ok(records) => {
                 self.emit(Event::AccountsSnapshot {
@@ -326,7 +326,7 @@ impl Hub {
                 {
                     return self.fail(None, format!("saving the Tor setting: {e}"));
                 }
-                self.transports.everywhere = enabled;
+                self.transports.everywhere = Ok(enabled);
                 self.emit(Event::TorEverywhere { enabled });
                 // Reconnect every running account on its new route.
                 let running: Vec<String> = self.accounts.keys().cloned().collect();
@@ -336,7 +336,7 @@ impl Hub {
             }
             Command::GetTorStatus => {
                 self.emit(Event::TorEverywhere {
-                    enabled: self.transports.everywhere,
+                    enabled: self.transports.everywhere_shown(),
                 });
                 if let Some(status) = self.transports.status() {
                     self.emit(status);
@@ -381,6 +381,18 @@ impl Hub {
                 self.forward(&account, AccountCommand::Api(other));
             }
         }
+    }
+}
+
+/// The stored "Tor for everything" setting. Anything but a clear answer is
+/// an error: it must fail closed (accounts offline), never open (direct).
+fn read_everywhere(store: &dyn Store) -> Result<bool, String> {
+    match store.setting(TOR_EVERYWHERE) {
+        Ok(None) => Ok(false),
+        Ok(Some(value)) if value == "true" => Ok(true),
+        Ok(Some(value)) if value == "false" => Ok(false),
+        Ok(Some(_)) => Err("the stored \"Tor for everything\" setting is unreadable".into()),
+        Err(e) => Err(format!("reading the \"Tor for everything\" setting: {e}")),
     }
 }
 

@@ -30,7 +30,9 @@ pub(crate) struct Transports {
     options: CoreOptions,
     tor: Option<Tor>,
     events: mpsc::UnboundedSender<Event>,
-    pub(crate) everywhere: bool,
+    /// "Tor for everything": `Err` when the stored setting could not be
+    /// read, which keeps every account offline (never a direct connection).
+    pub(crate) everywhere: Result<bool, String>,
 }
 
 impl Transports {
@@ -39,13 +41,19 @@ impl Transports {
             options,
             tor: None,
             events,
-            everywhere: false,
+            everywhere: Ok(false),
         }
     }
 
     /// Whether this account goes through Tor.
     pub(crate) fn uses_tor(&self, settings: &AccountSettings) -> bool {
-        settings.tor || self.everywhere
+        settings.tor || self.everywhere != Ok(false)
+    }
+
+    /// Whether "Tor for everything" is on, as front ends are told: an
+    /// unreadable setting is shown as on, since it is enforced as such.
+    pub(crate) fn everywhere_shown(&self) -> bool {
+        self.everywhere != Ok(false)
     }
 
     /// The transport for an account, or why it cannot connect.
@@ -53,6 +61,11 @@ impl Transports {
         &mut self,
         settings: &AccountSettings,
     ) -> Result<Arc<dyn Transport>, String> {
+        if let Err(reason) = &self.everywhere {
+            return Err(format!(
+                "{reason}; every account stays offline until \"Tor for everything\" is set again"
+            ));
+        }
         if self.uses_tor(settings) {
             let tor = self.tor()?;
             return Ok(Arc::new(tor.transport()));

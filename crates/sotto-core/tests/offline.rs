@@ -328,3 +328,69 @@ async fn the_profile_passphrase_is_changed_through_the_core() {
         Some("true")
     );
 }
+
+/// An unreadable "Tor for everything" setting fails closed: every account
+/// stays offline with the reason, and nothing connects directly.
+#[tokio::test]
+async fn an_unreadable_tor_everywhere_setting_keeps_accounts_offline() {
+    use sotto_store::{AccountRecord, AccountSettings, AccountStore as _, Password, SettingsStore};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let store = MemoryStore::default();
+    store
+        .upsert_account(&AccountRecord {
+            settings: AccountSettings {
+                jid: "alice@localhost".into(),
+                resource: "sotto".into(),
+                host: Some("127.0.0.1".into()),
+                port: Some(port),
+                direct_tls: false,
+                pinned_cert_sha256: None,
+                enabled: true,
+                tor: false,
+                proxy: None,
+            },
+            password: Password::new("pw".into()),
+        })
+        .unwrap();
+    // Not "true" nor "false": damaged, or written by something else.
+    store
+        .set_setting(sotto_core::TOR_EVERYWHERE, "tru")
+        .unwrap();
+    let mut core = sotto_core::start(Arc::new(store.clone()));
+    let offline = next_matching(&mut core.events, |e| {
+        matches!(
+            e,
+            Event::Connection {
+                state: ConnectionState::Offline { .. },
+                ..
+            }
+        )
+    })
+    .await;
+    let Event::Connection {
+        state: ConnectionState::Offline {
+            reason,
+            retry_in_ms,
+        },
+        ..
+    } = offline
+    else {
+        unreachable!()
+    };
+    assert!(reason.contains("Tor for everything"), "{reason}");
+    assert_eq!(retry_in_ms, None);
+    // Nothing came to the server's port directly.
+    let accepted = tokio::time::timeout(Duration::from_millis(1500), listener.accept()).await;
+    assert!(accepted.is_err(), "connected directly: {accepted:?}");
+    // Setting it again is the way out.
+    core.commands
+        .send(Command::SetTorEverywhere { enabled: false })
+        .unwrap();
+    next_matching(&mut core.events, |e| {
+        matches!(e, Event::TorEverywhere { enabled: false })
+    })
+    .await;
+    core.commands.send(Command::Shutdown).unwrap();
+    core.join().await;
+}

@@ -245,12 +245,46 @@ impl Account {
                 return self.fail(format!("changing message {id}'s encryption: {e}"));
             }
         }
-        self.omemo.held.remove(&id);
+        if record.encryption == Encryption::Otr {
+            // Sending anyway is the user's decision about a new key.
+            self.otr_key_confirmed(&record.peer);
+        }
+        self.held.remove(&id);
         self.omemo.outbox.retain(|r| r.id != id);
         if record.state != MessageState::Queued {
             self.set_state(id, &record.peer, MessageState::Queued);
         }
         self.flush_outbox();
+    }
+
+    /// Keeps a queued message from the stream, and says why (once per
+    /// stream): sending it now would lower its protection.
+    pub(crate) fn hold(&mut self, record: &MessageRecord, reason: String) {
+        if self.held.insert(record.id) {
+            tracing::info!(id = record.id, "message held");
+            self.emit(Event::MessageHeld {
+                account: self.jid.clone(),
+                peer: record.peer.clone(),
+                id: record.id,
+                reason,
+            });
+        }
+    }
+
+    /// Puts the messages held for `peer` back in the outbox.
+    pub(crate) fn release_held(&mut self, peer: &str) {
+        let Ok(outbox) = self.store.outbox(&self.jid) else {
+            return;
+        };
+        let mut released = false;
+        for record in outbox {
+            if record.peer == peer && self.held.remove(&record.id) {
+                released = true;
+            }
+        }
+        if released {
+            self.flush_outbox();
+        }
     }
 
     /// The session, when online; otherwise reports that the command needs it.
@@ -376,7 +410,7 @@ impl Account {
             Err(e) => return self.fail(format!("reading the outbox: {e}")),
         };
         for record in outbox {
-            if self.in_flight.contains_key(&record.id) || self.omemo.held.contains(&record.id) {
+            if self.in_flight.contains_key(&record.id) || self.held.contains(&record.id) {
                 continue;
             }
             if record.encryption == Encryption::Otr {

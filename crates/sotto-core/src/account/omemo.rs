@@ -48,11 +48,6 @@ pub(crate) struct OmemoState {
     device: Option<OwnDevice>,
     /// Queued messages waiting for their hand-over, which needs requests.
     pub(crate) outbox: VecDeque<MessageRecord>,
-    /// Queued messages held because they cannot go with OMEMO now and must
-    /// not go without it (told as `message_held`); looked at again when the
-    /// contact's device list changes, on a new stream, or on the user's
-    /// explicit choice.
-    pub(crate) held: HashSet<i64>,
     /// Devices that started a session with us: an empty message is owed to
     /// them at the instant given unless we write to them first.
     owed: HashMap<(Namespace, DeviceAddress), Instant>,
@@ -87,7 +82,6 @@ impl OmemoState {
             store,
             device: None,
             outbox: VecDeque::new(),
-            held: HashSet::new(),
             owed: HashMap::new(),
             repaired: HashSet::new(),
             fetched: HashSet::new(),
@@ -178,7 +172,7 @@ impl Account {
     /// told once as `omemo_unavailable` and never stops messaging.
     pub(crate) async fn omemo_fresh_session(&mut self) {
         self.omemo.repaired.clear();
-        self.omemo.held.clear();
+        self.held.clear();
         self.omemo.fetched.clear();
         let device = match self.omemo_device() {
             Ok(device) => device,
@@ -394,25 +388,9 @@ impl Account {
             return;
         }
         if !now.is_empty() {
-            self.omemo_release_held(jid.as_str());
+            self.release_held(jid.as_str());
         }
         self.emit_automatic(jid.as_str());
-    }
-
-    /// Puts the messages held for `peer` back in the outbox.
-    pub(crate) fn omemo_release_held(&mut self, peer: &str) {
-        let Ok(outbox) = self.store.outbox(&self.jid) else {
-            return;
-        };
-        let mut released = false;
-        for record in outbox {
-            if record.peer == peer && self.omemo.held.remove(&record.id) {
-                released = true;
-            }
-        }
-        if released {
-            self.flush_outbox();
-        }
     }
 
     /// Whether `peer` ever listed an OMEMO device (in either namespace,

@@ -47,6 +47,10 @@ pub(crate) struct OtrSessions {
     active: HashMap<String, String>,
     /// Contacts asked to start OTR (query sent) not yet answered.
     asked: HashSet<String>,
+    /// Contacts whose current session uses a key never seen before while
+    /// other keys of theirs are known: queued messages wait for the user
+    /// (a trust decision, or sending one anyway) instead of going to it.
+    unconfirmed: HashSet<String>,
 }
 
 impl std::fmt::Debug for OtrSessions {
@@ -56,6 +60,11 @@ impl std::fmt::Debug for OtrSessions {
             .field("asked", &self.asked.len())
             .finish_non_exhaustive()
     }
+}
+
+/// Whether a body is OTR protocol or ciphertext (not a tagged plaintext).
+pub(crate) fn is_otr_wire(body: &str) -> bool {
+    body.starts_with("?OTR")
 }
 
 /// Whether a body is (or offers) OTR.
@@ -76,6 +85,14 @@ fn bare_of(jid: &str) -> String {
 }
 
 impl Account {
+    /// The user looked at (or chose to ignore) the new key of `contact`:
+    /// messages held for it go.
+    pub(crate) fn otr_key_confirmed(&mut self, contact: &str) {
+        if self.otr.unconfirmed.remove(contact) {
+            self.release_held(contact);
+        }
+    }
+
     /// The account's OTR identity: loaded from the store, or created (a DSA
     /// key, which takes a moment) and stored.
     pub(crate) async fn otr_identity(&mut self) -> Result<Arc<sotto_otr::Account>, String> {
@@ -195,6 +212,15 @@ impl Account {
             .as_ref()
             .and_then(|f| self.otr.conversations.get(f))
             .map(|c| c.state());
+        if self.otr.unconfirmed.contains(&bare) && encrypted == Some(State::Encrypted) {
+            return self.hold(
+                &record,
+                format!(
+                    "{bare} answered with an OTR key never seen before; check the key \
+                     (or send anyway) before this message goes to it"
+                ),
+            );
+        }
         let (Some(full), Some(State::Encrypted)) = (full, encrypted) else {
             if encrypted != Some(State::Finished) && !self.otr.asked.contains(&bare) {
                 // A message is only queued for OTR once the identity exists,

@@ -174,9 +174,13 @@ impl Account {
         for message in page.messages.iter().filter(|m| !m.encrypted.is_empty()) {
             self.omemo_incoming(message).await;
         }
+        // OTR traffic in the archive is ciphertext for a session that is
+        // gone (or protocol): never stored as a message, as live OTR is not.
+        // A whitespace-tagged plaintext body is plaintext and stays.
         let messages: Vec<NewMessage> = page
             .messages
             .iter()
+            .filter(|m| !m.body.as_deref().is_some_and(super::otr::is_otr_wire))
             .filter_map(|m| convert::new_message(own, m))
             .collect();
         let new = self.store_messages(&messages, cursor)?;

@@ -62,19 +62,6 @@ impl Account {
         }
     }
 
-    /// Keeps a message queued without sending it, and says why (once).
-    fn omemo_hold(&mut self, record: &MessageRecord, reason: String) {
-        if self.omemo.held.insert(record.id) {
-            tracing::info!(id = record.id, "OMEMO message held");
-            self.emit(Event::MessageHeld {
-                account: self.jid.clone(),
-                peer: record.peer.clone(),
-                id: record.id,
-                reason,
-            });
-        }
-    }
-
     fn omemo_failed(&mut self, record: &MessageRecord, reason: String) {
         self.fail(format!("sending with OMEMO to {}: {reason}", record.peer));
         self.set_state(record.id, &record.peer, MessageState::Failed);
@@ -133,7 +120,7 @@ impl Account {
             // A conversation bound to OMEMO whose contact lists no device now
             // waits: the list is the servers' to empty.
             if peer_devices.is_empty() && self.sticky_encryption(&record.peer).is_some() {
-                return self.omemo_hold(&record, super::empty_list_reason(&record.peer));
+                return self.hold(&record, super::empty_list_reason(&record.peer));
             }
             let reason = if peer_devices.is_empty() {
                 format!(

@@ -169,6 +169,7 @@ impl Account {
         for full in clients {
             self.report_state(&full, false);
         }
+        self.otr_key_confirmed(&contact);
     }
 
     /// Imports the key (and known fingerprints) of a Pidgin/libotr profile.

@@ -80,8 +80,15 @@ impl Account {
                         self.otr.active.insert(bare.clone(), full.to_owned());
                         self.otr.asked.remove(&bare);
                     }
-                    self.report_state(full, true);
+                    let key_changed = self.report_state(full, true);
                     if state == State::Encrypted {
+                        // Queued messages never go to a new key before the
+                        // user saw `key_changed` and decided.
+                        if key_changed {
+                            self.otr.unconfirmed.insert(bare.clone());
+                        } else {
+                            self.otr.unconfirmed.remove(&bare);
+                        }
                         self.flush_outbox();
                     }
                 }
@@ -177,16 +184,18 @@ impl Account {
 
     /// Emits the state of the conversation with `full`; on a newly encrypted
     /// session, records the contact's fingerprint (first seen: unverified).
-    pub(super) fn report_state(&mut self, full: &str, record_new: bool) {
+    /// True when that key is new while other keys of the contact are known.
+    pub(super) fn report_state(&mut self, full: &str, record_new: bool) -> bool {
         let Some(conversation) = self.otr.conversations.get(full) else {
-            return;
+            return false;
         };
+        let mut changed = false;
         let state = match conversation.state() {
             State::Plaintext => OtrSessionState::Plaintext,
             State::Finished => OtrSessionState::Finished,
             _ => {
                 let Some(hex) = conversation.peer_fingerprint().map(|f| f.to_hex()) else {
-                    return;
+                    return false;
                 };
                 let version = match conversation.version() {
                     Some(Version::V2) => 2,
@@ -200,6 +209,7 @@ impl Account {
                 let known = stored.iter().find(|f| f.fingerprint == hex);
                 let trust = known.map_or(OtrTrust::Unverified, |f| f.trust);
                 let key_changed = known.is_none() && !stored.is_empty();
+                changed = key_changed;
                 if known.is_none() && record_new {
                     let record = OtrFingerprint {
                         contact,
@@ -224,5 +234,6 @@ impl Account {
             jid: full.to_owned(),
             state,
         });
+        changed
     }
 }

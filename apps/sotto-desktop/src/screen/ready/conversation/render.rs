@@ -421,11 +421,18 @@ fn bubble<'a>(
     let mut parts = column![content, footer].spacing(4);
     if let Some(reason) = held.filter(|_| message.state == MessageState::Queued) {
         parts = parts.push(widgets::error_text(format!("Not sent: {reason}")).size(11));
+        // OMEMO waits for a device: the way out is no encryption. OTR waits
+        // for the user to accept a new key: the way out is that key.
+        let (label, action) = if message.encryption == Encryption::Otr {
+            ("Send to the new key", Message::Retry(message.id))
+        } else {
+            ("Send unencrypted", Message::SendUnencrypted(message.id))
+        };
         parts = parts.push(
-            button(text("Send unencrypted").size(11))
+            button(text(label).size(11))
                 .style(button::danger)
                 .padding([2, 8])
-                .on_press(Message::SendUnencrypted(message.id)),
+                .on_press(action),
         );
     }
     let body = container(parts)
