@@ -33,6 +33,11 @@ use super::{Account, InFlight};
 /// at 64 KiB), so very long messages go in pieces.
 const MAX_FRAGMENT: usize = 30_000;
 
+/// OTR conversations kept per account. Anyone can open one (one per full
+/// JID, each up to ~1.6 MB the engine bounds), so strangers could otherwise
+/// fill memory; an honest account talks OTR with far fewer clients at once.
+const MAX_CONVERSATIONS: usize = 64;
+
 /// libotr's whitespace tag prefix: a plaintext body carrying it offers OTR.
 const WHITESPACE_TAG: &str = " \t  \t\t\t\t \t \t \t  ";
 
@@ -41,8 +46,14 @@ const WHITESPACE_TAG: &str = " \t  \t\t\t\t \t \t \t  ";
 pub(crate) struct OtrSessions {
     /// The account's engine identity, loaded or created on first use.
     identity: Option<Arc<sotto_otr::Account>>,
-    /// One conversation per contact client (full JID).
+    /// One conversation per contact client (full JID), at most
+    /// [`MAX_CONVERSATIONS`].
     conversations: HashMap<String, Conversation>,
+    /// When each conversation was last used (a counter, not a clock): the
+    /// least recently used idle one makes room for a new one.
+    pub(super) touched: HashMap<String, u64>,
+    /// The counter behind `touched`.
+    uses: u64,
     /// Contact (bare JID) → the client (full JID) of its current session.
     active: HashMap<String, String>,
     /// Contacts asked to start OTR (query sent) not yet answered.
@@ -70,6 +81,41 @@ pub(crate) fn is_otr_wire(body: &str) -> bool {
 /// Whether a body is (or offers) OTR.
 pub(crate) fn looks_like_otr(body: &str) -> bool {
     body.starts_with("?OTR") || body.contains(WHITESPACE_TAG)
+}
+
+impl OtrSessions {
+    /// Marks `full` as just used, and makes room for it if it is new.
+    fn touch(&mut self, full: &str) {
+        self.uses += 1;
+        self.touched.insert(full.to_owned(), self.uses);
+        if !self.conversations.contains_key(full)
+            && self.conversations.len() >= MAX_CONVERSATIONS
+            && let Some(victim) = least_needed(self, full)
+        {
+            tracing::debug!("dropping the least recently used OTR conversation");
+            self.conversations.remove(&victim);
+            self.touched.remove(&victim);
+        }
+    }
+}
+
+/// The conversation to drop for a new one: the least recently used that is
+/// not encrypted, else the least recently used that is no contact's current
+/// session. Never `keep`.
+fn least_needed(otr: &OtrSessions, keep: &str) -> Option<String> {
+    let current: HashSet<&String> = otr.active.values().collect();
+    let candidates = |encrypted_too: bool| {
+        otr.conversations
+            .iter()
+            .filter(|(full, c)| {
+                full.as_str() != keep
+                    && !current.contains(full)
+                    && (encrypted_too || c.state() != State::Encrypted)
+            })
+            .min_by_key(|(full, _)| otr.touched.get(*full).copied().unwrap_or(0))
+            .map(|(full, _)| full.clone())
+    };
+    candidates(false).or_else(|| candidates(true))
 }
 
 fn now() -> SystemTime {
@@ -164,6 +210,7 @@ impl Account {
         identity: &Arc<sotto_otr::Account>,
         full: &str,
     ) -> &mut Conversation {
+        self.otr.touch(full);
         self.otr
             .conversations
             .entry(full.to_owned())
@@ -283,5 +330,37 @@ impl Account {
                 generation: self.generation,
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Strangers opening conversations from many full JIDs cannot grow
+    /// the table past its bound, nor push out a contact's current session.
+    #[test]
+    fn conversations_from_strangers_are_bounded_and_the_current_one_stays() {
+        let key = sotto_otr::PrivateKey::generate(&mut rand::rng());
+        let tag = sotto_otr::InstanceTag::new(0x1234).unwrap_or_else(|_| unreachable!());
+        let identity = Arc::new(sotto_otr::Account::new(key, tag, Policy::Opportunistic));
+        let mut otr = OtrSessions::default();
+        let open = |otr: &mut OtrSessions, full: &str| {
+            otr.touch(full);
+            otr.conversations
+                .entry(full.to_owned())
+                .or_insert_with(|| Conversation::new(identity.clone()));
+        };
+        open(&mut otr, "bob@example.org/phone");
+        otr.active
+            .insert("bob@example.org".into(), "bob@example.org/phone".into());
+        for i in 0..1000 {
+            open(&mut otr, &format!("stranger@evil.example/{i}"));
+        }
+        assert_eq!(otr.conversations.len(), MAX_CONVERSATIONS);
+        assert!(otr.conversations.contains_key("bob@example.org/phone"));
+        assert!(otr.conversations.contains_key("stranger@evil.example/999"));
+        assert!(!otr.conversations.contains_key("stranger@evil.example/0"));
+        assert!(otr.touched.len() <= MAX_CONVERSATIONS + 1);
     }
 }

@@ -37,6 +37,7 @@ impl Account {
             // The query went to the bare JID: whichever client answers gets
             // its own conversation.
             self.otr.conversations.remove(&target);
+            self.otr.touched.remove(&target);
             self.otr.asked.insert(target.clone());
         }
         for action in actions {
