@@ -20,6 +20,13 @@ use crate::api::Event;
 use crate::convert;
 use crate::omemo_wire::encrypted_in;
 
+/// Session repairs per sender (bare JID) and stream.
+const REPAIRS_PER_JID: usize = 2;
+/// Session repairs in all per stream.
+const REPAIRS_PER_STREAM: usize = 16;
+/// How long a repair waits for the sender's bundle.
+const REPAIR_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Why a message could not be read, for the user, and whether a new
 /// session should be built with the sender's device.
 fn explain(error: &OmemoError, own_device: u32) -> (String, bool) {
@@ -144,7 +151,10 @@ impl Account {
                         reason,
                     });
                 }
-                if repair {
+                // Only a live message may rebuild a session, and only one
+                // we do not have: an old key exchange (replayed, or read
+                // back from the archive) never replaces a working session.
+                if repair && message.route == Route::Direct && session.is_none() {
                     self.omemo_repair(ns, &sender).await;
                 }
                 return;
@@ -288,20 +298,35 @@ impl Account {
 
     /// Rebuilds a broken session with `sender` (once per stream): a new one
     /// from its bundle, announced with an empty message.
+    ///
+    /// Each repair fetches a bundle, which a stranger can trigger with any
+    /// device id: at most [`REPAIRS_PER_JID`] per sender and
+    /// [`REPAIRS_PER_STREAM`] in all per stream, each waiting at most
+    /// [`REPAIR_WAIT`] for the sender's server.
     async fn omemo_repair(&mut self, ns: Namespace, sender: &DeviceAddress) {
+        let for_jid = self
+            .omemo
+            .repaired
+            .iter()
+            .filter(|(_, a)| a.jid == sender.jid)
+            .count();
+        if self.omemo.repaired.len() >= REPAIRS_PER_STREAM || for_jid >= REPAIRS_PER_JID {
+            tracing::info!("OMEMO session repair skipped: too many on this stream");
+            return;
+        }
         if !self.omemo.repaired.insert((ns, sender.clone())) {
             return;
         }
-        if let Err(e) = self.omemo.store.delete_session(ns, sender) {
-            tracing::warn!(error = %e, "could not drop a broken OMEMO session");
-        }
-        match self.omemo_key_transport(ns, sender).await {
-            Ok(()) => self.emit(Event::OmemoSessionRepaired {
+        let rebuilt =
+            tokio::time::timeout(REPAIR_WAIT, self.omemo_key_transport(ns, sender)).await;
+        match rebuilt {
+            Ok(Ok(())) => self.emit(Event::OmemoSessionRepaired {
                 account: self.jid.clone(),
                 jid: sender.jid.clone(),
                 device_id: sender.device_id,
             }),
-            Err(reason) => tracing::info!(reason, "could not rebuild an OMEMO session"),
+            Ok(Err(reason)) => tracing::info!(reason, "could not rebuild an OMEMO session"),
+            Err(_) => tracing::info!("no bundle in time to rebuild an OMEMO session"),
         }
     }
 }
