@@ -250,3 +250,110 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
         forger.close().await;
     }
 }
+
+sotto_tests::on_servers! { [Prosody, Ejabberd]
+    /// Finding 3: an old key exchange sent again (here: read from the
+    /// archive and replayed live by someone with the contact's password or
+    /// server) never deletes the working session: the next honest message
+    /// still decrypts.
+    async fn a_replayed_key_exchange_never_replaces_a_working_session(kind: ServerKind) {
+        let server = start_server(kind);
+        let mut alice = Profile::new("alice");
+        let mut bob = Profile::new("bob");
+        omemo_ready(&mut alice, &server, "alice").await;
+        omemo_ready(&mut bob, &server, "bob").await;
+        bob.send(Command::SendMessage {
+            account: BOB.into(),
+            to: ALICE.into(),
+            body: "first words, a key exchange".into(),
+            encryption: Some(Encryption::Omemo),
+        });
+        alice.expect_message("first words, a key exchange").await;
+        send(&alice, "the answer", None);
+        bob.expect_message("the answer").await;
+
+        // The key exchange, as Alice's archive holds it.
+        let reader = raw_session(&server, "alice", "alice-pw").await;
+        let page = reader
+            .archive_page(&sotto_xmpp::xep::mam::Page::Latest, None, 50)
+            .await
+            .unwrap();
+        let exchange = page
+            .messages
+            .iter()
+            .flat_map(|m| m.encrypted.iter())
+            .find(|e| e.keys.iter().any(|k| k.prekey) && e.payload.is_some())
+            .cloned()
+            .expect("the key exchange is archived");
+        reader.close().await;
+        // An older key exchange of Bob's: another base key, with the prekey
+        // id this one used (long gone from Alice's device).
+        let mut exchange = exchange;
+        for key in exchange.keys.iter_mut().filter(|k| k.prekey) {
+            other_base_key(&mut key.data, exchange.namespace);
+        }
+        let forger = raw_session(&server, "bob", "bob-pw").await;
+        let replay = sotto_xmpp::xep::omemo::message(
+            sotto_xmpp::Jid::from(ALICE.parse::<sotto_xmpp::BareJid>().unwrap()),
+            "replayed-key-exchange",
+            &[exchange],
+        )
+        .unwrap();
+        alice.forget();
+        forger.send(replay);
+        alice
+            .expect("the replay is reported", |e| matches!(e, Event::OmemoUnreadable { .. }))
+            .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(
+            !alice
+                .take_seen()
+                .iter()
+                .any(|e| matches!(e, Event::OmemoSessionRepaired { .. })),
+            "the working session was replaced"
+        );
+        // The session still works both ways.
+        bob.send(Command::SendMessage {
+            account: BOB.into(),
+            to: ALICE.into(),
+            body: "after the replay".into(),
+            encryption: None,
+        });
+        let got = alice.expect_message("after the replay").await;
+        assert_eq!(got.encryption, Stored::Omemo);
+        forger.close().await;
+    }
+}
+
+/// Changes the base (ephemeral) key of an OMEMO key exchange in place: the
+/// legacy PreKeyWhisperMessage's field 2 after its version byte, or OMEMO
+/// 2's OMEMOKeyExchange field 4.
+fn other_base_key(data: &mut [u8], namespace: Namespace) {
+    let (mut at, wanted) = match namespace {
+        Namespace::Legacy => (1, 2),
+        _ => (0, 4),
+    };
+    while at < data.len() {
+        let tag = data[at];
+        at += 1;
+        match tag & 7 {
+            0 => {
+                while data[at] & 0x80 != 0 {
+                    at += 1;
+                }
+                at += 1;
+            }
+            2 => {
+                let len = usize::from(data[at]);
+                at += 1;
+                if tag >> 3 == wanted {
+                    data[at + len - 1] ^= 0x01;
+                    return;
+                }
+                at += len;
+            }
+            other => panic!("unexpected wire type {other}"),
+        }
+    }
+    panic!("no base key found");
+}

@@ -317,8 +317,7 @@ impl Account {
         if !self.omemo.repaired.insert((ns, sender.clone())) {
             return;
         }
-        let rebuilt =
-            tokio::time::timeout(REPAIR_WAIT, self.omemo_key_transport(ns, sender)).await;
+        let rebuilt = tokio::time::timeout(REPAIR_WAIT, self.omemo_key_transport(ns, sender)).await;
         match rebuilt {
             Ok(Ok(())) => self.emit(Event::OmemoSessionRepaired {
                 account: self.jid.clone(),
