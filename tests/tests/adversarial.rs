@@ -357,3 +357,129 @@ fn other_base_key(data: &mut [u8], namespace: Namespace) {
     }
     panic!("no base key found");
 }
+
+/// A key exchange to Alice's (first) legacy device from `device_id` of the
+/// forger's account under a brand-new identity key: what a reinstall looks
+/// like, and what someone using another's device id looks like.
+async fn impostor_key_exchange(
+    forger: &sotto_xmpp::Session,
+    device_id: u32,
+    body: &str,
+) -> sotto_xmpp::xep::omemo::Encrypted {
+    let alice: sotto_xmpp::BareJid = ALICE.parse().unwrap();
+    let list = forger
+        .fetch_device_list(&alice, Namespace::Legacy)
+        .await
+        .unwrap();
+    let target = list.devices[0].id;
+    let wire = forger
+        .fetch_bundle(&alice, target, Namespace::Legacy)
+        .await
+        .unwrap();
+    let bundle = sotto_omemo::Bundle::from_wire(
+        sotto_omemo::Namespace::Legacy,
+        target,
+        &wire.identity_key,
+        wire.signed_prekey_id,
+        &wire.signed_prekey,
+        &wire.signature,
+        &wire.prekeys,
+    )
+    .unwrap();
+    let identity = sotto_omemo::IdentityKeyPair::generate(&mut rand::rng());
+    let encrypted = sotto_omemo::encrypt(
+        sotto_omemo::Namespace::Legacy,
+        &identity,
+        device_id,
+        vec![sotto_omemo::Recipient {
+            address: sotto_omemo::DeviceAddress::new(ALICE.to_owned(), target),
+            session: None,
+            bundle: Some(bundle),
+        }],
+        Some(body.as_bytes()),
+        &mut rand::rng(),
+    )
+    .unwrap();
+    let message = encrypted.message;
+    sotto_xmpp::xep::omemo::Encrypted {
+        namespace: Namespace::Legacy,
+        sid: message.sender_device_id,
+        iv: message.iv.clone(),
+        payload: message.payload.clone(),
+        keys: message
+            .keys
+            .iter()
+            .map(|k| sotto_xmpp::xep::omemo::KeyEntry {
+                jid: None,
+                rid: k.device_id,
+                data: k.data.clone(),
+                prekey: k.key_exchange,
+            })
+            .collect(),
+    }
+}
+
+sotto_tests::on_servers! { [Prosody, Ejabberd]
+    /// Finding 4: a known device id that starts a session under another
+    /// identity key is a new, undecided identity with a warning — never a
+    /// silent (blindly trusted) replacement — and nothing is encrypted to
+    /// it until the user decides.
+    async fn a_known_device_under_a_new_key_is_undecided_and_told(kind: ServerKind) {
+        let server = start_server(kind);
+        let mut alice = Profile::new("alice");
+        let mut bob = Profile::new("bob");
+        omemo_ready(&mut alice, &server, "alice").await;
+        let bob_device = match {
+            bob.login(&server, "bob", "bob-pw").await;
+            bob.expect("OMEMO keys published", |e| matches!(e, Event::OmemoReady { .. }))
+                .await
+        } {
+            Event::OmemoReady { device_id, .. } => device_id,
+            _ => unreachable!(),
+        };
+        bob.send(Command::SendMessage {
+            account: BOB.into(),
+            to: ALICE.into(),
+            body: "from the real device".into(),
+            encryption: Some(Encryption::Omemo),
+        });
+        alice.expect_message("from the real device").await;
+        let _bob = bob.shutdown().await;
+
+        let forger = raw_session(&server, "bob", "bob-pw").await;
+        let forged = impostor_key_exchange(&forger, bob_device, "ImpostorCanary same id, new key").await;
+        alice.forget();
+        forger.send(
+            sotto_xmpp::xep::omemo::message(
+                sotto_xmpp::Jid::from(ALICE.parse::<sotto_xmpp::BareJid>().unwrap()),
+                "impostor",
+                &[forged],
+            )
+            .unwrap(),
+        );
+        let warned = alice
+            .expect("the key change is told", |e| {
+                matches!(e, Event::OmemoDevice { device, .. }
+                    if device.device_id == bob_device && device.problem.is_some())
+            })
+            .await;
+        let Event::OmemoDevice { device, .. } = warned else { unreachable!() };
+        assert_eq!(device.trust, sotto_core::OmemoTrust::Undecided, "{device:?}");
+        assert!(
+            device.problem.as_deref().unwrap_or_default().contains("different key"),
+            "{device:?}"
+        );
+        // Shown as from that device (its trust is what the desktop marks).
+        let got = alice.expect_message("ImpostorCanary").await;
+        assert_eq!(got.sender_device, Some(bob_device));
+        // Nothing goes to the new key until the user decides.
+        send(&alice, "not for the impostor", Some(Encryption::Omemo));
+        alice
+            .expect("the new key is left out", |e| {
+                matches!(e, Event::OmemoDeviceSkipped { device_id, reason, .. }
+                    if *device_id == bob_device && reason.contains("not trusted"))
+            })
+            .await;
+        forger.close().await;
+    }
+}

@@ -9,6 +9,7 @@
 
 use std::time::Instant;
 
+use sotto_omemo::trust::TrustLevel;
 use sotto_omemo::{DeviceAddress, Error as OmemoError, Limits, Namespace};
 use sotto_store::{Direction, Encryption, Inserted, NewMessage};
 use sotto_xmpp::xep::message::{IncomingMessage, Route};
@@ -160,7 +161,29 @@ impl Account {
                 return;
             }
         };
-        self.omemo_trust(&sender, ns, &decrypted.sender_identity);
+        // The device's key as known from a session in either namespace (one
+        // identity serves both).
+        let previous = session.as_ref().map(|s| s.remote_identity()).or_else(|| {
+            let other = match ns {
+                Namespace::Legacy => Namespace::Omemo2,
+                _ => Namespace::Legacy,
+            };
+            let known = self.omemo.store.load_session(other, &sender).ok().flatten();
+            known.map(|s| s.remote_identity())
+        });
+        if let Some(previous) = previous
+            && previous.curve25519().ok() != decrypted.sender_identity.curve25519().ok()
+        {
+            self.omemo_identity_changed(&sender, ns, &decrypted.sender_identity);
+        }
+        let trust = self.omemo_trust(&sender, ns, &decrypted.sender_identity);
+        if trust != TrustLevel::Blind && trust != TrustLevel::Verified {
+            tracing::info!(
+                device = sender.device_id,
+                ?trust,
+                "OMEMO message under a key not trusted"
+            );
+        }
         let text = match (&decrypted.plaintext, ns) {
             (None, _) => None,
             (Some(bytes), Namespace::Legacy) => match String::from_utf8(bytes.clone()) {
@@ -239,6 +262,48 @@ impl Account {
         if decrypted.consumed_prekey.is_some() {
             self.omemo_prekey_used().await;
         }
+    }
+
+    /// A device we had a session with started a new one under another
+    /// identity key: a new identity, never trusted by default (not even
+    /// blindly), and told with a warning the user sees.
+    fn omemo_identity_changed(
+        &mut self,
+        sender: &DeviceAddress,
+        ns: Namespace,
+        identity: &sotto_omemo::IdentityKey,
+    ) {
+        tracing::warn!(
+            device = sender.device_id,
+            "an OMEMO device changed its identity key"
+        );
+        let Ok(key) = identity.curve25519() else {
+            return;
+        };
+        if matches!(self.omemo.store.trust(&sender.jid, &key), Ok(None))
+            && let Err(e) = self
+                .omemo
+                .store
+                .set_trust(&sender.jid, &key, TrustLevel::Undecided)
+        {
+            tracing::warn!(error = %e, "could not record a changed OMEMO key as undecided");
+        }
+        let device = self.device_info(
+            sender,
+            &[ns],
+            Some(identity),
+            TrustLevel::Undecided,
+            Some(format!(
+                "device {} of {} now uses a different key than before: its owner may have \
+                 reinstalled, or someone else is using its id. Verify the new fingerprint \
+                 before trusting it",
+                sender.device_id, sender.jid
+            )),
+        );
+        self.emit(Event::OmemoDevice {
+            account: self.jid.clone(),
+            device,
+        });
     }
 
     /// Whether `message` was read before from the archive or a carbon.
