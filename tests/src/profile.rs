@@ -262,6 +262,7 @@ pub async fn raw_session_with_events(
         },
         pinned_cert: CertFingerprint::parse(&prosody.cert_sha256()),
         transport: Arc::new(DirectTransport),
+        scram_only: false,
     })
     .expect("a valid session configuration");
     loop {

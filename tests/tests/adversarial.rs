@@ -429,13 +429,12 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
         let mut alice = Profile::new("alice");
         let mut bob = Profile::new("bob");
         omemo_ready(&mut alice, &server, "alice").await;
-        let bob_device = match {
-            bob.login(&server, "bob", "bob-pw").await;
-            bob.expect("OMEMO keys published", |e| matches!(e, Event::OmemoReady { .. }))
-                .await
-        } {
-            Event::OmemoReady { device_id, .. } => device_id,
-            _ => unreachable!(),
+        bob.login(&server, "bob", "bob-pw").await;
+        let ready = bob
+            .expect("OMEMO keys published", |e| matches!(e, Event::OmemoReady { .. }))
+            .await;
+        let Event::OmemoReady { device_id: bob_device, .. } = ready else {
+            unreachable!()
         };
         bob.send(Command::SendMessage {
             account: BOB.into(),

@@ -406,3 +406,48 @@ async fn offline_for_good(profile: &mut Profile) -> String {
         .await;
     format!("{offline:?}")
 }
+
+/// Finding 13: once an account has logged in with SCRAM, a server that
+/// offers only PLAIN (another server answering for the domain, or someone
+/// stripping SCRAM from the feature list) gets no password: the login is
+/// refused with the reason, and not as a password problem. An account that
+/// never used SCRAM still logs in with PLAIN there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_scram_login_a_plain_only_server_is_refused() {
+    let scram =
+        Prosody::start_with(ProsodyOptions::default().disable_sasl_mechanisms(&["PLAIN"])).unwrap();
+    scram.register("alice", "alice-pw").unwrap();
+    let plain_only =
+        Prosody::start_with(ProsodyOptions::default().disable_sasl_mechanisms(&["SCRAM-SHA-1"]))
+            .unwrap();
+    plain_only.register("alice", "alice-pw").unwrap();
+    let mut alice = Profile::new("alice");
+    alice.login(&scram, "alice", "alice-pw").await;
+    // The same account now reaches the PLAIN-only server.
+    alice.send(Command::EditAccount {
+        account: "alice@localhost".into(),
+        server: ServerOptions {
+            host: Some("127.0.0.1".into()),
+            port: Some(plain_only.c2s_port()),
+            pinned_cert_sha256: Some(plain_only.cert_sha256()),
+            ..ServerOptions::default()
+        },
+        password: None,
+    });
+    let text = offline_for_good(&mut alice).await;
+    assert!(text.contains("SCRAM before"), "{text}");
+    assert!(
+        !alice
+            .seen
+            .iter()
+            .any(|e| matches!(e, Event::AuthenticationFailed { .. })),
+        "not a password problem"
+    );
+    alice.shutdown().await;
+
+    // A new profile that never saw SCRAM: PLAIN is its only way, and works.
+    let mut fresh = Profile::new("fresh");
+    let full = fresh.login(&plain_only, "alice", "alice-pw").await;
+    assert!(full.starts_with("alice@localhost/"), "{full}");
+    fresh.shutdown().await;
+}

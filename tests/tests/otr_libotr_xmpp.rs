@@ -39,6 +39,7 @@ async fn xmpp_peer(server: &TestServer, user: &str) -> (Session, UnboundedReceiv
         },
         pinned_cert: CertFingerprint::parse(&server.cert_sha256()),
         transport: Arc::new(DirectTransport),
+        scram_only: false,
     })
     .unwrap();
     loop {

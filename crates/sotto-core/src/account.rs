@@ -28,6 +28,11 @@ pub(crate) use upload::file_link;
 pub(crate) use omemo::TRUST_MODE_SETTING as OMEMO_TRUST_MODE;
 mod sync;
 
+/// Settings key prefix (then the account JID) recording that the account
+/// has logged in with SCRAM: from then on PLAIN is refused (downgrade
+/// pinning, as Conversations does).
+pub(crate) const SCRAM_SEEN_PREFIX: &str = "sasl.scram_seen.";
+
 /// What the hub sends an account task.
 #[derive(Debug)]
 pub(crate) enum AccountCommand {
@@ -209,7 +214,10 @@ impl Account {
     ) {
         self.uploads.transport = transport.as_ref().ok().cloned();
         let config = match transport.and_then(|t| convert::session_config(&self.record, t)) {
-            Ok(config) => config,
+            Ok(config) => sotto_xmpp::SessionConfig {
+                scram_only: self.scram_seen(),
+                ..config
+            },
             Err(reason) => {
                 self.connection(ConnectionState::Offline {
                     reason,
@@ -348,9 +356,34 @@ impl Account {
         });
     }
 
+    /// The settings key that records a SCRAM login of this account.
+    fn scram_key(&self) -> String {
+        format!("{SCRAM_SEEN_PREFIX}{}", self.jid)
+    }
+
+    /// Whether this account has logged in with SCRAM before (then PLAIN is
+    /// refused). An unreadable answer counts as yes: it must fail closed.
+    fn scram_seen(&self) -> bool {
+        match self.store.setting(&self.scram_key()) {
+            Ok(value) => value.as_deref() == Some("true"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read whether SCRAM was used");
+                true
+            }
+        }
+    }
+
     /// Handles a session event; true when the session has stopped for good.
     async fn on_session_event(&mut self, event: SessionEvent) -> bool {
         match event {
+            SessionEvent::LoggedIn { mechanism } => {
+                if mechanism.starts_with("SCRAM-")
+                    && !self.scram_seen()
+                    && let Err(e) = self.store.set_setting(&self.scram_key(), "true")
+                {
+                    tracing::warn!(error = %e, "could not record the SCRAM login");
+                }
+            }
             SessionEvent::Connecting => {
                 self.online = false;
                 self.connection(ConnectionState::Connecting);

@@ -43,6 +43,7 @@ pub(crate) fn session_config(
         password: Password::new(record.password.expose()),
         pinned_cert,
         transport,
+        scram_only: false,
     })
 }
 

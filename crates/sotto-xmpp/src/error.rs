@@ -56,6 +56,15 @@ pub enum ConnectError {
         /// The server's condition and text.
         detail: String,
     },
+    /// The account has logged in with SCRAM before, and the server now
+    /// offers only PLAIN: refused, never tried (the password would go to
+    /// whoever answers).
+    #[error(
+        "this account has logged in with SCRAM before, but the server now offers only a weaker \
+         login ({0}): Sotto refuses it. The server may have been changed, or someone is \
+         interfering; check with its administrator"
+    )]
+    DowngradeRefused(String),
     /// No mechanism we accept is offered.
     #[error("the server offers no login method Sotto accepts (offered: {0})")]
     NoAcceptableMechanism(String),

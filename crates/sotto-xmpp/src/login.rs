@@ -112,17 +112,20 @@ pub(crate) async fn secure(config: &SessionConfig) -> Result<SecureStream, Conne
 /// Connects, secures and authenticates: the stream is ready for binding.
 pub(crate) async fn login(
     config: &SessionConfig,
-) -> Result<(StreamFeatures, AuthenticatedStream), ConnectError> {
+) -> Result<(StreamFeatures, AuthenticatedStream, &'static str), ConnectError> {
     tokio::time::timeout(ATTEMPT_TIMEOUT, async {
         let secure = secure(config).await?;
         let facts = sasl::BindingFacts::new(&secure.features, secure.channel_binding.is_some());
-        let stream = sasl::authenticate(
+        let (stream, mechanism) = sasl::authenticate(
             secure.stream,
             &secure.features.sasl_mechanisms,
             facts,
-            config.jid.node().map(|n| n.as_str()).unwrap_or_default(),
-            config.password.expose(),
+            (
+                config.jid.node().map(|n| n.as_str()).unwrap_or_default(),
+                config.password.expose(),
+            ),
             secure.channel_binding,
+            config.scram_only,
         )
         .await?;
         let pending = stream
@@ -134,7 +137,7 @@ pub(crate) async fn login(
         let (features, stream) =
             recv_features::<_, FallibleStreamElement>(pending, "reading features after login")
                 .await?;
-        Ok((features, stream.box_stream()))
+        Ok((features, stream.box_stream(), mechanism))
     })
     .await
     .map_err(|_| ConnectError::Network("the server did not answer in time".into()))?

@@ -89,15 +89,27 @@ pub(crate) struct Plan {
     pub(crate) binding: Binding,
 }
 
+/// The most PBKDF2 iterations a server may ask of us. Servers use 4,096 to
+/// about 600,000; a hostile one could ask for billions (minutes of CPU
+/// before the login even fails).
+pub(crate) const MAX_SCRAM_ITERATIONS: u64 = 1_000_000;
+
 /// Picks the mechanism and binding, or `None` when nothing acceptable is
-/// offered. The rule is in the module documentation.
-pub(crate) fn plan(offered: &BTreeSet<String>, facts: BindingFacts) -> Option<Plan> {
+/// offered. The rule is in the module documentation. With `scram_only`
+/// (the account has logged in with SCRAM before) PLAIN is never chosen:
+/// a server that suddenly offers only PLAIN is a downgrade.
+pub(crate) fn plan(
+    offered: &BTreeSet<String>,
+    facts: BindingFacts,
+    scram_only: bool,
+) -> Option<Plan> {
     let server_binds = offered.iter().any(|m| m.ends_with("-PLUS"));
     let bind = facts.have_exporter && facts.advertised_exporter == Some(true);
     let mechanism = PREFERENCE
         .iter()
         .copied()
         .filter(|m| bind || !m.ends_with("-PLUS"))
+        .filter(|m| !scram_only || m.starts_with("SCRAM-"))
         .find(|m| offered.contains(*m))?;
     let binding = if mechanism.ends_with("-PLUS") {
         Binding::Exporter
@@ -168,21 +180,53 @@ fn failure_error(plan: Plan, condition: String, text: Option<String>) -> Connect
     }
 }
 
-/// Authenticates over an encrypted stream; returns it ready for the restart.
+/// The iteration count of a SCRAM server-first-message, refused above
+/// [`MAX_SCRAM_ITERATIONS`] before any hashing.
+fn check_iterations(challenge: &[u8]) -> Result<(), ConnectError> {
+    let text = String::from_utf8_lossy(challenge);
+    let Some(count) = text.split(',').find_map(|part| part.strip_prefix("i=")) else {
+        // Not a server-first-message: the mechanism judges it.
+        return Ok(());
+    };
+    match count.parse::<u64>() {
+        Ok(n) if n <= MAX_SCRAM_ITERATIONS => Ok(()),
+        _ => Err(ConnectError::protocol(
+            "logging in",
+            format!(
+                "the server asks for {} password-hashing iterations (Sotto allows at most \
+                 {MAX_SCRAM_ITERATIONS})",
+                count
+                    .chars()
+                    .filter(char::is_ascii_graphic)
+                    .take(24)
+                    .collect::<String>()
+            ),
+        )),
+    }
+}
+
+/// Authenticates over an encrypted stream; returns it ready for the restart,
+/// with the mechanism that worked.
 pub(crate) async fn authenticate<Io>(
     mut stream: XmlStream<Io, XmppStreamElement>,
     offered: &BTreeSet<String>,
     facts: BindingFacts,
-    username: &str,
-    password: &str,
+    credentials: (&str, &str),
     exporter: Option<Vec<u8>>,
-) -> Result<InitiatingStream<Io>, ConnectError>
+    scram_only: bool,
+) -> Result<(InitiatingStream<Io>, &'static str), ConnectError>
 where
     Io: tokio::io::AsyncBufRead + tokio::io::AsyncWrite + Unpin,
 {
-    let plan = plan(offered, facts).ok_or_else(|| {
-        ConnectError::NoAcceptableMechanism(offered.iter().cloned().collect::<Vec<_>>().join(", "))
-    })?;
+    let (username, password) = credentials;
+    let offered_list = || offered.iter().cloned().collect::<Vec<_>>().join(", ");
+    let plan = match plan(offered, facts, scram_only) {
+        Some(plan) => plan,
+        None if scram_only && plan(offered, facts, false).is_some() => {
+            return Err(ConnectError::DowngradeRefused(offered_list()));
+        }
+        None => return Err(ConnectError::NoAcceptableMechanism(offered_list())),
+    };
     tracing::debug!(mechanism = plan.mechanism, binding = ?plan.binding, "authenticating");
     let mut mechanism = build(plan, username, password, exporter)?;
     let wire = WireMechanism::from_str(plan.mechanism)
@@ -198,6 +242,9 @@ where
     loop {
         match next_element(&mut stream, "logging in").await? {
             XmppStreamElement::Sasl(Nonza::Challenge(challenge)) => {
+                if plan.mechanism.starts_with("SCRAM-") {
+                    check_iterations(&challenge.data)?;
+                }
                 let response = mechanism.response(&challenge.data).map_err(|e| {
                     ConnectError::AuthenticationFailed(format!("invalid server challenge: {e:?}"))
                 })?;
@@ -213,7 +260,7 @@ where
                         "the server could not prove it knows the password ({e:?})"
                     ))
                 })?;
-                return Ok(stream.initiate_reset());
+                return Ok((stream.initiate_reset(), plan.mechanism));
             }
             XmppStreamElement::Sasl(Nonza::Failure(failure)) => {
                 let text = failure.texts.values().next().cloned();
@@ -267,7 +314,7 @@ mod tests {
     };
 
     fn plan_of(offered: &[&str], facts: BindingFacts) -> Option<(&'static str, Binding)> {
-        plan(&set(offered), facts).map(|p| (p.mechanism, p.binding))
+        plan(&set(offered), facts, false).map(|p| (p.mechanism, p.binding))
     }
 
     #[test]
@@ -386,5 +433,45 @@ mod tests {
         let e = failure_error(unbound, "not-authorized".into(), None);
         assert!(matches!(e, ConnectError::AuthenticationFailed(_)), "{e}");
         assert!(!e.is_transient());
+    }
+
+    #[test]
+    fn after_a_scram_login_plain_is_never_chosen() {
+        let plain_only = set(&["PLAIN"]);
+        assert_eq!(
+            plan(&plain_only, TLS12, false).map(|p| p.mechanism),
+            Some("PLAIN")
+        );
+        assert_eq!(plan(&plain_only, TLS12, true), None);
+        let both = set(&["PLAIN", "SCRAM-SHA-1"]);
+        assert_eq!(
+            plan(&both, TLS12, true).map(|p| p.mechanism),
+            Some("SCRAM-SHA-1")
+        );
+        let e = ConnectError::DowngradeRefused("PLAIN".into());
+        assert!(!e.is_transient());
+        assert!(e.to_string().contains("SCRAM before"), "{e}");
+    }
+
+    #[test]
+    fn scram_iteration_counts_are_capped_before_hashing() {
+        let first = |i: &str| format!("r=abc,s=QSXCR+Q6sek8bf92,i={i}").into_bytes();
+        assert!(check_iterations(&first("4096")).is_ok());
+        assert!(check_iterations(&first("1000000")).is_ok());
+        for hostile in [
+            "1000001",
+            "4294967295",
+            "99999999999999999999999",
+            "-1",
+            "x",
+        ] {
+            let result = check_iterations(&first(hostile));
+            assert!(
+                matches!(&result, Err(e) if e.to_string().contains("iterations")),
+                "{hostile}: {result:?}"
+            );
+        }
+        // A challenge that is no server-first-message is left to SCRAM.
+        assert!(check_iterations(b"v=rmF9pqV8S7suAoZWja4dJRkFsKQ=").is_ok());
     }
 }

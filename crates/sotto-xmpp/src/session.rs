@@ -102,6 +102,10 @@ pub struct SessionConfig {
     pub pinned_cert: Option<CertFingerprint>,
     /// How bytes reach the server.
     pub transport: Arc<dyn Transport>,
+    /// Refuse PLAIN: set once the account has logged in with SCRAM, so a
+    /// server (or anyone in its place) cannot downgrade it to sending the
+    /// password itself.
+    pub scram_only: bool,
 }
 
 /// Delivery progress of a tracked outgoing stanza.
@@ -121,6 +125,12 @@ pub enum Delivery {
 pub enum SessionEvent {
     /// A connection attempt started.
     Connecting,
+    /// The server accepted our login with this SASL mechanism (before
+    /// `Online`).
+    LoggedIn {
+        /// e.g. `SCRAM-SHA-256`.
+        mechanism: String,
+    },
     /// Online. `resumed` is false for a fresh session: roster, carbons,
     /// presence and archive catch-up must be redone.
     Online {
@@ -495,6 +505,7 @@ mod tests {
             },
             pinned_cert: None,
             transport: Arc::new(DirectTransport),
+            scram_only: false,
         };
         let shown = format!("{config:?} {:?}", config.password);
         assert!(!shown.contains("hunter2"), "{shown}");

@@ -98,7 +98,10 @@ pub(crate) fn reconnector(
                     _ = slot.closed() => return,
                 };
                 match attempt {
-                    Ok((features, stream)) => {
+                    Ok((features, stream, mechanism)) => {
+                        let _ = events.send(SessionEvent::LoggedIn {
+                            mechanism: mechanism.to_owned(),
+                        });
                         let connection = Connection {
                             stream,
                             features,
