@@ -476,3 +476,42 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
         forger.close().await;
     }
 }
+
+sotto_tests::on_servers! { [Prosody, Ejabberd]
+    /// A contact (or their server) publishing thousands of device ids: only
+    /// the first 64 are used, repeated lists do not grow the store, and the
+    /// account stays responsive.
+    async fn a_device_list_of_thousands_is_capped(kind: ServerKind) {
+        use sotto_omemo::store::DeviceListStore as _;
+        let server = start_server(kind);
+        let mut alice = Profile::new("alice");
+        omemo_ready(&mut alice, &server, "alice").await;
+        let forger = raw_session(&server, "bob", "bob-pw").await;
+        for round in 0..3u32 {
+            let devices = (1..=5000)
+                .map(|i| sotto_xmpp::xep::omemo::Device { id: round * 10_000 + i, label: None })
+                .collect();
+            forger
+                .publish_device_list(&DeviceList { devices }, Namespace::Legacy)
+                .await
+                .unwrap();
+            alice.send(Command::GetOmemoFingerprints {
+                account: ALICE.into(),
+                jid: Some(BOB.into()),
+            });
+            alice
+                .expect("Bob's devices listed", |e| {
+                    matches!(e, Event::OmemoFingerprints { jid, .. } if jid == BOB)
+                })
+                .await;
+        }
+        let omemo = alice.store.omemo(ALICE);
+        let stored = omemo
+            .device_list(sotto_omemo::Namespace::Legacy, BOB)
+            .unwrap();
+        let active = stored.iter().filter(|e| e.active).count();
+        assert_eq!(active, 64, "used devices");
+        assert!(stored.len() <= 128, "stored {} entries", stored.len());
+        forger.close().await;
+    }
+}

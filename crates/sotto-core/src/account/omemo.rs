@@ -42,6 +42,9 @@ const SPK_GRACE: u64 = 30 * 24 * 3600;
 /// answer before completing it with an empty message.
 pub(crate) const KEY_TRANSPORT_DELAY: Duration = Duration::from_secs(10);
 
+/// The most devices of one contact that are used (per namespace).
+pub(crate) const MAX_CONTACT_DEVICES: usize = 64;
+
 /// OMEMO state of one account kept in memory (everything else is stored).
 pub(crate) struct OmemoState {
     store: Box<dyn AccountOmemoStore>,
@@ -304,6 +307,16 @@ impl Account {
         list: wire::DeviceList,
     ) -> bool {
         let key = jid.to_string();
+        let mut list = list;
+        if list.devices.len() > MAX_CONTACT_DEVICES && Some(jid) != self.own_bare().as_ref() {
+            // Each device costs a bundle fetch and a key per message: a
+            // list of thousands is an attack or a bug, not a person.
+            tracing::warn!(
+                devices = list.devices.len(),
+                "OMEMO device list too long: only the first {MAX_CONTACT_DEVICES} are used"
+            );
+            list.devices.truncate(MAX_CONTACT_DEVICES);
+        }
         let known = self.omemo.store.device_list(ns, &key).unwrap_or_default();
         let known_active: BTreeSet<u32> = known
             .iter()
@@ -319,8 +332,13 @@ impl Account {
                 label: d.label.clone(),
             })
             .collect();
+        // Devices that left the list are remembered (their messages still
+        // read, "ever had OMEMO" stays true), but only so many: a list that
+        // changes on every publish must not grow the store without end.
+        let mut kept = 0;
         for old in known {
-            if !list.contains(old.device_id) {
+            if !list.contains(old.device_id) && kept < MAX_CONTACT_DEVICES {
+                kept += 1;
                 entries.push(DeviceEntry {
                     active: false,
                     ..old
