@@ -515,3 +515,36 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
         forger.close().await;
     }
 }
+
+sotto_tests::on_servers! { [MinimalProsody]
+    /// Finding 17: a server without stream management (Prosody without
+    /// `smacks`) gets each message once: written is as far as tracking goes,
+    /// and nothing is requeued and sent again.
+    async fn without_stream_management_each_message_goes_once(kind: ServerKind) {
+        let server = start_server(kind);
+        let mut alice = Profile::new("alice");
+        let mut bob = Profile::new("bob");
+        alice.login(&server, "alice", "alice-pw").await;
+        bob.login(&server, "bob", "bob-pw").await;
+        for i in 0..5 {
+            alice.send_message(ALICE, BOB, &format!("once {i}"));
+        }
+        for i in 0..5 {
+            bob.expect_message(&format!("once {i}")).await;
+        }
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let got = bob.store.history(BOB, ALICE, None, 100).unwrap();
+        assert_eq!(got.len(), 5, "{got:?}");
+        let sent = alice.store.history(ALICE, BOB, None, 100).unwrap();
+        assert_eq!(sent.len(), 5);
+        for m in &sent {
+            assert_ne!(m.state, MessageState::Queued, "requeued: {m:?}");
+            assert_ne!(m.state, MessageState::Failed, "failed: {m:?}");
+        }
+        let events = alice.take_seen();
+        let requeued = events.iter().filter(|e| {
+            matches!(e, Event::MessageStateChanged { state: MessageState::Queued, .. })
+        });
+        assert_eq!(requeued.count(), 0, "a message was requeued");
+    }
+}
