@@ -18,7 +18,8 @@ pub struct Note {
 }
 
 /// The notification for a new message. `private` leaves out who wrote and
-/// what.
+/// what; a file link shows as its name, never with its key (notification
+/// daemons keep what they show).
 pub fn for_message(sender: &str, text: &str, private: bool) -> Note {
     if private {
         return Note {
@@ -27,6 +28,8 @@ pub fn for_message(sender: &str, text: &str, private: bool) -> Note {
         };
     }
     const MAX: usize = 200;
+    let text = sotto_core::shown_outside(text);
+    let text = text.as_str();
     let mut body: String = text.chars().take(MAX).collect();
     if text.chars().count() > MAX {
         body.push('…');
@@ -66,5 +69,18 @@ mod tests {
         let note = for_message("Bob", &"x".repeat(500), false);
         assert_eq!(note.summary, "Bob");
         assert_eq!(note.body.chars().count(), 201);
+    }
+
+    #[test]
+    fn a_file_key_never_reaches_the_notification_daemon() {
+        let key = "k".repeat(88);
+        let note = for_message(
+            "Bob",
+            &format!("aesgcm://up.example.org/a/b/holiday.jpg#{key}"),
+            false,
+        );
+        assert_eq!(note.body, "File: holiday.jpg");
+        let note = for_message("Bob", &format!("see aesgcm://h/x.pdf#{key} now"), false);
+        assert!(!note.body.contains(&key), "{}", note.body);
     }
 }

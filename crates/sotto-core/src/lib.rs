@@ -54,6 +54,43 @@ pub fn file_link(body: &str) -> Option<FileLink> {
     Some(link)
 }
 
+/// A message body as it may be shown outside the conversation (a
+/// notification, a search result): a file link becomes "File: name", and
+/// any other `aesgcm://` link loses its key. The key of an encrypted file
+/// never leaves the store and the Save action: notification daemons log
+/// what they show, and a search snippet is a screenshot away.
+pub fn shown_outside(body: &str) -> String {
+    if let Some(link) = file_link(body) {
+        return format!("File: {}", link.name);
+    }
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = find_ascii_ci(rest, "aesgcm://") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        let link = &tail[..end];
+        match link.find('#') {
+            Some(hash) => {
+                out.push_str(&link[..hash]);
+                out.push_str("#…");
+            }
+            None => out.push_str(link),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The byte offset of `needle` (ASCII) in `haystack`, ignoring ASCII case.
+fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 /// The front end's end of the core channel.
 #[derive(Debug)]
 pub struct CoreHandle {
@@ -89,5 +126,26 @@ pub fn start_with_options(store: Arc<dyn Store>, options: CoreOptions) -> CoreHa
         commands: commands_tx,
         events: events_rx,
         task,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_outside;
+
+    #[test]
+    fn file_keys_never_show_outside_the_conversation() {
+        let key = "a".repeat(88);
+        let link = format!("aesgcm://upload.example.org/x/photo.jpg#{key}");
+        assert_eq!(shown_outside(&link), "File: photo.jpg");
+        let text = format!("look: {link} and AESGCM://h/p#{key} end");
+        let shown = shown_outside(&text);
+        assert!(!shown.contains(&key), "{shown}");
+        assert_eq!(
+            shown,
+            "look: aesgcm://upload.example.org/x/photo.jpg#… and AESGCM://h/p#… end"
+        );
+        assert_eq!(shown_outside("héllo wörld"), "héllo wörld");
+        assert_eq!(shown_outside("aesgcm://"), "aesgcm://");
     }
 }

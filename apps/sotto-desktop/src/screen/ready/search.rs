@@ -340,6 +340,8 @@ pub fn when(ms: i64, clock: &Clock) -> String {
 /// The part of a message around the first of the searched words, on one
 /// line and at most [`SNIPPET`] characters, with "…" where it was cut.
 pub fn snippet(body: &str, words: &str) -> String {
+    // A file's key is never shown here: the link shows without it.
+    let body = sotto_core::shown_outside(body);
     let chars: Vec<char> = body
         .chars()
         .map(|c| if c.is_whitespace() { ' ' } else { c })
@@ -405,6 +407,9 @@ mod tests {
         // No match (a stemmed or phrase hit): the beginning.
         assert!(snippet(&long, "zebra").starts_with("aaa"));
         assert_eq!(snippet("Émile ÉTÉ", "été"), "Émile ÉTÉ");
+        let key = "k".repeat(88);
+        let shown = snippet(&format!("the aesgcm://h/report.pdf#{key} report"), "report");
+        assert!(!shown.contains(&key), "{shown}");
     }
 
     #[test]
