@@ -34,11 +34,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// What is logged without `-v` or `RUST_LOG`: Sotto's own warnings only.
+/// Libraries (Arti above all, which warns many times a second while it
+/// cannot reach a relay) speak only with `-v`: by default a person reads
+/// Sotto's progress lines and one clear reason.
+const DEFAULT_LOG: &str = "off,sotto=warn,sotto_core=warn,sotto_xmpp=warn,sotto_store=warn,\
+                           sotto_tor=warn,sotto_omemo=warn,sotto_otr=warn";
+
 /// Logs go to stderr so stdout stays clean for `--json` and `run`. `-v`
-/// wins over `RUST_LOG`; without either only warnings show.
+/// wins over `RUST_LOG`; without either only Sotto's own warnings show.
 fn init_logging(verbose: u8) {
     let filter = match verbose {
-        0 => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+        0 => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG)),
         1 => EnvFilter::new("info"),
         2 => EnvFilter::new("debug"),
         _ => EnvFilter::new("trace"),
@@ -47,4 +54,30 @@ fn init_logging(verbose: u8) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr as _;
+
+    use tracing::Level;
+    use tracing_subscriber::filter::Targets;
+
+    #[test]
+    fn library_warnings_need_verbose() {
+        let default = Targets::from_str(super::DEFAULT_LOG).unwrap_or_else(|e| panic!("{e}"));
+        for own in ["sotto", "sotto_core::account", "sotto_xmpp", "sotto_tor"] {
+            assert!(default.would_enable(own, &Level::WARN), "{own}");
+            assert!(!default.would_enable(own, &Level::INFO), "{own}");
+        }
+        for library in [
+            "arti_client",
+            "tor_guardmgr",
+            "tor_circmgr::mgr",
+            "tokio_xmpp",
+            "rustls",
+        ] {
+            assert!(!default.would_enable(library, &Level::WARN), "{library}");
+        }
+    }
 }
