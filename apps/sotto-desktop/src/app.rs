@@ -176,6 +176,11 @@ impl App {
                 match screen {
                     Screen::Loading(opened) => {
                         let opened = *opened;
+                        // The stored choice wins; a value only desktop.json
+                        // had (older versions) is moved into the store at quit.
+                        if let Some(choice) = opened.default_encryption {
+                            self.prefs.default_encryption = choice;
+                        }
                         self.screen = Screen::Ready(Box::new(Ready::new(
                             core,
                             opened.store,
@@ -269,6 +274,7 @@ impl App {
         self.prefs.save(&self.dir);
         if let Screen::Ready(ready) = &self.screen {
             profile::save_last_conversation(ready.store(), ready.open_key().as_ref());
+            profile::save_default_encryption(ready.store(), self.prefs.default_encryption);
         }
         iced::exit()
     }

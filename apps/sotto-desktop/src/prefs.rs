@@ -114,6 +114,9 @@ pub struct Prefs {
     /// The profile key is in the OS keyring (no passphrase).
     pub keyring: bool,
     /// The encryption of conversations the user has not chosen one for.
+    /// Kept in the encrypted store (see `profile.rs`): read from an old
+    /// `desktop.json` once, never written there.
+    #[serde(skip_serializing)]
     pub default_encryption: Choice,
     /// Window width in logical pixels.
     pub window_width: f32,
@@ -199,12 +202,23 @@ mod tests {
             theme: ThemeChoice::Dark,
             text_size: TextSize::Large,
             private_notifications: true,
-            default_encryption: Choice::Omemo,
             window_width: 800.0,
             ..Prefs::default()
         };
         prefs.save(tmp.path());
         assert_eq!(Prefs::load(tmp.path()), prefs);
+        // The default encryption is never written to the plaintext file.
+        let with_choice = Prefs {
+            default_encryption: Choice::Plain,
+            ..prefs.clone()
+        };
+        with_choice.save(tmp.path());
+        let text = std::fs::read_to_string(tmp.path().join(FILE)).unwrap();
+        assert!(!text.contains("default_encryption"), "{text}");
+        assert_eq!(
+            Prefs::load(tmp.path()).default_encryption,
+            Choice::Automatic
+        );
         std::fs::write(
             tmp.path().join(FILE),
             r#"{"theme":"light","window_width":-5}"#,

@@ -16,10 +16,14 @@ use std::path::{Path, PathBuf};
 use sotto_store::{Password, ProfileKey, SettingsStore as _, SqlStore, StoreError, keyring_key};
 use zeroize::Zeroizing;
 
+use crate::screen::ready::conversation::encryption::Choice;
+
 /// The encrypted-store setting that remembers the last open conversation.
 /// It names a contact, so it lives inside the encrypted profile, not in the
 /// plain preferences file.
 const LAST_CONVERSATION: &str = "gui.last_conversation";
+/// The encrypted-store setting of the default encryption.
+const DEFAULT_ENCRYPTION: &str = "gui.default_encryption";
 
 /// The default profile directory, as the CLI computes it.
 pub fn default_dir() -> Option<PathBuf> {
@@ -56,6 +60,9 @@ pub struct Opened {
     pub created: bool,
     /// The conversation that was open when the app last quit.
     pub last_conversation: Option<(String, String)>,
+    /// The encryption of conversations without a choice of their own, from
+    /// the encrypted store (`None`: never saved there yet).
+    pub default_encryption: Option<Choice>,
 }
 
 /// Opens the profile in `dir`, or creates it when `create` is set. Blocking.
@@ -90,11 +97,13 @@ pub fn open(dir: &Path, key: KeySource, create: bool) -> Result<Opened, String> 
         })?
     };
     let last_conversation = read_last_conversation(&store);
+    let default_encryption = read_default_encryption(&store);
     Ok(Opened {
         dir: dir.to_path_buf(),
         store,
         created: create,
         last_conversation,
+        default_encryption,
     })
 }
 
@@ -116,6 +125,30 @@ fn read_last_conversation(store: &SqlStore) -> Option<(String, String)> {
         }
     };
     serde_json::from_str(&value).ok()
+}
+
+/// The default encryption as stored. It lives in the encrypted store, not
+/// in `desktop.json`: a plaintext file anyone with access to the disk could
+/// edit must not be able to turn encryption off. Unreadable means "not
+/// saved": the caller keeps the safe default.
+fn read_default_encryption(store: &SqlStore) -> Option<Choice> {
+    let value = match store.setting(DEFAULT_ENCRYPTION) {
+        Ok(value) => value?,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the default encryption");
+            return None;
+        }
+    };
+    serde_json::from_str(&value).ok()
+}
+
+/// Saves the default encryption in the encrypted store (at quit, with the
+/// last conversation).
+pub fn save_default_encryption(store: &SqlStore, choice: Choice) {
+    let value = serde_json::to_string(&choice).unwrap_or_default();
+    if let Err(e) = store.set_setting(DEFAULT_ENCRYPTION, &value) {
+        tracing::warn!(error = %e, "saving the default encryption");
+    }
 }
 
 /// Remembers the open conversation. Called once the core has stopped, so
@@ -161,6 +194,11 @@ mod tests {
             opened.last_conversation,
             Some(("a@example.org".into(), "b@example.org".into()))
         );
+        assert_eq!(opened.default_encryption, None);
+        save_default_encryption(&opened.store, Choice::Omemo);
+        drop(opened);
+        let opened = open(&dir, pass("right horse battery"), false).unwrap();
+        assert_eq!(opened.default_encryption, Some(Choice::Omemo));
     }
 
     #[test]
