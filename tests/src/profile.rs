@@ -74,10 +74,20 @@ impl Profile {
 
     /// Waits for the first event matching `pred` (earlier unmatched events stay queued).
     pub async fn expect(&mut self, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
+        self.expect_within(what, WAIT, pred).await
+    }
+
+    /// [`Profile::expect`] with its own time limit.
+    pub async fn expect_within(
+        &mut self,
+        what: &str,
+        within: std::time::Duration,
+        pred: impl Fn(&Event) -> bool,
+    ) -> Event {
         if let Some(i) = self.seen.iter().position(&pred) {
             return self.seen.remove(i);
         }
-        let deadline = tokio::time::Instant::now() + WAIT;
+        let deadline = tokio::time::Instant::now() + within;
         loop {
             match tokio::time::timeout_at(deadline, self.core.events.recv()).await {
                 Ok(Some(event)) if pred(&event) => return event,

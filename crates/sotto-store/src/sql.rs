@@ -97,6 +97,9 @@ impl SqlStore {
         if !path.is_file() {
             return Err(StoreError::ProfileMissing(dir.to_path_buf()));
         }
+        // Modes can change after creation (a restore from backup, a copy, a
+        // careless chmod): owner-only is enforced on every open.
+        restrict_profile(dir)?;
         let mut conn = connect(&path, key)?;
         migrate::run(&mut conn)?;
         Ok(Self::from_conn(dir, conn))
@@ -176,6 +179,41 @@ pub(crate) fn ensure_profile_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir).io_ctx("creating the profile directory")
+}
+
+/// Makes the profile directory and its database files owner-only again.
+#[cfg(unix)]
+fn restrict_profile(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let set = |path: &Path, mode: u32, context: &'static str| -> Result<()> {
+        let meta = match fs::symlink_metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => return Err(StoreError::Io { context, source }),
+        };
+        // Never follow a link planted in the profile directory.
+        if meta.file_type().is_symlink() || meta.permissions().mode() & 0o777 == mode {
+            return Ok(());
+        }
+        tracing::warn!(
+            mode = format!("{:o}", meta.permissions().mode() & 0o777),
+            "profile permissions were too open; restricted"
+        );
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))
+            .map_err(|source| StoreError::Io { context, source })
+    };
+    set(dir, 0o700, "restricting the profile directory")?;
+    for name in std::iter::once(DB_FILE).chain(SIDE_FILES) {
+        set(&dir.join(name), 0o600, "restricting a profile file")?;
+    }
+    Ok(())
+}
+
+/// On Windows the profile lives under the user's own `%APPDATA%`, whose
+/// inherited ACL already keeps other users out; nothing to tighten.
+#[cfg(not(unix))]
+fn restrict_profile(_dir: &Path) -> Result<()> {
+    Ok(())
 }
 
 /// Opens the database, applies the key and verifies it before any write, then

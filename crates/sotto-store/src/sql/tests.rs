@@ -290,6 +290,15 @@ fn profile_files_are_owner_only() {
     for name in ["sotto.db", "sotto.db-wal", "sotto.db-shm"] {
         assert_eq!(mode(&dir.join(name)), 0o600, "{name}");
     }
+    drop(store);
+    // Opened up since (a restore, a careless chmod): the next open restricts
+    // them again.
+    let open_up = |p: &Path, m| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m));
+    open_up(&dir, 0o755).unwrap();
+    open_up(&dir.join("sotto.db"), 0o644).unwrap();
+    let _store = SqlStore::open(&dir, &raw(1)).unwrap();
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join("sotto.db")), 0o600);
 }
 
 #[test]
