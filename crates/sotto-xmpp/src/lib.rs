@@ -22,6 +22,7 @@ mod iq;
 mod login;
 mod sasl;
 pub mod session;
+pub mod text;
 pub mod tls;
 pub mod transport;
 pub mod xep;
