@@ -223,3 +223,4 @@ fn a_urls_file_name_is_decoded() {
 }
 
 mod hostile;
+mod pin;
