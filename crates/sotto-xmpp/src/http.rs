@@ -207,10 +207,7 @@ impl Pin {
     /// The pinned fingerprint if it applies to `host`.
     fn for_host(&self, host: &str) -> Option<CertFingerprint> {
         let host = normalize_host(host);
-        self.names
-            .iter()
-            .any(|n| *n == host)
-            .then_some(self.fingerprint)
+        self.names.contains(&host).then_some(self.fingerprint)
     }
 }
 

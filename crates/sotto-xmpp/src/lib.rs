@@ -16,6 +16,7 @@
 //! responses or archive results from anyone but the entity entitled to send
 //! them.
 
+pub mod depth;
 pub mod error;
 pub mod http;
 mod iq;

@@ -18,6 +18,7 @@ use tokio_xmpp::xmlstream::{
 use xmpp_parsers::stream_features::StreamFeatures;
 use xmpp_parsers::{ns, starttls};
 
+use crate::depth::DepthGuard;
 use crate::error::ConnectError;
 use crate::sasl;
 use crate::tls;
@@ -56,9 +57,21 @@ fn timeouts() -> Timeouts {
     }
 }
 
+/// The encrypted stream as the XML parser reads it: through a
+/// [`DepthGuard`], because the parser would build (and drop) any depth the
+/// server, or a peer whose stanza it relays, sends, recursing once per
+/// level until the stack overflows: about 3,200 nested elements in one
+/// stanza abort a debug build on a 2 MiB stack.
+pub(crate) fn guarded<Io>(io: Io) -> BufStream<DepthGuard<Io>>
+where
+    Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    BufStream::new(DepthGuard::new(io, crate::depth::MAX_STREAM_DEPTH))
+}
+
 /// An encrypted stream whose features have been received.
 pub(crate) struct SecureStream {
-    pub(crate) stream: Negotiating<tokio_rustls::client::TlsStream<BoxedStream>>,
+    pub(crate) stream: Negotiating<DepthGuard<tokio_rustls::client::TlsStream<BoxedStream>>>,
     pub(crate) features: StreamFeatures,
     pub(crate) channel_binding: Option<Vec<u8>>,
 }
@@ -94,7 +107,7 @@ pub(crate) async fn secure(config: &SessionConfig) -> Result<SecureStream, Conne
     };
     let channel_binding = tls::channel_binding(&tls);
     let pending = initiate_stream(
-        BufStream::new(tls),
+        guarded(tls),
         ns::JABBER_CLIENT,
         header(&target.domain),
         timeouts(),

@@ -151,7 +151,7 @@ fn build(
 /// in one proof, and servers say which one failed when it is the binding.)
 fn failure_error(plan: Plan, condition: String, text: Option<String>) -> ConnectError {
     let detail = match text {
-        Some(text) => format!("{condition}: {text}"),
+        Some(text) => format!("{condition}: {}", crate::text::untrusted_text(&text)),
         None => condition,
     };
     let names_binding = {
@@ -386,5 +386,21 @@ mod tests {
         let e = failure_error(unbound, "not-authorized".into(), None);
         assert!(matches!(e, ConnectError::AuthenticationFailed(_)), "{e}");
         assert!(!e.is_transient());
+    }
+
+    #[test]
+    fn a_failure_text_reaches_the_error_without_terminal_controls() {
+        let plan = Plan {
+            mechanism: "SCRAM-SHA-1",
+            binding: Binding::None,
+        };
+        let hostile = format!("\u{1b}[2J\u{202e}wrong{}", "x".repeat(5000));
+        let e = failure_error(plan, "not-authorized".into(), Some(hostile)).to_string();
+        assert!(!e.contains('\u{1b}') && !e.contains('\u{202e}'), "{e:?}");
+        assert!(
+            e.contains("not-authorized: \\u{1b}[2J\\u{202e}wrong"),
+            "{e}"
+        );
+        assert!(e.len() < 400, "the text is capped: {} bytes", e.len());
     }
 }

@@ -9,7 +9,8 @@
 //! message body, a nickname) could otherwise carry terminal escape
 //! sequences (ESC `[2J`, OSC 52 clipboard writes, fake prompts), carriage
 //! returns that overwrite what was printed, or bidi overrides that make
-//! text read differently than it is. These are escaped in the `\u{..}`
+//! text read differently than it is, and the Unicode line and paragraph
+//! separators. These are escaped in the `\u{..}`
 //! form, so they stay visible and nothing is silently lost.
 
 use std::borrow::Cow;
@@ -18,8 +19,8 @@ use std::borrow::Cow;
 pub const MAX_UNTRUSTED: usize = 200;
 
 /// Server- or peer-controlled text made safe for one line of an error or
-/// event string: every control character (line ends and tabs too), and
-/// every bidi control, is escaped; at most [`MAX_UNTRUSTED`] characters
+/// event string: every control character (line ends and tabs too), every
+/// bidi control and the Unicode line separators are escaped; at most [`MAX_UNTRUSTED`] characters
 /// are kept, and a cut is marked with `…`.
 pub fn untrusted_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(MAX_UNTRUSTED * 2));
@@ -67,7 +68,13 @@ fn is_dangerous(c: char, keep_layout: bool) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+            '\u{061C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
         )
 }
 

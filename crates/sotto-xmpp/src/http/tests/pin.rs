@@ -106,13 +106,22 @@ async fn the_pin_is_honoured_for_the_servers_names_and_nowhere_else() {
             .await
             .unwrap_err();
         let text = err.to_string();
-        assert!(matches!(err, HttpError::Connect { .. }), "{foreign}: {err:?}");
-        assert!(text.contains("certificate is not trusted"), "{foreign}: {text}");
+        assert!(
+            matches!(err, HttpError::Connect { .. }),
+            "{foreign}: {err:?}"
+        );
+        assert!(
+            text.contains("certificate is not trusted"),
+            "{foreign}: {text}"
+        );
     }
     let err = get(&transport, None, &url("chat.example"), 100, &mut |_, _| {})
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("certificate is not trusted"), "{err}");
+    assert!(
+        err.to_string().contains("certificate is not trusted"),
+        "{err}"
+    );
     let asked = transport.asked.lock().unwrap().clone();
     assert_eq!(asked.len(), 6, "every request went through the transport");
 }
