@@ -176,6 +176,12 @@ impl<S> DepthGuard<S> {
     pub fn get_ref(&self) -> &S {
         &self.inner
     }
+
+    /// The stream without the guard (after STARTTLS, TLS starts on it and
+    /// a new guard watches what TLS decrypts).
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
 }
 
 fn too_deep(e: TooDeep) -> std::io::Error {
