@@ -28,7 +28,7 @@ fn main() -> ExitCode {
     match commands::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("sotto: {err:#}");
+            eprintln!("{}", output::error_line(&err));
             ExitCode::from(exit::code_of(&err).status())
         }
     }

@@ -190,22 +190,20 @@ pub fn state_mark(state: MessageState) -> &'static str {
     }
 }
 
-/// Replaces characters that would act on the terminal instead of being
-/// shown: C0/C1 controls (escape sequences), bidi overrides and isolates,
-/// and line/paragraph separators. Newlines and tabs stay.
+/// Escapes characters that would act on the terminal instead of being
+/// shown: C0/C1 controls (escape sequences, carriage returns), bidi
+/// overrides and isolates, and line/paragraph separators, in the visible
+/// `\u{..}` form. Newlines and tabs stay. (The rules live in the core's
+/// [`sotto_core::terminal_safe`], shared with every front end.)
 pub fn sanitize(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\n' | '\t' => c,
-            '\r' => '\u{FFFD}',
-            c if c.is_control() => '\u{FFFD}',
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' => {
-                '\u{FFFD}'
-            }
-            '\u{2028}' | '\u{2029}' => '\u{FFFD}',
-            c => c,
-        })
-        .collect()
+    sotto_core::terminal_safe(text).into_owned()
+}
+
+/// The line `sotto` prints for a failed command. Errors carry text servers
+/// and peers chose (refusal texts, file names, reasons), so it is cleaned
+/// like everything else from the network.
+pub fn error_line(err: &anyhow::Error) -> String {
+    sanitize(&format!("sotto: {err:#}"))
 }
 
 /// `YYYY-MM-DD HH:MM` in UTC for a Unix time in milliseconds.
@@ -307,11 +305,23 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_commands_line_cannot_drive_the_terminal() {
+        let err = anyhow::anyhow!("upload refused: HTTP 403 \u{1b}]52;c;aGk=\u{7}")
+            .context("sending photo.jpg\u{202e}gpj.exe");
+        let line = error_line(&err);
+        assert!(!line.contains(['\u{1b}', '\u{7}', '\u{202e}']), "{line:?}");
+        assert!(
+            line.starts_with("sotto: sending photo.jpg\\u{202e}gpj.exe: "),
+            "{line}"
+        );
+    }
+
+    #[test]
     fn bodies_cannot_drive_the_terminal() {
-        let evil = "a\u{1b}[2Jb\rc\u{202E}d\u{9b}e\tf";
+        let evil = "a\u{1b}[2Jb\rc\u{202E}d\u{9b}e\tf\u{2028}g";
         assert_eq!(
             sanitize(evil),
-            "a\u{FFFD}[2Jb\u{FFFD}c\u{FFFD}d\u{FFFD}e\tf"
+            "a\\u{1b}[2Jb\\u{d}c\\u{202e}d\\u{9b}e\tf\\u{2028}g"
         );
         let text = history(&[msg(Direction::Incoming, MessageState::Received, evil)]);
         assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text:?}");

@@ -92,12 +92,13 @@ impl Core {
             match self.next(Some(deadline)).await {
                 Next::Event(event) => {
                     tracing::debug!(event = event_name(&event), "core event");
+                    // Notices and progress quote servers and peers.
                     for line in crate::wait::notices(&event) {
-                        eprintln!("{line}");
+                        eprintln!("{}", crate::output::sanitize(&line));
                     }
                     let step = waiter.on_event(&event);
                     if let Some(line) = waiter.progress() {
-                        eprintln!("{line}");
+                        eprintln!("{}", crate::output::sanitize(&line));
                     }
                     match step {
                         Step::Pending => {}

@@ -30,6 +30,8 @@ pub use api::{
 pub use hub::TOR_EVERYWHERE;
 use sotto_store::Store;
 pub use sotto_tor::{CustomAuthority, CustomFallback, CustomNetwork};
+/// For front ends printing what a peer or server wrote: the one cleaner.
+pub use sotto_xmpp::text::terminal_safe;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 pub use transports::CoreOptions;

@@ -7,8 +7,9 @@
 //!
 //! It goes through the account's own [`Transport`], so an account that uses
 //! Tor or a proxy uploads through it too, and the host name is resolved
-//! there (no local DNS lookup for Tor). TLS is the session's: system roots,
-//! or the certificate the user pinned for the account. Plain `http://` is
+//! there (no local DNS lookup for Tor). TLS checks the system's roots; the
+//! certificate the user pinned for the account is accepted besides them,
+//! but only from the XMPP server's own names (see [`Pin`]). Plain `http://` is
 //! refused except to `.onion` hosts, whose Tor circuit is already encrypted
 //! end to end: an upload in the clear would show the file to the network.
 //!
@@ -17,15 +18,18 @@
 //! no cookies, and every byte through our transport. Cancelling is dropping
 //! the future.
 
-use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _};
 
+use crate::text::untrusted_text;
 use crate::tls::{self, CertFingerprint};
 use crate::transport::{Target, Transport};
 
+mod response;
+
+use response::{BadAnswer, parse_framing, parse_status_line, read_body, read_head};
+
 /// How many bytes are written between two progress reports.
 const CHUNK: usize = 16 * 1024;
-/// The most we read of the answer's status line and headers.
-const MAX_HEAD: usize = 16 * 1024;
 
 /// Why an upload failed. Messages name the host, never the URL's path or
 /// the authorization header (they are capabilities).
@@ -171,11 +175,53 @@ fn parse_port(text: &str) -> Result<u16, HttpError> {
         .ok_or_else(|| HttpError::BadUrl(format!("bad port {text:?}")))
 }
 
+/// The account's pinned certificate, and the names it vouches for: the
+/// XMPP server's own (the account's domain and the host it connects to).
+///
+/// Upload slots and download URLs name hosts the server or a peer chose;
+/// the pin is the user's trust in one server, so it is applied only when
+/// the URL's host is one of these names (compared case-insensitively,
+/// whole names only: no suffix or wildcard matching). Any other host gets
+/// the system's roots alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    fingerprint: CertFingerprint,
+    names: Vec<String>,
+}
+
+impl Pin {
+    /// A pin of `fingerprint` for `names` (empty names are ignored).
+    pub fn new<I, N>(fingerprint: CertFingerprint, names: I) -> Self
+    where
+        I: IntoIterator<Item = N>,
+        N: AsRef<str>,
+    {
+        let names = names
+            .into_iter()
+            .map(|n| normalize_host(n.as_ref()))
+            .filter(|n| !n.is_empty())
+            .collect();
+        Self { fingerprint, names }
+    }
+
+    /// The pinned fingerprint if it applies to `host`.
+    fn for_host(&self, host: &str) -> Option<CertFingerprint> {
+        let host = normalize_host(host);
+        self.names.contains(&host).then_some(self.fingerprint)
+    }
+}
+
+/// Lower case, without the root's trailing dot (`Example.ORG.` is
+/// `example.org`).
+fn normalize_host(host: &str) -> String {
+    host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase()
+}
+
 /// Opens the connection to `url`'s host through `transport` (TLS for
-/// https) and runs `exchange` on it.
+/// https, with `pin` only if it is for that host).
 async fn connect(
     transport: &dyn Transport,
-    pin: Option<CertFingerprint>,
+    pin: Option<&Pin>,
     url: &UploadUrl,
 ) -> Result<Box<dyn crate::transport::ByteStream>, HttpError> {
     let connect_error = |reason: String| HttpError::Connect {
@@ -193,6 +239,7 @@ async fn connect(
         .await
         .map_err(|e| connect_error(e.to_string()))?;
     if url.tls {
+        let pin = pin.and_then(|p| p.for_host(&url.host));
         let stream = tls::handshake_pin_or_system(raw, &url.host, pin, Some(b"http/1.1"))
             .await
             .map_err(|e| connect_error(e.to_string()))?;
@@ -204,9 +251,10 @@ async fn connect(
 
 /// GETs `url` through `transport`, refusing bodies over `max_len` bytes,
 /// calling `progress` with (received, total if known) as data arrives.
+/// `pin` is the account's pin, applied only if it names `url`'s host.
 pub async fn get(
     transport: &dyn Transport,
-    pin: Option<CertFingerprint>,
+    pin: Option<&Pin>,
     url: &UploadUrl,
     max_len: u64,
     progress: &mut (dyn FnMut(u64, Option<u64>) + Send),
@@ -217,10 +265,10 @@ pub async fn get(
 
 /// PUTs `body` to `url` with `headers`, through `transport`, calling
 /// `progress` with the bytes sent so far after every chunk. `pin` is the
-/// account's pinned certificate: accepted besides the system's roots.
+/// account's pin, applied only if it names `url`'s host.
 pub async fn put(
     transport: &dyn Transport,
-    pin: Option<CertFingerprint>,
+    pin: Option<&Pin>,
     url: &UploadUrl,
     headers: &[(String, String)],
     content_type: &str,
@@ -267,19 +315,21 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         progress(sent);
     }
     stream.flush().await.map_err(io)?;
-    let (status, reason) = read_status(&mut stream)
-        .await
-        .map_err(|reason| HttpError::Io {
-            host: url.host.clone(),
-            reason,
-        })?;
+    let answer = match read_head(&mut stream).await {
+        Ok(head) => parse_status_line(&head),
+        Err(e) => Err(e),
+    };
+    let (status, reason) = answer.map_err(|e| HttpError::Io {
+        host: url.host.clone(),
+        reason: e.to_string(),
+    })?;
     if (200..300).contains(&status) {
         Ok(())
     } else {
         Err(HttpError::Status {
             host: url.host.clone(),
             status,
-            reason,
+            reason: untrusted_text(&reason),
         })
     }
 }
@@ -313,6 +363,7 @@ async fn fetch<S: AsyncRead + AsyncWrite + Unpin>(
         host: url.host.clone(),
         reason,
     };
+    let bad = |e: BadAnswer| io(e.to_string());
     let head = format!(
         "GET {} HTTP/1.1\r\nHost: {}\r\nAccept-Encoding: identity\r\n\
          Connection: close\r\nUser-Agent: Sotto\r\n\r\n",
@@ -324,148 +375,25 @@ async fn fetch<S: AsyncRead + AsyncWrite + Unpin>(
         .await
         .map_err(|e| io(e.to_string()))?;
     stream.flush().await.map_err(|e| io(e.to_string()))?;
-    let head = read_head(&mut stream).await.map_err(io)?;
-    let (status, reason) = parse_status_line(&head).map_err(io)?;
+    let head = read_head(&mut stream).await.map_err(bad)?;
+    let (status, reason) = parse_status_line(&head).map_err(bad)?;
     if !(200..300).contains(&status) {
         return Err(HttpError::Status {
             host: url.host.clone(),
             status,
-            reason,
+            reason: untrusted_text(&reason),
         });
     }
-    let headers = String::from_utf8_lossy(&head).to_ascii_lowercase();
-    let header = |name: &str| {
-        headers
-            .lines()
-            .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()))
-    };
-    let too_big = || io(format!("the file is larger than {max_len} bytes"));
-    let chunked = header("transfer-encoding:").is_some_and(|v| v.contains("chunked"));
-    let length = header("content-length:").and_then(|v| v.parse::<u64>().ok());
-    if length.is_some_and(|n| n > max_len) {
-        return Err(too_big());
-    }
-    let mut body = Vec::with_capacity(usize::try_from(length.unwrap_or(0)).unwrap_or(0));
-    progress(0, length);
-    if chunked {
-        loop {
-            let line = read_line(&mut stream).await.map_err(io)?;
-            let size = line.split(';').next().unwrap_or_default().trim();
-            let size = u64::from_str_radix(size, 16)
-                .map_err(|_| io("a malformed chunk in the answer".into()))?;
-            if size == 0 {
-                break;
-            }
-            if body.len() as u64 + size > max_len {
-                return Err(too_big());
-            }
-            read_exact_into(&mut stream, &mut body, size)
-                .await
-                .map_err(io)?;
-            progress(body.len() as u64, None);
-            read_line(&mut stream).await.map_err(io)?;
-        }
-        return Ok(body);
-    }
-    let mut buf = vec![0u8; CHUNK];
-    loop {
-        let n = stream.read(&mut buf).await.map_err(|e| io(e.to_string()))?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&buf[..n]);
-        if body.len() as u64 > length.unwrap_or(max_len) {
-            return Err(too_big());
-        }
-        progress(body.len() as u64, length);
-        if length == Some(body.len() as u64) {
-            break;
-        }
-    }
-    match length {
-        Some(n) if n != body.len() as u64 => Err(io(format!(
-            "the connection ended after {} of {n} bytes",
-            body.len()
-        ))),
-        _ => Ok(body),
-    }
-}
-
-async fn read_line<S: AsyncRead + Unpin>(stream: &mut S) -> Result<String, String> {
-    let mut line = Vec::new();
-    let mut byte = [0u8; 1];
-    while !line.ends_with(b"\n") {
-        if line.len() > 1024 {
-            return Err("a line of the answer is too long".into());
-        }
-        match stream.read(&mut byte).await {
-            Ok(0) => return Err("the connection ended mid-answer".into()),
-            Ok(_) => line.push(byte[0]),
-            Err(e) => return Err(e.to_string()),
-        }
-    }
-    Ok(String::from_utf8_lossy(&line).trim().to_owned())
-}
-
-async fn read_exact_into<S: AsyncRead + Unpin>(
-    stream: &mut S,
-    body: &mut Vec<u8>,
-    n: u64,
-) -> Result<(), String> {
-    let start = body.len();
-    let n = usize::try_from(n).map_err(|_| "a chunk too large".to_owned())?;
-    body.resize(start + n, 0);
-    stream
-        .read_exact(&mut body[start..])
+    let framing = parse_framing(&head).map_err(bad)?;
+    read_body(&mut stream, framing, max_len, progress)
         .await
-        .map(drop)
-        .map_err(|e| e.to_string())
+        .map_err(bad)
 }
 
 /// Header values come from the server's slot; CR and LF would let it
 /// inject headers of its choosing, so they are dropped.
 fn clean_header_value(value: &str) -> String {
     value.chars().filter(|c| *c != '\r' && *c != '\n').collect()
-}
-
-/// Reads the answer's head and returns its status code and reason phrase.
-async fn read_status<S: AsyncRead + Unpin>(stream: &mut S) -> Result<(u16, String), String> {
-    parse_status_line(&read_head(stream).await?)
-}
-
-/// Reads the answer's status line and headers, up to the empty line.
-async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> Result<Vec<u8>, String> {
-    let mut head = Vec::with_capacity(512);
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") && !head.ends_with(b"\n\n") {
-        if head.len() >= MAX_HEAD {
-            return Err("the answer's headers are too long".into());
-        }
-        match stream.read(&mut byte).await {
-            Ok(0) if head.is_empty() => return Err("the server closed without answering".into()),
-            Ok(0) => break,
-            Ok(_) => head.push(byte[0]),
-            Err(e) => return Err(e.to_string()),
-        }
-    }
-    Ok(head)
-}
-
-fn parse_status_line(head: &[u8]) -> Result<(u16, String), String> {
-    let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
-    let line = String::from_utf8_lossy(line);
-    let mut parts = line.trim_end().splitn(3, ' ');
-    let version = parts.next().unwrap_or_default();
-    if !version.starts_with("HTTP/1.") {
-        return Err("the answer is not HTTP/1.x".into());
-    }
-    let status = parts
-        .next()
-        .and_then(|s| s.parse::<u16>().ok())
-        .filter(|s| (100..600).contains(s))
-        .ok_or("the answer has no valid status code")?;
-    let reason: String = parts.next().unwrap_or_default().chars().take(100).collect();
-    Ok((status, reason))
 }
 
 #[cfg(test)]

@@ -16,12 +16,14 @@
 //! responses or archive results from anyone but the entity entitled to send
 //! them.
 
+pub mod depth;
 pub mod error;
 pub mod http;
 mod iq;
 mod login;
 mod sasl;
 pub mod session;
+pub mod text;
 pub mod tls;
 pub mod transport;
 pub mod xep;

@@ -163,7 +163,7 @@ fn build(
 /// in one proof, and servers say which one failed when it is the binding.)
 fn failure_error(plan: Plan, condition: String, text: Option<String>) -> ConnectError {
     let detail = match text {
-        Some(text) => format!("{condition}: {text}"),
+        Some(text) => format!("{condition}: {}", crate::text::untrusted_text(&text)),
         None => condition,
     };
     let names_binding = {
@@ -219,7 +219,8 @@ where
     Io: tokio::io::AsyncBufRead + tokio::io::AsyncWrite + Unpin,
 {
     let (username, password) = credentials;
-    let offered_list = || offered.iter().cloned().collect::<Vec<_>>().join(", ");
+    let offered_list =
+        || crate::text::untrusted_text(&offered.iter().cloned().collect::<Vec<_>>().join(", "));
     let plan = match plan(offered, facts, scram_only) {
         Some(plan) => plan,
         None if scram_only && plan(offered, facts, false).is_some() => {
@@ -473,5 +474,21 @@ mod tests {
         }
         // A challenge that is no server-first-message is left to SCRAM.
         assert!(check_iterations(b"v=rmF9pqV8S7suAoZWja4dJRkFsKQ=").is_ok());
+    }
+
+    #[test]
+    fn a_failure_text_reaches_the_error_without_terminal_controls() {
+        let plan = Plan {
+            mechanism: "SCRAM-SHA-1",
+            binding: Binding::None,
+        };
+        let hostile = format!("\u{1b}[2J\u{202e}wrong{}", "x".repeat(5000));
+        let e = failure_error(plan, "not-authorized".into(), Some(hostile)).to_string();
+        assert!(!e.contains('\u{1b}') && !e.contains('\u{202e}'), "{e:?}");
+        assert!(
+            e.contains("not-authorized: \\u{1b}[2J\\u{202e}wrong"),
+            "{e}"
+        );
+        assert!(e.len() < 400, "the text is capped: {} bytes", e.len());
     }
 }

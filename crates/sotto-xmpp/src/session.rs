@@ -61,7 +61,11 @@ pub(crate) fn refused(
     IqError::Refused {
         what,
         condition: crate::error::condition_name(&error.defined_condition),
-        text: error.texts.values().next().map(|t| t.to_string()),
+        text: error
+            .texts
+            .values()
+            .next()
+            .map(|t| crate::text::untrusted_text(t)),
     }
 }
 
@@ -510,5 +514,21 @@ mod tests {
         let shown = format!("{config:?} {:?}", config.password);
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("redacted"));
+    }
+
+    #[test]
+    fn an_iq_error_text_is_cleaned_before_it_reaches_the_error() {
+        use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType, StanzaError};
+        let error = StanzaError::new(
+            ErrorType::Cancel,
+            DefinedCondition::NotAllowed,
+            "en",
+            "no\u{1b}]0;pwned\u{7}",
+        );
+        let text = refused("fetching the roster", &error).to_string();
+        assert_eq!(
+            text,
+            "fetching the roster was refused: not-allowed (no\\u{1b}]0;pwned\\u{7})"
+        );
     }
 }

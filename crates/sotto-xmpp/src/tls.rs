@@ -214,8 +214,9 @@ where
 }
 
 /// Establishes TLS over `io` for `domain`, accepting a certificate the
-/// system trusts or the pinned one (for uploads: the upload host may be
-/// another server than the pinned XMPP one).
+/// system trusts or the pinned one. For HTTP: `pin` must be the account's
+/// only when `domain` is one of the XMPP server's own names, which
+/// [`crate::http::Pin`] decides.
 pub(crate) async fn handshake_pin_or_system<IO>(
     io: IO,
     domain: &str,

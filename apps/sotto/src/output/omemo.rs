@@ -181,7 +181,7 @@ mod tests {
                  verification URI: xmpp:alice@example.org?omemo-sid-1001={}\n\
                  devices of bob@example.org:\n  device 5  blind  active  omemo2, legacy\n    \
                  {}\n  device 7  undecided  inactive  legacy\n    \
-                 problem: bundle not readable\u{fffd}[31m\n",
+                 problem: bundle not readable\\u{{1b}}[31m\n",
                 hex_digits(FP),
                 other.trim_end()
             )

@@ -189,7 +189,7 @@ mod tests {
         assert_eq!(w.reason(None), "it reported no progress");
         assert_eq!(
             w.reason(Some("starting Tor: bad\x1b[2J")),
-            "starting Tor: bad\u{FFFD}[2J"
+            "starting Tor: bad\\u{1b}[2J"
         );
         w.on_event(&Event::CommandFailed {
             account: None,

@@ -257,14 +257,24 @@ impl Account {
         Ok(())
     }
 
-    /// The certificate pinned for the account: upload hosts may present it
-    /// (besides any the system trusts).
-    fn pinned_certificate(&self) -> Option<CertFingerprint> {
-        self.record
-            .settings
+    /// The certificate pinned for the account, for the server's own names
+    /// only (its domain and the host it connects to): an upload or
+    /// download host anyone else chose must pass the system's roots.
+    fn pinned_certificate(&self) -> Option<http::Pin> {
+        let settings = &self.record.settings;
+        let fingerprint = settings
             .pinned_cert_sha256
             .as_deref()
-            .and_then(CertFingerprint::parse)
+            .and_then(CertFingerprint::parse)?;
+        let domain = self
+            .jid
+            .parse::<BareJid>()
+            .ok()
+            .map(|jid| jid.domain().to_string());
+        Some(http::Pin::new(
+            fingerprint,
+            domain.into_iter().chain(settings.host.clone()),
+        ))
     }
 
     /// The server's upload service (looked up once per session).
@@ -423,7 +433,7 @@ impl Progress {
 /// What the upload task sends.
 struct Upload {
     transport: Arc<dyn Transport>,
-    pin: Option<CertFingerprint>,
+    pin: Option<http::Pin>,
     put_url: UploadUrl,
     headers: Vec<(String, String)>,
     content_type: &'static str,
@@ -444,7 +454,7 @@ async fn upload(
     let mut progress = |sent: u64| reporter.report(sent, Some(total));
     let result = http::put(
         job.transport.as_ref(),
-        job.pin,
+        job.pin.as_ref(),
         &job.put_url,
         &job.headers,
         job.content_type,

@@ -221,3 +221,6 @@ fn a_urls_file_name_is_decoded() {
     );
     assert_eq!(url("https://up.example.org/a/%ZZ").file_name(), "%ZZ");
 }
+
+mod hostile;
+mod pin;

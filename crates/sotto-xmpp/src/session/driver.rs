@@ -504,7 +504,11 @@ pub(super) async fn register(config: &SessionConfig) -> Result<(), ConnectError>
             XmppStreamElement::Stanza(Stanza::Iq(Iq::Error { id, error, .. }))
                 if id == "register-1" =>
             {
-                let text = error.texts.values().next().cloned();
+                let text = error
+                    .texts
+                    .values()
+                    .next()
+                    .map(|t| crate::text::untrusted_text(t));
                 let condition = crate::error::condition_name(&error.defined_condition);
                 return Err(ConnectError::RegistrationRefused(match text {
                     Some(text) => format!("{condition}: {text}"),

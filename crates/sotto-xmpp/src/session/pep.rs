@@ -17,16 +17,13 @@ use crate::xep::pep::{
     PublishRequest, Refusal,
 };
 
-/// Server texts are shown to people: keep them short.
-const TEXT_LIMIT: usize = 160;
-
+/// Server texts are shown to people: cleaned and kept short.
 fn text_of(error: &StanzaError) -> Option<String> {
-    let text = error.texts.values().next()?;
-    let mut short: String = text.chars().take(TEXT_LIMIT).collect();
-    if short.len() < text.len() {
-        short.push('…');
-    }
-    Some(short)
+    error
+        .texts
+        .values()
+        .next()
+        .map(|t| crate::text::untrusted_text(t))
 }
 
 /// The error for a refused request of ours about `owner`'s PEP service,

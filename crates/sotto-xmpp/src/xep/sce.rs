@@ -43,10 +43,19 @@ pub enum EnvelopeError {
     /// XML, but not `<envelope xmlns='urn:xmpp:sce:1'>` with `<content/>`.
     #[error("the decrypted OMEMO 2 payload is not an SCE envelope ({0})")]
     NotEnvelope(&'static str),
+    /// Nested deeper than any envelope needs (refused before parsing: a
+    /// deep tree overflows the stack when built or dropped).
+    #[error("the decrypted OMEMO 2 payload nests deeper than {0} levels")]
+    TooDeep(usize),
 }
+
+/// The deepest an envelope may nest: `<envelope><content><body>` is three,
+/// and the payloads SCE carries are shallow.
+const MAX_DEPTH: usize = 64;
 
 /// Parses a decrypted envelope.
 pub fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
+    crate::depth::check(bytes, MAX_DEPTH).map_err(|e| EnvelopeError::TooDeep(e.0))?;
     let text = std::str::from_utf8(bytes).map_err(|_| EnvelopeError::NotXml)?;
     let root: Element = text.parse().map_err(|_| EnvelopeError::NotXml)?;
     if !root.is("envelope", NS) {
@@ -103,5 +112,31 @@ mod tests {
         ));
         let empty = parse(b"<envelope xmlns='urn:xmpp:sce:1'><content/></envelope>").unwrap();
         assert_eq!(empty.body, None);
+    }
+
+    /// 100,000 nested elements in a decrypted payload, parsed on a thread
+    /// with the default 2 MiB stack: refused, not a stack overflow that
+    /// aborts the process (building and dropping such a tree recurses).
+    #[test]
+    fn a_deeply_nested_envelope_is_refused_without_overflowing_the_stack() {
+        let depth = 100_000;
+        let xml = format!(
+            "<envelope xmlns='urn:xmpp:sce:1'><content>{}{}</content></envelope>",
+            "<a>".repeat(depth),
+            "</a>".repeat(depth)
+        );
+        let result = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || parse(xml.as_bytes()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(result, Err(EnvelopeError::TooDeep(64)));
+        let shallow = format!(
+            "<envelope xmlns='urn:xmpp:sce:1'><content>{}{}</content></envelope>",
+            "<a>".repeat(62),
+            "</a>".repeat(62)
+        );
+        assert!(parse(shallow.as_bytes()).is_ok(), "64 levels are fine");
     }
 }

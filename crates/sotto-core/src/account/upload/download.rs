@@ -8,11 +8,11 @@
 //! complete, so a failed or cancelled download leaves no half file (a
 //! cancel that lands while the file is being written removes it).
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use sotto_xmpp::CertFingerprint;
 use sotto_xmpp::http;
 use tokio::sync::mpsc;
 use zeroize::Zeroizing;
@@ -76,7 +76,7 @@ impl Account {
 async fn download(
     link: Link,
     transport: Arc<dyn sotto_xmpp::Transport>,
-    pin: Option<CertFingerprint>,
+    pin: Option<http::Pin>,
     path: PathBuf,
     events: mpsc::UnboundedSender<Event>,
     account: String,
@@ -88,7 +88,15 @@ async fn download(
     // Dropped with the task when the download is cancelled.
     let cancelled = Cancelled::default();
     let limit = MAX_FILE + media::TAG_LEN;
-    let result = match http::get(transport.as_ref(), pin, &link.url, limit, &mut progress).await {
+    let result = match http::get(
+        transport.as_ref(),
+        pin.as_ref(),
+        &link.url,
+        limit,
+        &mut progress,
+    )
+    .await
+    {
         Ok(data) => write(&link, data, &path, cancelled.flag()).await,
         Err(e) => Err(e.to_string()),
     };
@@ -139,17 +147,54 @@ fn write_whole(plain: &[u8], path: &Path, cancelled: &AtomicBool) -> Result<(), 
     partial.push(".part");
     let partial = PathBuf::from(partial);
     let shown = path.display();
-    let written = std::fs::write(&partial, plain);
-    if cancelled.load(Ordering::SeqCst) || written.is_err() {
-        let _ = std::fs::remove_file(&partial);
-    }
+    let written = create_partial(&partial).and_then(|mut file| {
+        file.write_all(plain)?;
+        file.sync_all()
+    });
     if let Err(e) = written {
+        // Only a file we created is removed; an `AlreadyExists` left the
+        // name to whoever owns it.
+        if e.kind() != std::io::ErrorKind::AlreadyExists {
+            let _ = std::fs::remove_file(&partial);
+        }
         return Err(format!("cannot write {shown}: {e}"));
     }
     if cancelled.load(Ordering::SeqCst) {
+        let _ = std::fs::remove_file(&partial);
         return Err("cancelled".into());
     }
     std::fs::rename(&partial, path).map_err(|e| format!("cannot write {shown}: {e}"))
+}
+
+/// Creates the partial file, never through anything planted at its name:
+/// `create_new` (O_EXCL) fails on any existing entry and never follows a
+/// final symlink, so a link to the user's other files cannot be written
+/// through. A regular file left there by a crash is removed and the
+/// creation tried once more; anything else (a symlink, a directory) is
+/// refused and left alone. Owner-only on Unix: a received file is private.
+fn create_partial(partial: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    match options.open(partial) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            // symlink_metadata describes the entry itself, never a target.
+            if std::fs::symlink_metadata(partial)?.file_type().is_file() {
+                std::fs::remove_file(partial)?;
+                options.open(partial)
+            } else {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    format!("{} exists and is not a regular file", partial.display()),
+                ))
+            }
+        }
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -175,6 +220,47 @@ mod tests {
         let nowhere = dir.path().join("missing dir").join("x.jpg");
         let err = write_whole(b"pixels", &nowhere, &AtomicBool::new(false)).unwrap_err();
         assert!(err.starts_with("cannot write "), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_planted_at_the_partial_name_is_never_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        let path = dir.path().join("photo.jpg");
+        std::os::unix::fs::symlink(&victim, dir.path().join("photo.jpg.part")).unwrap();
+
+        let err = write_whole(b"pixels", &path, &AtomicBool::new(false)).unwrap_err();
+        assert!(err.starts_with("cannot write "), "{err}");
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+        assert!(!path.exists());
+        let link = std::fs::symlink_metadata(dir.path().join("photo.jpg.part")).unwrap();
+        assert!(
+            link.file_type().is_symlink(),
+            "someone else's link is left alone"
+        );
+    }
+
+    #[test]
+    fn a_stale_partial_file_from_a_crash_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("photo.jpg");
+        std::fs::write(dir.path().join("photo.jpg.part"), b"half a fi").unwrap();
+        write_whole(b"pixels", &path, &AtomicBool::new(false)).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"pixels");
+        assert!(!dir.path().join("photo.jpg.part").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_saved_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("photo.jpg");
+        write_whole(b"pixels", &path, &AtomicBool::new(false)).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     }
 
     #[test]
