@@ -69,7 +69,7 @@ fn check_received(profile: &Profile, account: &str, peer: &str, prefix: &str) ->
     let history = profile.store.history(account, peer, None, 4 * N).unwrap();
     let got: Vec<_> = history
         .iter()
-        .filter(|m| m.direction == Direction::Incoming)
+        .filter(|m| m.direction == Direction::Incoming && m.body.starts_with(prefix))
         .collect();
     let bodies: Vec<_> = got.iter().map(|m| m.body.clone()).collect();
     let unique: BTreeSet<_> = bodies.iter().cloned().collect();
