@@ -163,7 +163,7 @@ impl Moments {
     }
 }
 
-sotto_tests::on_servers! { [Prosody]
+sotto_tests::on_servers! { [Prosody, Ejabberd]
     fn a_receiver_killed_50_times_loses_no_acknowledged_message(server: TestServer) {
         let dirs = (TestDir::new("kill-alice").unwrap(), TestDir::new("kill-bob").unwrap());
         let alice_dir = profile(&server, &dirs.0, "alice");
