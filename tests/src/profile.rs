@@ -51,6 +51,26 @@ impl Profile {
         }
     }
 
+    /// A new profile in `dir` (already made: e.g. with a small file system
+    /// mounted on it).
+    pub fn create_in(dir: TestDir) -> Profile {
+        let key = ProfileKey::Passphrase(Password::new(PASSPHRASE.into()));
+        let store = SqlStore::create(&dir.join("profile"), &key).expect("creating the profile");
+        let core = sotto_core::start_with_options(
+            Arc::new(store.clone()),
+            sotto_core::CoreOptions {
+                profile_dir: Some(dir.join("profile")),
+                tor_network: None,
+            },
+        );
+        Profile {
+            dir,
+            store,
+            core,
+            seen: Vec::new(),
+        }
+    }
+
     /// Opens an existing profile directory (made by [`Profile::new`] and shut down).
     pub fn reopen(dir: TestDir) -> Profile {
         let key = ProfileKey::Passphrase(Password::new(PASSPHRASE.into()));

@@ -105,7 +105,7 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
                 if i == N / 2 - 1 {
                     server.restart().unwrap();
                     restarts += 1;
-                } else if (i / EVERY) % 2 == 0 {
+                } else if (i / EVERY).is_multiple_of(2) {
                     proxy.cut_all();
                     cuts += 1;
                 } else {

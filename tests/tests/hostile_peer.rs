@@ -233,10 +233,7 @@ fn cases() -> Vec<Case> {
                 .replace(CANARY, "Stamped"),
             chat("<delay xmlns='urn:xmpp:delay' stamp='not a date'/><body>Stamped garbage</body>"),
         ]),
-        case("aesgcm link with a broken key", vec![chat(
-            "<body>aesgcm://example.invalid/file.jpg#zz</body>",
-        )
-        .replace("aesgcm", "aesgcm")]),
+        case("aesgcm link with a broken key", vec![chat("<body>aesgcm://example.invalid/file.jpg#zz</body>")]),
         case("100 subscription requests", (0..100).map(|_| format!(
             "<presence xmlns='jabber:client' to='{ALICE}' type='subscribe'/>"
         )).collect()),

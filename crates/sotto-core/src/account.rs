@@ -33,6 +33,9 @@ mod sync;
 /// pinning, as Conversations does).
 pub(crate) const SCRAM_SEEN_PREFIX: &str = "sasl.scram_seen.";
 
+/// A setting written to learn whether the store takes writes again.
+const STORAGE_PROBE: &str = "core.storage_probe";
+
 /// What the hub sends an account task.
 #[derive(Debug)]
 pub(crate) enum AccountCommand {
@@ -115,6 +118,7 @@ pub(crate) fn spawn(
             online: false,
             in_flight: HashMap::new(),
             held: HashSet::new(),
+            storage_failed: std::cell::Cell::new(false),
             generation: 0,
             presence: (Availability::Available, None),
             otr: otr::OtrSessions::default(),
@@ -150,6 +154,9 @@ pub(crate) struct Account {
     /// `message_held`; looked at again when that changes, on a new stream,
     /// or on the user's explicit choice.
     pub(crate) held: HashSet<i64>,
+    /// A received message could not be stored (a full disk, say): once a
+    /// write works again, the archive is read for what was missed.
+    pub(crate) storage_failed: std::cell::Cell<bool>,
     /// Counter for [`InFlight::generation`].
     pub(crate) generation: u64,
     /// The presence the user chose, re-announced on every fresh session.
@@ -256,6 +263,7 @@ impl Account {
                 event = session_events.recv() => match event {
                     Some(event) => {
                         let stopped = self.on_session_event(event).await;
+                        self.recover_storage().await;
                         self.omemo_drain().await;
                         if stopped {
                             // Stopped for good: there is no stream to close.
@@ -354,6 +362,21 @@ impl Account {
             reason: error.to_string(),
             retry_in_ms: None,
         });
+    }
+
+    /// After a failed store: once a write works again, catch up on the
+    /// archive, which still holds what could not be stored (the cursor and
+    /// any ratchet step were not saved either).
+    async fn recover_storage(&mut self) {
+        if !self.storage_failed.get() || !self.online {
+            return;
+        }
+        if self.store.set_setting(STORAGE_PROBE, "ok").is_err() {
+            return;
+        }
+        self.storage_failed.set(false);
+        tracing::info!("storing works again: reading the archive for what was missed");
+        self.catch_up().await;
     }
 
     /// The settings key that records a SCRAM login of this account.

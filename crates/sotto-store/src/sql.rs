@@ -105,6 +105,15 @@ impl SqlStore {
         Ok(Self::from_conn(dir, conn))
     }
 
+    /// SQLite's own consistency check of the whole database: `"ok"` when
+    /// every page, index and constraint is whole (after a crash or a full
+    /// disk, say).
+    pub fn integrity_check(&self) -> Result<String> {
+        self.lock()
+            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+            .ctx("checking the profile's integrity")
+    }
+
     /// Whether `dir` holds a profile database.
     pub fn exists(dir: &Path) -> bool {
         dir.join(DB_FILE).is_file()

@@ -44,6 +44,7 @@ impl Account {
             }
             Err(e) => {
                 tracing::error!(error = %e, "could not store messages");
+                self.storage_failed.set(true);
                 self.fail(format!("storing messages: {e}"));
                 None
             }

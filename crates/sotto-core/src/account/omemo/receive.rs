@@ -229,6 +229,9 @@ impl Account {
             Ok(inserted) => inserted,
             Err(e) => {
                 tracing::error!(error = %e, "could not store an OMEMO message");
+                // Neither the message nor its ratchet step was saved: the
+                // archive still has it, read again once storing works.
+                self.storage_failed.set(true);
                 return self.fail(format!("storing an OMEMO message: {e}"));
             }
         };
