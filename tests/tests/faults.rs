@@ -22,9 +22,9 @@ use sotto_tests::{ServerKind, XmppServer};
 const ALICE: &str = "alice@localhost";
 const BOB: &str = "bob@localhost";
 /// Messages each way.
-const N: usize = 200;
+const N: usize = 1000;
 /// A fault every this many messages (per direction).
-const EVERY: usize = 10;
+const EVERY: usize = 25;
 
 fn send(profile: &Profile, from: &str, to: &str, body: &str) {
     profile.send(Command::SendMessage {
@@ -115,10 +115,10 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
                     delays += 1;
                 }
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        wait_for(&mut bob, BOB, ALICE, N + 1, Duration::from_secs(240)).await;
-        wait_for(&mut alice, ALICE, BOB, N + 1, Duration::from_secs(240)).await;
+        wait_for(&mut bob, BOB, ALICE, N + 1, Duration::from_secs(400)).await;
+        wait_for(&mut alice, ALICE, BOB, N + 1, Duration::from_secs(400)).await;
         tokio::time::sleep(Duration::from_secs(2)).await;
         let bob_in_order = check_received(&bob, BOB, ALICE, "a2b");
         let alice_in_order = check_received(&alice, ALICE, BOB, "b2a");
