@@ -22,9 +22,9 @@ use sotto_tests::{ServerKind, XmppServer};
 const ALICE: &str = "alice@localhost";
 const BOB: &str = "bob@localhost";
 /// Messages each way.
-const N: usize = 1000;
+const N: usize = 200;
 /// A fault every this many messages (per direction).
-const EVERY: usize = 25;
+const EVERY: usize = 10;
 
 fn send(profile: &Profile, from: &str, to: &str, body: &str) {
     profile.send(Command::SendMessage {
