@@ -73,6 +73,9 @@ mod crypto;
 mod data;
 mod error;
 mod fragment;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod group;
 mod key;
 mod message;

@@ -468,5 +468,9 @@ fn parse_status_line(head: &[u8]) -> Result<(u16, String), String> {
     Ok((status, reason))
 }
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 #[cfg(test)]
 mod tests;

@@ -17,6 +17,9 @@
 //! them.
 
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 mod iq;
 mod login;

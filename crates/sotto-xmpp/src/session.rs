@@ -43,6 +43,8 @@ mod pep;
 mod reconnect;
 mod upload;
 
+#[cfg(feature = "fuzzing")]
+pub(crate) use driver::fuzzing as driver_fuzzing;
 pub use crate::xep::pep::PublishOutcome;
 pub use blocking::BlocklistPush;
 pub use features::ServerFeatures;
