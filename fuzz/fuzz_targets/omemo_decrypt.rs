@@ -17,7 +17,8 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Some(fixture) = sotto_fuzz::omemo() else {
         return;
     };
-    let Some((message, with_session)) = sotto_fuzz::decode_omemo_input(data, fixture.device.device_id)
+    let Some((message, with_session)) =
+        sotto_fuzz::decode_omemo_input(data, fixture.device.device_id)
     else {
         return;
     };

@@ -15,8 +15,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use sotto_omemo::store::{MemoryStore, OwnDevice};
 use sotto_omemo::{
-    DeviceAddress, EncryptedMessage, KeyElement, Limits, Namespace, Recipient, Session,
-    device,
+    DeviceAddress, EncryptedMessage, KeyElement, Limits, Namespace, Recipient, Session, device,
 };
 use sotto_otr::{Account, Action, Conversation, InstanceTag, Policy, PrivateKey, State};
 
@@ -85,7 +84,9 @@ pub fn otr_pair() -> Option<OtrPair> {
             to_alice.extend(wire(pair.bob.receive(&m, now(), &mut pair.bob_rng).ok()?));
         }
         for m in to_alice {
-            to_bob.extend(wire(pair.alice.receive(&m, now(), &mut pair.alice_rng).ok()?));
+            to_bob.extend(wire(
+                pair.alice.receive(&m, now(), &mut pair.alice_rng).ok()?,
+            ));
         }
         if pair.alice.state() == State::Encrypted && pair.bob.state() == State::Encrypted {
             return Some(pair);
@@ -253,7 +254,12 @@ pub mod flags {
 
 /// Encodes an `omemo_decrypt` input: flags, key length (u16 BE), key data,
 /// then (legacy) a 12-byte IV, then the payload.
-pub fn encode_omemo_input(flags: u8, key: &[u8], iv: Option<&[u8]>, payload: Option<&[u8]>) -> Vec<u8> {
+pub fn encode_omemo_input(
+    flags: u8,
+    key: &[u8],
+    iv: Option<&[u8]>,
+    payload: Option<&[u8]>,
+) -> Vec<u8> {
     let mut out = vec![flags];
     let len = u16::try_from(key.len()).unwrap_or(u16::MAX);
     out.extend_from_slice(&len.to_be_bytes());

@@ -43,10 +43,10 @@ mod pep;
 mod reconnect;
 mod upload;
 
-#[cfg(feature = "fuzzing")]
-pub(crate) use driver::fuzzing as driver_fuzzing;
 pub use crate::xep::pep::PublishOutcome;
 pub use blocking::BlocklistPush;
+#[cfg(feature = "fuzzing")]
+pub(crate) use driver::fuzzing as driver_fuzzing;
 pub use features::ServerFeatures;
 pub use upload::{Slot, UploadService, upload_service_of};
 

@@ -60,23 +60,47 @@ fn otr(seeds: &mut Vec<(&'static str, Seeds)>) -> Option<()> {
     let mut message: Seeds = ake
         .iter()
         .enumerate()
-        .map(|(i, m)| (["seed-ake0", "seed-ake1", "seed-ake2", "seed-ake3", "seed-ake4", "seed-ake5"][i.min(5)], m.clone().into_bytes()))
+        .map(|(i, m)| {
+            (
+                [
+                    "seed-ake0",
+                    "seed-ake1",
+                    "seed-ake2",
+                    "seed-ake3",
+                    "seed-ake4",
+                    "seed-ake5",
+                ][i.min(5)],
+                m.clone().into_bytes(),
+            )
+        })
         .collect();
     message.push(("seed-data", data.clone().into_bytes()));
-    message.push(("seed-error", b"?OTR Error: You sent encrypted data which was unexpected".to_vec()));
+    message.push((
+        "seed-error",
+        b"?OTR Error: You sent encrypted data which was unexpected".to_vec(),
+    ));
     message.push((
         "seed-tagged",
         b"hi \x20\x09\x20\x20\x09\x09\x09\x09\x20\x09\x20\x09\x20\x09\x20\x20\x20\x20\x09\x09\x20\x20\x09\x09".to_vec(),
     ));
     seeds.push(("otr_message", message));
-    seeds.push(("otr_fragments", vec![("seed-v3", fragments.join("\n").into_bytes())]));
+    seeds.push((
+        "otr_fragments",
+        vec![("seed-v3", fragments.join("\n").into_bytes())],
+    ));
     let mut conversation: Seeds = vec![
         ("seed-query", b"\x00?OTRv23?".to_vec()),
         ("seed-data", [b"\x01".as_slice(), data.as_bytes()].concat()),
-        ("seed-fragments", [b"\x01".as_slice(), fragments.join("\0").as_bytes()].concat()),
+        (
+            "seed-fragments",
+            [b"\x01".as_slice(), fragments.join("\0").as_bytes()].concat(),
+        ),
     ];
     if let Some(commit) = ake.get(1) {
-        conversation.push(("seed-commit", [b"\x00".as_slice(), commit.as_bytes()].concat()));
+        conversation.push((
+            "seed-commit",
+            [b"\x00".as_slice(), commit.as_bytes()].concat(),
+        ));
     }
     seeds.push(("otr_conversation", conversation));
     // TLVs: padding, SMP1 with six small MPIs, abort.
@@ -118,11 +142,27 @@ fn omemo_seeds(seeds: &mut Vec<(&'static str, Seeds)>) -> Option<()> {
         let legacy = ns == sotto_omemo::Namespace::Legacy;
         let kex = &f.key_exchanges[i];
         let msg = &f.messages[i];
-        wire_seeds.push((["seed-legacy-kex", "seed-v2-kex"][i], kex.keys.first()?.data.clone()));
-        wire_seeds.push((["seed-legacy-msg", "seed-v2-msg"][i], msg.keys.first()?.data.clone()));
-        decrypt.push((["seed-legacy-kex", "seed-v2-kex"][i], omemo_input_of(kex, false)?));
-        decrypt.push((["seed-legacy-msg", "seed-v2-msg"][i], omemo_input_of(msg, true)?));
-        let xns = if legacy { Namespace::Legacy } else { Namespace::V2 };
+        wire_seeds.push((
+            ["seed-legacy-kex", "seed-v2-kex"][i],
+            kex.keys.first()?.data.clone(),
+        ));
+        wire_seeds.push((
+            ["seed-legacy-msg", "seed-v2-msg"][i],
+            msg.keys.first()?.data.clone(),
+        ));
+        decrypt.push((
+            ["seed-legacy-kex", "seed-v2-kex"][i],
+            omemo_input_of(kex, false)?,
+        ));
+        decrypt.push((
+            ["seed-legacy-msg", "seed-v2-msg"][i],
+            omemo_input_of(msg, true)?,
+        ));
+        let xns = if legacy {
+            Namespace::Legacy
+        } else {
+            Namespace::V2
+        };
         let bob: BareJid = sotto_fuzz::BOB.parse().ok()?;
         let element = Encrypted {
             namespace: xns,
@@ -142,13 +182,19 @@ fn omemo_seeds(seeds: &mut Vec<(&'static str, Seeds)>) -> Option<()> {
         }
         .to_element()
         .ok()?;
-        xml_seeds.push((["seed-legacy-encrypted", "seed-v2-encrypted"][i], xml(&element)));
+        xml_seeds.push((
+            ["seed-legacy-encrypted", "seed-v2-encrypted"][i],
+            xml(&element),
+        ));
         let message = format!(
             "<message xmlns='jabber:client' from='alice@example.org/phone' \
              to='me@example.org/sotto' type='chat' id='m1'>{}</message>",
             String::from(&element)
         );
-        stanzas.push((["seed-legacy-omemo", "seed-v2-omemo"][i], message.into_bytes()));
+        stanzas.push((
+            ["seed-legacy-omemo", "seed-v2-omemo"][i],
+            message.into_bytes(),
+        ));
         let own = sotto_omemo::device::own_bundle(&f.store, ns).ok()?;
         let bundle = Bundle {
             signed_prekey_id: own.spk_id,
@@ -157,11 +203,17 @@ fn omemo_seeds(seeds: &mut Vec<(&'static str, Seeds)>) -> Option<()> {
             identity_key: own.identity_wire(),
             prekeys: own.prekeys_wire().into_iter().take(3).collect(),
         };
-        xml_seeds.push((["seed-legacy-bundle", "seed-v2-bundle"][i], xml(&bundle.to_element(xns))));
+        xml_seeds.push((
+            ["seed-legacy-bundle", "seed-v2-bundle"][i],
+            xml(&bundle.to_element(xns)),
+        ));
         let list = DeviceList {
             devices: vec![Device::new(1), Device::new(f.device.device_id)],
         };
-        xml_seeds.push((["seed-legacy-devices", "seed-v2-devices"][i], xml(&list.to_element(xns))));
+        xml_seeds.push((
+            ["seed-legacy-devices", "seed-v2-devices"][i],
+            xml(&list.to_element(xns)),
+        ));
     }
     seeds.push(("omemo_wire", wire_seeds));
     seeds.push(("omemo_decrypt", decrypt));
@@ -181,21 +233,66 @@ fn omemo_seeds(seeds: &mut Vec<(&'static str, Seeds)>) -> Option<()> {
 fn handcrafted_stanzas() -> Seeds {
     let s = |name, text: &str| (name, text.as_bytes().to_vec());
     vec![
-        s("seed-chat", "<message xmlns='jabber:client' from='you@example.org/pc' to='me@example.org/sotto' type='chat' id='a1'><body>hi</body><request xmlns='urn:xmpp:receipts'/><active xmlns='http://jabber.org/protocol/chatstates'/><origin-id xmlns='urn:xmpp:sid:0' id='o1'/></message>"),
-        s("seed-otr", "<message xmlns='jabber:client' from='you@example.org/pc' type='chat' id='a2'><body>?OTRv23?</body><encryption xmlns='urn:xmpp:eme:0' namespace='urn:xmpp:otr:0'/></message>"),
-        s("seed-carbon", "<message xmlns='jabber:client' from='me@example.org' to='me@example.org/sotto' type='chat'><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2026-01-01T00:00:00Z'/><message xmlns='jabber:client' from='you@example.org/pc' to='me@example.org/phone' type='chat' id='c1'><body>carbon</body></message></forwarded></received></message>"),
-        s("seed-mam", "<message xmlns='jabber:client' to='me@example.org/sotto'><result xmlns='urn:xmpp:mam:2' queryid='fuzz-mam' id='r1'><forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2026-01-01T00:00:00Z'/><message xmlns='jabber:client' from='you@example.org/pc' to='me@example.org' type='chat'><body>old</body></message></forwarded></result></message>"),
-        s("seed-receipt", "<message xmlns='jabber:client' from='you@example.org/pc' id='a3'><received xmlns='urn:xmpp:receipts' id='m1'/></message>"),
-        s("seed-pep", "<message xmlns='jabber:client' from='you@example.org' to='me@example.org/sotto'><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:omemo:2:devices'><item id='current'><devices xmlns='urn:xmpp:omemo:2'><device id='12345' label='phone'/></devices></item></items></event></message>"),
-        s("seed-pep-legacy", "<message xmlns='jabber:client' from='you@example.org'><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='eu.siacs.conversations.axolotl.devicelist'><item id='current'><list xmlns='eu.siacs.conversations.axolotl'><device id='42'/></list></item></items></event></message>"),
-        s("seed-roster-push", "<iq xmlns='jabber:client' type='set' id='p1'><query xmlns='jabber:iq:roster' ver='v2'><item jid='you@example.org' name='You' subscription='both'><group>Friends</group></item></query></iq>"),
-        s("seed-block-push", "<iq xmlns='jabber:client' type='set' id='p2' from='me@example.org'><block xmlns='urn:xmpp:blocking'><item jid='spam@example.org/x'/></block></iq>"),
-        s("seed-ping", "<iq xmlns='jabber:client' type='get' id='p3' from='example.org'><ping xmlns='urn:xmpp:ping'/></iq>"),
-        s("seed-disco", "<iq xmlns='jabber:client' type='get' id='p4' from='you@example.org/pc'><query xmlns='http://jabber.org/protocol/disco#info' node='urn:xmpp:sotto#abc'/></iq>"),
-        s("seed-result", "<iq xmlns='jabber:client' type='result' id='fuzz-iq'><query xmlns='jabber:iq:roster' ver='v1'><item jid='you@example.org' subscription='to'/></query></iq>"),
-        s("seed-error", "<iq xmlns='jabber:client' type='error' id='fuzz-iq'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"),
-        s("seed-presence", "<presence xmlns='jabber:client' from='you@example.org/pc'><show>away</show><status>out</status><priority>5</priority><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='n' ver='v'/></presence>"),
-        s("seed-subscribe", "<presence xmlns='jabber:client' from='you@example.org' type='subscribe'/>"),
+        s(
+            "seed-chat",
+            "<message xmlns='jabber:client' from='you@example.org/pc' to='me@example.org/sotto' type='chat' id='a1'><body>hi</body><request xmlns='urn:xmpp:receipts'/><active xmlns='http://jabber.org/protocol/chatstates'/><origin-id xmlns='urn:xmpp:sid:0' id='o1'/></message>",
+        ),
+        s(
+            "seed-otr",
+            "<message xmlns='jabber:client' from='you@example.org/pc' type='chat' id='a2'><body>?OTRv23?</body><encryption xmlns='urn:xmpp:eme:0' namespace='urn:xmpp:otr:0'/></message>",
+        ),
+        s(
+            "seed-carbon",
+            "<message xmlns='jabber:client' from='me@example.org' to='me@example.org/sotto' type='chat'><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2026-01-01T00:00:00Z'/><message xmlns='jabber:client' from='you@example.org/pc' to='me@example.org/phone' type='chat' id='c1'><body>carbon</body></message></forwarded></received></message>",
+        ),
+        s(
+            "seed-mam",
+            "<message xmlns='jabber:client' to='me@example.org/sotto'><result xmlns='urn:xmpp:mam:2' queryid='fuzz-mam' id='r1'><forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2026-01-01T00:00:00Z'/><message xmlns='jabber:client' from='you@example.org/pc' to='me@example.org' type='chat'><body>old</body></message></forwarded></result></message>",
+        ),
+        s(
+            "seed-receipt",
+            "<message xmlns='jabber:client' from='you@example.org/pc' id='a3'><received xmlns='urn:xmpp:receipts' id='m1'/></message>",
+        ),
+        s(
+            "seed-pep",
+            "<message xmlns='jabber:client' from='you@example.org' to='me@example.org/sotto'><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:omemo:2:devices'><item id='current'><devices xmlns='urn:xmpp:omemo:2'><device id='12345' label='phone'/></devices></item></items></event></message>",
+        ),
+        s(
+            "seed-pep-legacy",
+            "<message xmlns='jabber:client' from='you@example.org'><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='eu.siacs.conversations.axolotl.devicelist'><item id='current'><list xmlns='eu.siacs.conversations.axolotl'><device id='42'/></list></item></items></event></message>",
+        ),
+        s(
+            "seed-roster-push",
+            "<iq xmlns='jabber:client' type='set' id='p1'><query xmlns='jabber:iq:roster' ver='v2'><item jid='you@example.org' name='You' subscription='both'><group>Friends</group></item></query></iq>",
+        ),
+        s(
+            "seed-block-push",
+            "<iq xmlns='jabber:client' type='set' id='p2' from='me@example.org'><block xmlns='urn:xmpp:blocking'><item jid='spam@example.org/x'/></block></iq>",
+        ),
+        s(
+            "seed-ping",
+            "<iq xmlns='jabber:client' type='get' id='p3' from='example.org'><ping xmlns='urn:xmpp:ping'/></iq>",
+        ),
+        s(
+            "seed-disco",
+            "<iq xmlns='jabber:client' type='get' id='p4' from='you@example.org/pc'><query xmlns='http://jabber.org/protocol/disco#info' node='urn:xmpp:sotto#abc'/></iq>",
+        ),
+        s(
+            "seed-result",
+            "<iq xmlns='jabber:client' type='result' id='fuzz-iq'><query xmlns='jabber:iq:roster' ver='v1'><item jid='you@example.org' subscription='to'/></query></iq>",
+        ),
+        s(
+            "seed-error",
+            "<iq xmlns='jabber:client' type='error' id='fuzz-iq'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+        ),
+        s(
+            "seed-presence",
+            "<presence xmlns='jabber:client' from='you@example.org/pc'><show>away</show><status>out</status><priority>5</priority><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='n' ver='v'/></presence>",
+        ),
+        s(
+            "seed-subscribe",
+            "<presence xmlns='jabber:client' from='you@example.org' type='subscribe'/>",
+        ),
     ]
 }
 
@@ -212,9 +309,19 @@ fn other_seeds(seeds: &mut Vec<(&'static str, Seeds)>) {
     seeds.push((
         "aesgcm_link",
         vec![
-            s("seed-aesgcm", &format!("aesgcm://up.example.org/s/b%C3%A9ach.jpg#{}{}", "0a".repeat(12), "1f".repeat(32))),
+            s(
+                "seed-aesgcm",
+                &format!(
+                    "aesgcm://up.example.org/s/b%C3%A9ach.jpg#{}{}",
+                    "0a".repeat(12),
+                    "1f".repeat(32)
+                ),
+            ),
             s("seed-https", "https://up.example.org:5281/s/report.pdf?x=1"),
-            s("seed-iv16", &format!("aesgcm://[::1]:8443/f.png#{}", "ab".repeat(48))),
+            s(
+                "seed-iv16",
+                &format!("aesgcm://[::1]:8443/f.png#{}", "ab".repeat(48)),
+            ),
         ],
     ));
     seeds.push((

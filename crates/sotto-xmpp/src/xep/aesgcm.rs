@@ -121,7 +121,12 @@ impl FileKey {
 /// The `aesgcm://` link of an uploaded encrypted file at `get_url` (which
 /// must be https: `https` says whether it parsed as such); any fragment of
 /// `get_url` is replaced by the key's.
-pub fn link(get_url: &str, https: bool, iv: &[u8; 12], key: &[u8; 32]) -> Result<String, LinkError> {
+pub fn link(
+    get_url: &str,
+    https: bool,
+    iv: &[u8; 12],
+    key: &[u8; 32],
+) -> Result<String, LinkError> {
     let rest = get_url
         .strip_prefix("https://")
         .filter(|_| https)
