@@ -14,7 +14,7 @@
 # workspace itself stays on stable). Seeds come from fuzz/corpus/<target>
 # and are only read; what the fuzzer finds goes to a temporary directory.
 # Builds go to $CARGO_TARGET_DIR/fuzz when CARGO_TARGET_DIR is set, else to
-# fuzz/target. Extra libFuzzer flags: FUZZ_FLAGS (e.g. "-max_total_time=60").
+# fuzz/target. Dictionaries: fuzz/dict/. Extra libFuzzer flags: FUZZ_FLAGS (e.g. "-max_total_time=60").
 set -euo pipefail
 
 runs="${1:-1000000}"
@@ -50,10 +50,15 @@ for t in "${targets[@]}"; do
     mkdir -p "$work/$t" "corpus/$t"
     start=$(date +%s%N)
     status=0
+    dict=()
+    case "$t" in
+        otr_message | otr_fragments | otr_conversation) dict=(-dict=dict/otr.dict) ;;
+        *) [ -f "dict/$t.dict" ] && dict=(-dict="dict/$t.dict") ;;
+    esac
     # shellcheck disable=SC2086 # FUZZ_FLAGS is a list of flags
     cargo +nightly fuzz run "${build[@]}" "$t" "$work/$t" "corpus/$t" -- \
         -runs="$runs" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
-        ${FUZZ_FLAGS:-} >"$work/$t.log" 2>&1 || status=$?
+        "${dict[@]}" ${FUZZ_FLAGS:-} >"$work/$t.log" 2>&1 || status=$?
     end=$(date +%s%N)
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/$t.log" | grep -o '[0-9]*$' | tail -1)
     if [ -z "$execs" ]; then
