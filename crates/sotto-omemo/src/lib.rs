@@ -21,6 +21,9 @@ mod bundle;
 pub mod device;
 mod engine;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod kdf;
 mod keys;
 pub mod payload;

@@ -87,6 +87,9 @@ mod crypto;
 mod data;
 mod error;
 mod fragment;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod group;
 mod key;
 mod limits;

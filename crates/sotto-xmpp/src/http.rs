@@ -396,5 +396,9 @@ fn clean_header_value(value: &str) -> String {
     value.chars().filter(|c| *c != '\r' && *c != '\n').collect()
 }
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 #[cfg(test)]
 mod tests;

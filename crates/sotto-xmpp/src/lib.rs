@@ -18,6 +18,9 @@
 
 pub mod depth;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 mod iq;
 mod login;

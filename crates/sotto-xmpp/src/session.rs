@@ -45,6 +45,8 @@ mod upload;
 
 pub use crate::xep::pep::PublishOutcome;
 pub use blocking::BlocklistPush;
+#[cfg(feature = "fuzzing")]
+pub(crate) use driver::fuzzing as driver_fuzzing;
 pub use features::ServerFeatures;
 pub use upload::{Slot, UploadService, upload_service_of};
 

@@ -5,6 +5,7 @@
 //! One module per protocol extension: parsing and building its stanzas.
 //! Nothing here does I/O.
 
+pub mod aesgcm;
 pub mod disco;
 pub mod mam;
 pub mod message;

@@ -36,6 +36,9 @@ use crate::xep::message::{self, Rejected};
 use crate::xep::omemo::{DeviceList, Namespace};
 use crate::xep::{disco, pep, presence, register as ibr, roster};
 
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing;
+
 type ArchiveItem = Result<message::IncomingMessage, Rejected>;
 
 /// Stanzas (and events) the stream may hold before the driver waits.

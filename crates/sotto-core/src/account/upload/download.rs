@@ -35,7 +35,7 @@ impl Account {
         let report = |state| transfer_event(&self.jid, &id, peer, &name, true, state);
         let link = match Link::parse(url) {
             Ok(link) => link,
-            Err(reason) => return self.emit(report(failed(reason))),
+            Err(reason) => return self.emit(report(failed(reason.to_string()))),
         };
         let Some(transport) = self.uploads.transport.clone() else {
             return self.emit(report(failed("the account has no route to the network")));

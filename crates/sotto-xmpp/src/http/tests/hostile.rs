@@ -182,3 +182,12 @@ async fn a_reason_phrase_reaches_the_error_without_terminal_controls() {
         "{text}"
     );
 }
+
+/// The crash the `http_response` fuzz target found (a second chunk whose
+/// size overflowed the running total), replayed on stable.
+#[tokio::test]
+async fn fuzz_crash_http_chunk_size_overflow_is_an_error() {
+    let answer = include_bytes!("../../../tests/fuzz/http_chunk_size_overflow.bin").to_vec();
+    // Any outcome but a panic: the reader's answer to this input is an error.
+    assert!(hostile(answer, None, 1 << 20).await.is_err());
+}
