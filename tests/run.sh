@@ -7,7 +7,8 @@
 #
 # Installs whatever is missing (Debian packages, the Rust toolchain,
 # cargo-nextest, cargo-deny), then runs, in order: rustfmt, clippy, cargo-deny,
-# and every test with nextest. Fast and quiet when everything is installed.
+# every test with nextest, and a short pass of every fuzz target. Fast and
+# quiet when everything is installed.
 # Exits non-zero if any step fails and names the failed steps.
 
 set -uo pipefail
@@ -183,6 +184,12 @@ start_keyring || die "starting a private GNOME Keyring for the keyring tests"
 
 step "cargo nextest run" cargo nextest run --workspace --no-fail-fast \
     --config-file "$ROOT/tests/nextest.toml"
+
+# Every fuzz target briefly (20,000 inputs, at most 30 s each; the long runs
+# are `tests/fuzz.sh` with no argument). Installs nightly and cargo-fuzz on
+# first use; the workspace itself stays on stable.
+step "fuzz targets, short (tests/fuzz.sh 20000)" \
+    env FUZZ_FLAGS=-max_total_time=30 bash "$ROOT/tests/fuzz.sh" 20000
 
 if [ "${#failed[@]}" -gt 0 ]; then
     printf '\n\033[1;31mFAILED steps:\033[0m\n' >&2

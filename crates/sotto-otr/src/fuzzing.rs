@@ -28,7 +28,10 @@ pub fn message(body: &str) {
 /// conversation does for fragments, and decodes what reassembles.
 pub fn fragments(text: &str) {
     let mut reassembler = Reassembler::default();
+    // One second per line, so expiry runs too.
+    let mut now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
     for line in text.split('\n') {
+        now += std::time::Duration::from_secs(1);
         let Ok(Incoming::Fragment(piece)) = message::classify(line) else {
             continue;
         };
@@ -36,7 +39,7 @@ pub fn fragments(text: &str) {
             continue;
         };
         let sender = piece.instances.map_or(0, |(sender, _)| sender);
-        if let Ok(Some(whole)) = reassembler.push(sender, &piece) {
+        if let Ok(Some(whole)) = reassembler.push(sender, &piece, now) {
             message(&whole);
         }
     }
