@@ -34,6 +34,16 @@ impl Profile {
     /// A new profile whose core uses this private Tor network for Tor accounts.
     pub fn with_tor_network(name: &str, network: Option<sotto_core::CustomNetwork>) -> Profile {
         let dir = TestDir::new(name).expect("creating the profile directory");
+        Self::create(dir, network)
+    }
+
+    /// A new profile in `dir` (already made: e.g. with a small file system
+    /// mounted on it).
+    pub fn create_in(dir: TestDir) -> Profile {
+        Self::create(dir, None)
+    }
+
+    fn create(dir: TestDir, network: Option<sotto_core::CustomNetwork>) -> Profile {
         let key = ProfileKey::Passphrase(Password::new(PASSPHRASE.into()));
         let store = SqlStore::create(&dir.join("profile"), &key).expect("creating the profile");
         let core = sotto_core::start_with_options(
@@ -41,26 +51,6 @@ impl Profile {
             sotto_core::CoreOptions {
                 profile_dir: Some(dir.join("profile")),
                 tor_network: network,
-            },
-        );
-        Profile {
-            dir,
-            store,
-            core,
-            seen: Vec::new(),
-        }
-    }
-
-    /// A new profile in `dir` (already made: e.g. with a small file system
-    /// mounted on it).
-    pub fn create_in(dir: TestDir) -> Profile {
-        let key = ProfileKey::Passphrase(Password::new(PASSPHRASE.into()));
-        let store = SqlStore::create(&dir.join("profile"), &key).expect("creating the profile");
-        let core = sotto_core::start_with_options(
-            Arc::new(store.clone()),
-            sotto_core::CoreOptions {
-                profile_dir: Some(dir.join("profile")),
-                tor_network: None,
             },
         );
         Profile {

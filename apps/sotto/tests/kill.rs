@@ -11,10 +11,8 @@
 #![cfg(unix)]
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use sotto_tests::{TestDir, TestServer, XmppServer};
@@ -77,77 +75,15 @@ fn profile(server: &TestServer, dir: &TestDir, user: &str) -> PathBuf {
     path
 }
 
-/// `sotto run`, its JSON lines forwarded to a channel.
-struct Running {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: mpsc::Receiver<serde_json::Value>,
-}
+#[path = "support/running.rs"]
+mod running;
+use running::Running;
 
-impl Running {
-    fn start(profile: &Path) -> Running {
-        let mut child = sotto(profile, &["run"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let Ok(value) = serde_json::from_str(&line) else {
-                    break;
-                };
-                if tx.send(value).is_err() {
-                    break;
-                }
-            }
-        });
-        Running {
-            child,
-            stdin,
-            lines,
-        }
-    }
-
-    fn command(&mut self, json: serde_json::Value) {
-        let stdin = self.stdin.as_mut().unwrap();
-        writeln!(stdin, "{json}").unwrap();
-        stdin.flush().unwrap();
-    }
-
-    fn expect(&self, what: &str, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(value) if pred(&value) => return value,
-                Ok(_) => {}
-                Err(_) => panic!("timed out waiting for {what}"),
-            }
-        }
-    }
-
-    fn online(&self) {
-        self.expect("online", |v| {
-            v["type"] == "connection" && v["state"]["state"] == "online"
-        });
-    }
-
-    /// SIGKILL: no clean shutdown, no flush, nothing.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    fn finish(mut self) {
-        drop(self.stdin.take());
-        self.expect("stopped", |v| v["type"] == "stopped");
-        assert!(self.child.wait().unwrap().success());
-    }
+/// `sotto run` for `profile` (stderr dropped: it is killed mid-line).
+fn start(profile: &Path) -> Running {
+    let mut command = sotto(profile, &["run"]);
+    command.stderr(Stdio::null());
+    Running::spawn(command)
 }
 
 /// A small deterministic generator for the kill moments (no dependency).
@@ -168,10 +104,10 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
         let dirs = (TestDir::new("kill-alice").unwrap(), TestDir::new("kill-bob").unwrap());
         let alice_dir = profile(&server, &dirs.0, "alice");
         let bob_dir = profile(&server, &dirs.1, "bob");
-        let mut alice = Running::start(&alice_dir);
+        let mut alice = start(&alice_dir);
         alice.online();
         alice.expect("alice's OMEMO", |v| v["type"] == "omemo_ready");
-        let bob = Running::start(&bob_dir);
+        let bob = start(&bob_dir);
         bob.online();
         bob.expect("bob's OMEMO", |v| v["type"] == "omemo_ready");
         let mut bob = Some(bob);
@@ -195,7 +131,7 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
             // Somewhere between the first message leaving and all arriving.
             std::thread::sleep(Duration::from_millis(moments.next_ms(600)));
             bob.take().unwrap().kill();
-            let restarted = Running::start(&bob_dir);
+            let restarted = start(&bob_dir);
             restarted.online();
             bob = Some(restarted);
             // The server has each message (acked) before the next round.

@@ -8,11 +8,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::{Command, Output, Stdio};
 
 use sotto_tests::{TestDir, TestServer, XmppServer, scan_for_plaintext};
 
@@ -45,65 +42,15 @@ fn run(profile: &Path, args: &[&str], password: &str) -> Output {
     out
 }
 
-/// `sotto run` with its stdout lines forwarded to a channel.
-struct Running {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: mpsc::Receiver<serde_json::Value>,
-}
+#[path = "support/running.rs"]
+mod running;
+use running::Running;
 
-impl Running {
-    fn start(profile: &Path) -> Running {
-        let mut child = sotto(profile, &["run"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let value: serde_json::Value =
-                    serde_json::from_str(&line).expect("every line is JSON");
-                if tx.send(value).is_err() {
-                    break;
-                }
-            }
-        });
-        Running {
-            child,
-            stdin,
-            lines,
-        }
-    }
-
-    fn command(&mut self, json: serde_json::Value) {
-        let stdin = self.stdin.as_mut().unwrap();
-        writeln!(stdin, "{json}").unwrap();
-        stdin.flush().unwrap();
-    }
-
-    fn expect(&self, what: &str, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(value) if pred(&value) => return value,
-                Ok(_) => {}
-                Err(_) => panic!("timed out waiting for {what}"),
-            }
-        }
-    }
-
-    fn finish(mut self) {
-        drop(self.stdin.take());
-        self.expect("stopped", |v| v["type"] == "stopped");
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "{status:?}");
-    }
+/// `sotto run` for `profile`, its stderr shown with the test's.
+fn start(profile: &Path) -> Running {
+    let mut command = sotto(profile, &["run"]);
+    command.stderr(std::process::Stdio::inherit());
+    Running::spawn(command)
 }
 
 sotto_tests::on_servers! { [Prosody, Ejabberd]
@@ -194,11 +141,11 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
         );
         assert_eq!(out.status.code(), Some(4));
 
-        let mut bob = Running::start(&bob_dir);
+        let mut bob = start(&bob_dir);
         bob.expect("bob online", |v| {
             v["type"] == "connection" && v["state"]["state"] == "online"
         });
-        let mut alice = Running::start(&alice_dir);
+        let mut alice = start(&alice_dir);
         alice.expect("alice online", |v| {
             v["type"] == "connection" && v["state"]["state"] == "online"
         });
