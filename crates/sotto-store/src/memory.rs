@@ -236,13 +236,23 @@ impl MessageStore for MemoryStore {
         Ok(())
     }
 
-    fn conversation_encryption(&self, account: &str, peer: &str) -> Result<Option<Encryption>> {
+    fn conversation_encryption(
+        &self,
+        account: &str,
+        peer: &str,
+        before: Option<i64>,
+    ) -> Result<Option<Encryption>> {
         Ok(self
             .lock()
             .messages
             .iter()
             .rev()
-            .find(|m| m.account == account && m.peer == peer && m.encryption != Encryption::Plain)
+            .find(|m| {
+                m.account == account
+                    && m.peer == peer
+                    && m.encryption != Encryption::Plain
+                    && m.id < before.unwrap_or(i64::MAX)
+            })
             .map(|m| m.encryption))
     }
 

@@ -92,9 +92,15 @@ pub trait MessageStore {
     /// message that was held: nothing else may lower a message's protection.
     fn set_message_encryption(&self, account: &str, id: i64, encryption: Encryption) -> Result<()>;
     /// The end-to-end encryption of the newest encrypted message (either
-    /// direction) with `peer`, if any message with them was ever encrypted:
-    /// what makes a conversation's encryption sticky.
-    fn conversation_encryption(&self, account: &str, peer: &str) -> Result<Option<Encryption>>;
+    /// direction) with `peer` — only among messages older than the local id
+    /// `before`, if given — if any such message was encrypted: what makes a
+    /// conversation's encryption sticky.
+    fn conversation_encryption(
+        &self,
+        account: &str,
+        peer: &str,
+        before: Option<i64>,
+    ) -> Result<Option<Encryption>>;
     /// Receipt/ack lookup: the newest outgoing message to `peer` whose message
     /// id or origin-id is `message_id`.
     fn find_outgoing(

@@ -381,14 +381,16 @@ impl Account {
         if !self.omemo_devices(peer).await.is_empty() {
             return Encryption::Omemo;
         }
-        self.sticky_encryption(peer.as_str())
+        self.sticky_encryption(peer.as_str(), None)
             .unwrap_or(Encryption::Plain)
     }
 
     /// The encryption a conversation is bound to, if any: the newest
-    /// encrypted message's, else OMEMO if the contact ever listed a device.
-    pub(crate) fn sticky_encryption(&self, peer: &str) -> Option<Encryption> {
-        match self.store.conversation_encryption(&self.jid, peer) {
+    /// encrypted message's (older than the local id `before`, if given: a
+    /// message never binds the conversation by itself), else OMEMO if the
+    /// contact ever listed a device.
+    pub(crate) fn sticky_encryption(&self, peer: &str, before: Option<i64>) -> Option<Encryption> {
+        match self.store.conversation_encryption(&self.jid, peer, before) {
             Ok(Some(encryption)) => return Some(encryption),
             Ok(None) => {}
             // Unknown is treated as encrypted: never a reason to go plain.

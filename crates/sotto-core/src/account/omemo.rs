@@ -436,7 +436,7 @@ impl Account {
         } else if active {
             (sotto_store::Encryption::Omemo, None)
         } else {
-            match self.sticky_encryption(peer) {
+            match self.sticky_encryption(peer, None) {
                 Some(sotto_store::Encryption::Omemo) => (
                     sotto_store::Encryption::Omemo,
                     Some(empty_list_reason(peer)),

@@ -272,9 +272,15 @@ pub fn conversations<S: Store>(store: &S) {
 
 pub fn conversation_encryption_is_sticky<S: Store>(store: &S) {
     setup(store);
-    assert_eq!(store.conversation_encryption(ALICE, BOB).unwrap(), None);
+    assert_eq!(
+        store.conversation_encryption(ALICE, BOB, None).unwrap(),
+        None
+    );
     insert_new(store, ALICE, outgoing(BOB, "hello", 1));
-    assert_eq!(store.conversation_encryption(ALICE, BOB).unwrap(), None);
+    assert_eq!(
+        store.conversation_encryption(ALICE, BOB, None).unwrap(),
+        None
+    );
     let encrypted = insert_new(
         store,
         ALICE,
@@ -286,10 +292,13 @@ pub fn conversation_encryption_is_sticky<S: Store>(store: &S) {
     // Plaintext afterwards does not make it forget.
     let later = insert_new(store, ALICE, outgoing(BOB, "plain again", 3));
     assert_eq!(
-        store.conversation_encryption(ALICE, BOB).unwrap(),
+        store.conversation_encryption(ALICE, BOB, None).unwrap(),
         Some(Encryption::Omemo)
     );
-    assert_eq!(store.conversation_encryption(ALICE, CAROL).unwrap(), None);
+    assert_eq!(
+        store.conversation_encryption(ALICE, CAROL, None).unwrap(),
+        None
+    );
     store
         .set_message_encryption(ALICE, later.id, Encryption::Otr)
         .unwrap();
@@ -298,7 +307,7 @@ pub fn conversation_encryption_is_sticky<S: Store>(store: &S) {
         Encryption::Otr
     );
     assert_eq!(
-        store.conversation_encryption(ALICE, BOB).unwrap(),
+        store.conversation_encryption(ALICE, BOB, None).unwrap(),
         Some(Encryption::Otr),
         "the newest encrypted message decides"
     );

@@ -236,14 +236,24 @@ impl MessageStore for SqlStore {
         )
     }
 
-    fn conversation_encryption(&self, account: &str, peer: &str) -> Result<Option<Encryption>> {
+    fn conversation_encryption(
+        &self,
+        account: &str,
+        peer: &str,
+        before: Option<i64>,
+    ) -> Result<Option<Encryption>> {
         let conn = self.lock();
         let found: Option<String> = conn
             .query_row(
                 "SELECT encryption FROM messages
-                 WHERE account = ?1 AND peer = ?2 AND encryption <> ?3
+                 WHERE account = ?1 AND peer = ?2 AND encryption <> ?3 AND id < ?4
                  ORDER BY id DESC LIMIT 1",
-                params![account, peer, codec::encryption(Encryption::Plain)],
+                params![
+                    account,
+                    peer,
+                    codec::encryption(Encryption::Plain),
+                    before.unwrap_or(i64::MAX)
+                ],
                 |row| row.get(0),
             )
             .optional()

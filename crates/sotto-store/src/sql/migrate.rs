@@ -91,7 +91,7 @@ mod tests {
         let v: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(v, 4);
+        assert_eq!(v, MIGRATIONS.len() as i64);
     }
 
     #[test]

@@ -119,7 +119,11 @@ impl Account {
         if reachable == 0 {
             // A conversation bound to OMEMO whose contact lists no device now
             // waits: the list is the servers' to empty.
-            if peer_devices.is_empty() && self.sticky_encryption(&record.peer).is_some() {
+            if peer_devices.is_empty()
+                && self
+                    .sticky_encryption(&record.peer, Some(record.id))
+                    .is_some()
+            {
                 return self.hold(&record, super::empty_list_reason(&record.peer));
             }
             let reason = if peer_devices.is_empty() {
