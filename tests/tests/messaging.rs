@@ -233,6 +233,21 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
         laptop.login(&server, "alice", "alice-pw").await;
         phone.login(&server, "alice", "alice-pw").await;
         bob.login(&server, "bob", "bob-pw").await;
+        // The laptop learns of the phone from its list's notification; what
+        // it sends before that cannot be for the phone.
+        let phone_id = match phone
+            .expect("the phone's OMEMO", |e| matches!(e, Event::OmemoReady { .. }))
+            .await
+        {
+            Event::OmemoReady { device_id, .. } => device_id,
+            _ => unreachable!(),
+        };
+        laptop
+            .expect("the phone in the laptop's own list", |e| {
+                matches!(e, Event::OmemoDeviceList { jid, active, .. }
+                    if jid == ALICE && active.contains(&phone_id))
+            })
+            .await;
 
         laptop.send_message(ALICE, BOB, "sent from the laptop");
         let copy = phone.expect_message("sent from the laptop").await;

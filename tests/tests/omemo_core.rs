@@ -184,6 +184,14 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
         let (phone_id, _) = ready(&mut phone, &server, "alice").await;
         let (laptop_id, _) = ready(&mut laptop, &server, "alice").await;
         assert_ne!(phone_id, laptop_id);
+        // The phone learns of the laptop from its list's notification; what
+        // it sends before that cannot be for the laptop.
+        phone
+            .expect("the laptop in the phone's own list", |e| {
+                matches!(e, Event::OmemoDeviceList { jid, active, .. }
+                    if jid == ALICE && active.contains(&laptop_id))
+            })
+            .await;
         ready(&mut bob, &server, "bob").await;
 
         send(&bob, BOB, ALICE, "to both of you", Some(Encryption::Omemo));

@@ -174,26 +174,34 @@ async fn without_pep_the_user_is_told_once_and_plaintext_still_goes_out(prosody:
     bob.expect_message("and after a new login").await;
 
     // Asked for OMEMO, the message fails with a reason; never plaintext.
-    // The conversation now is an OMEMO one: the core's own choice for the
-    // next message is OMEMO too, which fails the same way.
-    for (body, choice) in [
-        ("for OMEMO only", Some(Encryption::Omemo)),
-        ("after choosing OMEMO", None),
-    ] {
-        alice.send(Command::SendMessage {
-            account: alice_jid.into(),
-            to: bob_jid.into(),
-            body: body.into(),
-            encryption: choice,
-        });
-        let held = alice.expect_message(body).await;
-        assert_eq!(held.encryption, Stored::Omemo, "{body}");
-        alice
-            .expect("the OMEMO message failed", |e| {
-                matches!(e, Event::MessageStateChanged { id, state: MessageState::Failed, .. } if *id == held.id)
-            })
-            .await;
-    }
+    alice.send(Command::SendMessage {
+        account: alice_jid.into(),
+        to: bob_jid.into(),
+        body: "for OMEMO only".into(),
+        encryption: Some(Encryption::Omemo),
+    });
+    let failed = alice.expect_message("for OMEMO only").await;
+    assert_eq!(failed.encryption, Stored::Omemo);
+    alice
+        .expect("the OMEMO message failed", |e| {
+            matches!(e, Event::MessageStateChanged { id, state: MessageState::Failed, .. } if *id == failed.id)
+        })
+        .await;
+    // The conversation now is an OMEMO one: "Automatic" stays OMEMO, and
+    // the message is held (still queued) rather than sent in plaintext.
+    alice.send(Command::SendMessage {
+        account: alice_jid.into(),
+        to: bob_jid.into(),
+        body: "after choosing OMEMO".into(),
+        encryption: None,
+    });
+    let held = alice.expect_message("after choosing OMEMO").await;
+    assert_eq!(held.encryption, Stored::Omemo);
+    alice
+        .expect("the message is held", |e| {
+            matches!(e, Event::MessageHeld { id, .. } if *id == held.id)
+        })
+        .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let rest = alice.take_seen();
