@@ -168,8 +168,12 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
         bob.forget();
 
         server.stop().unwrap();
+        // Up to 45 s: the account task still awaits IQ answers inline (issue
+        // 13's note, issue 14's reshape), so a login-time archive request
+        // that the stopped server never answers delays "connection lost" by
+        // its 30 s timeout (seen once under the full suite's load on ejabberd).
         alice
-            .expect("connection lost", |e| {
+            .expect_within("connection lost", Duration::from_secs(45), |e| {
                 matches!(
                     e,
                     Event::Connection {
