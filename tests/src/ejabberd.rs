@@ -87,6 +87,7 @@ pub struct Ejabberd {
     direct_tls_port: u16,
     https_port: u16,
     api_port: u16,
+    component_port: u16,
     cert_sha256: String,
     child: Option<Child>,
 }
@@ -136,12 +137,19 @@ impl Ejabberd {
             direct_tls_port: 0,
             https_port: 0,
             api_port: 0,
+            component_port: 0,
             cert_sha256,
             child: None,
         };
         let mut last = None;
         for _ in 0..PORT_ATTEMPTS {
-            let ports = [free_port(), free_port(), free_port(), free_port()];
+            let ports = [
+                free_port(),
+                free_port(),
+                free_port(),
+                free_port(),
+                free_port(),
+            ];
             if (1..ports.len()).any(|i| ports[..i].contains(&ports[i])) {
                 continue;
             }
@@ -150,6 +158,7 @@ impl Ejabberd {
                 server.direct_tls_port,
                 server.https_port,
                 server.api_port,
+                server.component_port,
             ] = ports;
             server.write_config()?;
             match server.launch() {
@@ -162,7 +171,7 @@ impl Ejabberd {
             }
         }
         Err(last
-            .unwrap_or_else(|| anyhow::anyhow!("no four distinct free ports found"))
+            .unwrap_or_else(|| anyhow::anyhow!("no five distinct free ports found"))
             .context(format!(
                 "starting ejabberd: ports taken {PORT_ATTEMPTS} times in a row"
             )))
@@ -203,6 +212,13 @@ impl Ejabberd {
     #[must_use]
     pub fn https_port(&self) -> u16 {
         self.https_port
+    }
+
+    /// The XEP-0114 component port on 127.0.0.1 (for
+    /// [`SILENT_COMPONENT`](crate::SILENT_COMPONENT)).
+    #[must_use]
+    pub fn component_port(&self) -> u16 {
+        self.component_port
     }
 
     /// What every upload slot's GET and PUT URL starts with.
@@ -366,6 +382,7 @@ impl Ejabberd {
                 direct_tls_port: self.direct_tls_port,
                 https_port: self.https_port,
                 api_port: self.api_port,
+                component_port: self.component_port,
                 log_level: level,
                 disabled_mechanisms: &self.options.disable_sasl_mechanisms,
             },
@@ -420,6 +437,7 @@ impl Ejabberd {
             self.direct_tls_port,
             self.https_port,
             self.api_port,
+            self.component_port,
         ]
         .iter()
         .map(|port| format!("connections at 127.0.0.1:{port} for"))

@@ -12,6 +12,8 @@
 //! - [`Ejabberd`]: the same for ejabberd 23.01.
 //! - [`server`]: [`TestServer`] over both, and [`on_servers!`] to run a test
 //!   against each server, named after it.
+//! - [`SilentComponent`]: an external component that never answers, for a
+//!   server that is silent to the client's requests.
 //! - [`CutProxy`]: a TCP proxy that can drop every live connection at once, refuse
 //!   new ones, or stall traffic, to simulate a network that goes away.
 //! - [`scan_for_plaintext`]: proof that a profile directory holds no plaintext.
@@ -25,6 +27,7 @@
 //! A missing tool (Prosody, prosodyctl, erl) is an error, never a silent skip.
 
 mod cert;
+mod component;
 mod ejabberd;
 mod fs;
 pub mod libotr;
@@ -38,6 +41,7 @@ pub mod server;
 pub mod tor;
 pub mod xmpp_peer;
 
+pub use component::{COMPONENT_SECRET, SILENT_COMPONENT, SilentComponent};
 pub use ejabberd::{Ejabberd, EjabberdOptions};
 pub use fs::{TestDir, scan_for_plaintext};
 pub use net::free_port;

@@ -79,7 +79,7 @@ impl Profile {
     }
 
     pub fn send(&self, command: Command) {
-        self.core.commands.send(command).expect("core alive");
+        self.core.send(command).expect("core alive");
     }
 
     /// Waits for the first event matching `pred` (earlier unmatched events stay queued).

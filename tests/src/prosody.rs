@@ -46,6 +46,7 @@ pub struct Prosody {
     c2s_port: u16,
     direct_tls_port: u16,
     https_port: u16,
+    component_port: u16,
     cert_sha256: String,
     child: Option<Child>,
 }
@@ -136,6 +137,7 @@ impl Prosody {
             c2s_port: 0,
             direct_tls_port: 0,
             https_port: 0,
+            component_port: 0,
             cert_sha256,
             child: None,
         };
@@ -144,10 +146,14 @@ impl Prosody {
             server.c2s_port = free_port();
             server.direct_tls_port = free_port();
             server.https_port = free_port();
-            if server.c2s_port == server.direct_tls_port
-                || server.https_port == server.c2s_port
-                || server.https_port == server.direct_tls_port
-            {
+            server.component_port = free_port();
+            let ports = [
+                server.c2s_port,
+                server.direct_tls_port,
+                server.https_port,
+                server.component_port,
+            ];
+            if (1..ports.len()).any(|i| ports[..i].contains(&ports[i])) {
                 continue;
             }
             server.write_config()?;
@@ -176,6 +182,13 @@ impl Prosody {
     /// The HTTPS port of the upload service (`upload.localhost`, XEP-0363).
     pub fn https_port(&self) -> u16 {
         self.https_port
+    }
+
+    /// The XEP-0114 component port on 127.0.0.1 (for
+    /// [`SILENT_COMPONENT`](crate::SILENT_COMPONENT)).
+    #[must_use]
+    pub fn component_port(&self) -> u16 {
+        self.component_port
     }
 
     /// What the GET URL of every upload starts with (`http_host` is 127.0.0.1).
@@ -370,6 +383,7 @@ impl Prosody {
                 c2s_port: self.c2s_port,
                 direct_tls_port: self.direct_tls_port,
                 https_port: self.https_port,
+                component_port: self.component_port,
                 log_level: level,
                 minimal: self.options.minimal,
                 no_pep: self.options.no_pep,
@@ -423,6 +437,10 @@ impl Prosody {
             "Activated service 'https' on [127.0.0.1]:{}",
             self.https_port
         );
+        let component = format!(
+            "Activated service 'component' on [127.0.0.1]:{}",
+            self.component_port
+        );
         loop {
             if let Some(child) = self.child.as_mut()
                 && let Ok(Some(status)) = child.try_wait()
@@ -439,6 +457,7 @@ impl Prosody {
             if log.contains(&c2s)
                 && log.contains(&direct)
                 && log.contains(&https)
+                && log.contains(&component)
                 && self.answers_stream()
             {
                 return Ok(());

@@ -44,6 +44,8 @@ pub trait XmppServer {
     fn direct_tls_port(&self) -> u16;
     /// The HTTPS port of the upload service.
     fn https_port(&self) -> u16;
+    /// The XEP-0114 port for [`SILENT_COMPONENT`](crate::SILENT_COMPONENT).
+    fn component_port(&self) -> u16;
     /// What the GET URL of every upload starts with.
     fn upload_url_prefix(&self) -> String;
     /// The largest file the upload service takes, in bytes.
@@ -97,6 +99,9 @@ macro_rules! delegate_server {
             }
             fn https_port(&self) -> u16 {
                 <$ty>::https_port(self)
+            }
+            fn component_port(&self) -> u16 {
+                <$ty>::component_port(self)
             }
             fn upload_url_prefix(&self) -> String {
                 <$ty>::upload_url_prefix(self)
@@ -240,6 +245,9 @@ impl XmppServer for TestServer {
     }
     fn https_port(&self) -> u16 {
         self.inner().https_port()
+    }
+    fn component_port(&self) -> u16 {
+        self.inner().component_port()
     }
     fn upload_url_prefix(&self) -> String {
         self.inner().upload_url_prefix()

@@ -66,6 +66,8 @@ pub(super) struct Settings<'a> {
     pub direct_tls_port: u16,
     pub https_port: u16,
     pub api_port: u16,
+    /// XEP-0114 external components ([`crate::SILENT_COMPONENT`]).
+    pub component_port: u16,
     pub log_level: &'a str,
     /// SASL mechanisms to hide, on top of Debian's `digest-md5` and `X-OAUTH2`.
     pub disabled_mechanisms: &'a [String],
@@ -131,6 +133,14 @@ listen:
     tls: true
     request_handlers:
       /upload: mod_http_upload
+  -
+    # An external component the tests connect (XEP-0114).
+    port: {component_port}
+    ip: "127.0.0.1"
+    module: ejabberd_service
+    hosts:
+      {component}:
+        password: {component_secret}
 acl:
   local:
     user_regexp: ""
@@ -197,6 +207,9 @@ modules:
         direct = s.direct_tls_port,
         api = s.api_port,
         https = s.https_port,
+        component_port = s.component_port,
+        component = yaml_str(crate::SILENT_COMPONENT),
+        component_secret = yaml_str(crate::COMPONENT_SECRET),
         upload_url = yaml_str(&upload_url),
         uploads = yaml_str(layout.uploads()),
         upload_limit = UPLOAD_LIMIT,

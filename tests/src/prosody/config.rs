@@ -55,6 +55,8 @@ pub(super) struct Settings<'a> {
     pub c2s_port: u16,
     pub direct_tls_port: u16,
     pub https_port: u16,
+    /// XEP-0114 external components ([`crate::SILENT_COMPONENT`]).
+    pub component_port: u16,
     pub log_level: &'a str,
     /// Leave out PEP, MAM, stream management and carbons (and the vCard
     /// modules, which load PEP themselves).
@@ -95,6 +97,8 @@ legacy_ssl_ports = {{}}
 s2s_ports = {{}}
 http_ports = {{}}
 https_ports = {{ {https} }}
+component_ports = {{ {component_port} }}
+component_interfaces = {{ "127.0.0.1" }}
 https_interfaces = {{ "127.0.0.1" }}
 https_certificate = {crt}
 https_key = {key}
@@ -131,6 +135,11 @@ Component {upload} "http_file_share"
     http_host = "127.0.0.1"
     http_file_share_size_limit = {upload_limit}
     http_file_share_daily_quota = {upload_quota}
+
+-- An external component the tests connect (XEP-0114), e.g. one that never
+-- answers.
+Component {component}
+    component_secret = {component_secret}
 "#,
         base = BASE_MODULES,
         full = match (s.minimal, s.no_pep) {
@@ -150,6 +159,9 @@ Component {upload} "http_file_share"
         c2s = s.c2s_port,
         direct = s.direct_tls_port,
         https = s.https_port,
+        component_port = s.component_port,
+        component = lua_str(crate::SILENT_COMPONENT),
+        component_secret = lua_str(crate::COMPONENT_SECRET),
         upload = lua_str(format!("upload.{}", s.domain)),
         upload_limit = UPLOAD_LIMIT,
         upload_quota = UPLOAD_LIMIT * 100,
