@@ -166,7 +166,10 @@ async fn two_accounts_in_one_profile_chat_with_each_other() {
         let event = profile
             .expect("message", |e| matches!(e, Event::MessageAdded { message, .. } if message.body == "to my other self"))
             .await;
-        let Event::MessageAdded { account, message } = event else {
+        let Event::MessageAdded {
+            account, message, ..
+        } = event
+        else {
             unreachable!()
         };
         seen.push((account, message.direction));

@@ -14,26 +14,26 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::Stream;
-use sotto_core::{Command, CoreOptions, Event};
+use sotto_core::{Command, CoreOptions, Event, Request};
 use sotto_store::SqlStore;
 use tokio::sync::mpsc;
 
 /// Where commands go. Cheap to clone; sending never blocks.
 #[derive(Debug, Clone)]
 pub struct Core {
-    commands: mpsc::UnboundedSender<Command>,
+    commands: mpsc::UnboundedSender<Request>,
 }
 
 impl Core {
     /// Wraps a command sender (the subscription's, or a test's).
-    pub fn new(commands: mpsc::UnboundedSender<Command>) -> Self {
+    pub fn new(commands: mpsc::UnboundedSender<Request>) -> Self {
         Self { commands }
     }
 
     /// Sends a command. A stopped core is logged, not fatal: the app learns
     /// of it from the closed event stream.
     pub fn send(&self, command: Command) {
-        if self.commands.send(command).is_err() {
+        if self.commands.send(command.into()).is_err() {
             tracing::warn!("a command was dropped: the core has stopped");
         }
     }

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sotto_core::{Command, CoreHandle, Event};
+use sotto_core::{Command, CoreHandle, Event, Request};
 use sotto_store::SqlStore;
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -58,9 +58,13 @@ impl Core {
 
     /// Sends a command to the core.
     pub fn send(&self, command: Command) -> anyhow::Result<()> {
+        self.send_request(command.into())
+    }
+
+    /// Sends a command with a request id (see [`sotto_core::Request`]).
+    pub fn send_request(&self, request: Request) -> anyhow::Result<()> {
         self.handle
-            .commands
-            .send(command)
+            .send(request)
             .map_err(|_| anyhow::anyhow!("the core stopped unexpectedly"))
     }
 

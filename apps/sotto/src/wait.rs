@@ -7,7 +7,7 @@
 //! how. The async loop around them (timeouts, Ctrl-C) is in `session.rs`.
 
 use sotto_core::{ConnectionState, Event, MissingFeature};
-use sotto_store::{Direction, MessageState};
+use sotto_store::MessageState;
 
 use crate::exit::{Code, Failure};
 
@@ -321,6 +321,7 @@ impl Waiter for ConnectWaiter {
             Event::CommandFailed {
                 account: Some(account),
                 reason,
+                ..
             } if self.is_ours(account) => Step::Done(Err(ConnectError::CommandFailed {
                 reason: reason.clone(),
             })),
@@ -394,12 +395,15 @@ impl Waiter for PasswordWaiter {
 
     fn on_event(&mut self, event: &Event) -> Step<(), ConnectError> {
         match event {
-            Event::PasswordChanged { account } if account.eq_ignore_ascii_case(&self.account) => {
+            Event::PasswordChanged { account, .. }
+                if account.eq_ignore_ascii_case(&self.account) =>
+            {
                 Step::Done(Ok(()))
             }
             Event::CommandFailed {
                 account: Some(account),
                 reason,
+                ..
             } if account.eq_ignore_ascii_case(&self.account) => {
                 Step::Done(Err(ConnectError::CommandFailed {
                     reason: reason.clone(),
@@ -415,11 +419,15 @@ impl Waiter for PasswordWaiter {
 }
 
 /// Follows one outgoing message from `MessageAdded` to acked or delivered.
+/// The message is recognised by the request id its `send_message` carried
+/// (the core echoes it in `message_added` or `command_failed`), never by
+/// its text.
 #[derive(Debug, Clone)]
 pub struct SendWaiter {
     account: String,
+    /// The recipient (whose skipped OMEMO devices are told).
     to: String,
-    body: String,
+    request: String,
     /// Local id, once the core has stored the message.
     pub id: Option<i64>,
     /// The last state seen.
@@ -435,12 +443,13 @@ pub struct SendWaiter {
 }
 
 impl SendWaiter {
-    /// Follows the message `body` from `account` to `to`.
-    pub fn new(account: &str, to: &str, body: &str) -> Self {
+    /// Follows the message to `to` that `send_message` with this
+    /// `request` id stores for `account`.
+    pub fn new(account: &str, to: &str, request: &str) -> Self {
         Self {
             account: account.to_owned(),
             to: to.to_owned(),
-            body: body.to_owned(),
+            request: request.to_owned(),
             id: None,
             state: None,
             failure: None,
@@ -457,12 +466,13 @@ impl Waiter for SendWaiter {
 
     fn on_event(&mut self, event: &Event) -> Step<MessageState, SendError> {
         match event {
-            Event::MessageAdded { account, message }
-                if self.id.is_none()
-                    && account.eq_ignore_ascii_case(&self.account)
-                    && message.direction == Direction::Outgoing
-                    && message.peer.eq_ignore_ascii_case(&self.to)
-                    && message.body == self.body =>
+            Event::MessageAdded {
+                account,
+                message,
+                request: Some(request),
+            } if self.id.is_none()
+                && *request == self.request
+                && account.eq_ignore_ascii_case(&self.account) =>
             {
                 self.id = Some(message.id);
                 self.update(message.state)
@@ -473,16 +483,20 @@ impl Waiter for SendWaiter {
                 self.update(*state)
             }
             Event::CommandFailed {
+                request: Some(request),
+                reason,
+                ..
+            } if self.id.is_none() && *request == self.request => {
+                Step::Done(Err(SendError::CommandFailed(reason.clone())))
+            }
+            Event::CommandFailed {
                 account: Some(account),
                 reason,
-            } if account.eq_ignore_ascii_case(&self.account) => {
-                if self.id.is_none() {
-                    Step::Done(Err(SendError::CommandFailed(reason.clone())))
-                } else {
-                    // The state change to failed follows.
-                    self.failure = Some(reason.clone());
-                    Step::Pending
-                }
+                ..
+            } if self.id.is_some() && account.eq_ignore_ascii_case(&self.account) => {
+                // The state change to failed follows.
+                self.failure = Some(reason.clone());
+                Step::Pending
             }
             Event::MessageHeld {
                 account,

@@ -21,6 +21,8 @@ mod commands;
 mod incoming;
 mod omemo;
 mod otr;
+mod outbox;
+mod pending;
 mod upload;
 
 pub(crate) use upload::file_link;
@@ -33,13 +35,16 @@ mod sync;
 /// pinning, as Conversations does).
 pub(crate) const SCRAM_SEEN_PREFIX: &str = "sasl.scram_seen.";
 
+/// How long a stopping account lets its requests in flight finish.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// A setting written to learn whether the store takes writes again.
 const STORAGE_PROBE: &str = "core.storage_probe";
 
 /// What the hub sends an account task.
 #[derive(Debug)]
 pub(crate) enum AccountCommand {
-    Api(Command),
+    Api(crate::api::Request),
     Stop(oneshot::Sender<()>),
 }
 
@@ -125,6 +130,12 @@ pub(crate) fn spawn(
             blocked: std::collections::BTreeSet::new(),
             uploads: upload::Uploads::new(uploads_tx),
             server: None,
+            pending: pending::Pending::default(),
+            stream: 0,
+            parked: HashMap::new(),
+            outbox_waiting: false,
+            announced: None,
+            answering: std::cell::Cell::new(None),
         };
         account
             .run(transport, register, commands_rx, uploads_rx)
@@ -169,6 +180,23 @@ pub(crate) struct Account {
     pub(crate) blocked: std::collections::BTreeSet<String>,
     /// Files being uploaded, and the upload service.
     pub(crate) uploads: upload::Uploads,
+    /// Requests in flight; their answers continue the work that asked.
+    pub(crate) pending: pending::Pending,
+    /// Counts fresh (not resumed) streams: an answer meant for an earlier
+    /// stream does not continue that stream's set-up on this one.
+    pub(crate) stream: u64,
+    /// Commands to a contact that wait for their OMEMO device lists (what
+    /// "Automatic" means depends on them), in order, per contact.
+    pub(crate) parked: HashMap<String, std::collections::VecDeque<crate::api::Request>>,
+    /// Queued messages wait for an answer (see [`outbox::Encoded::Waiting`]):
+    /// the outbox is looked at again after each one.
+    pub(crate) outbox_waiting: bool,
+    /// The stream whose set-up has sent our initial presence: the outbox
+    /// waits for it.
+    pub(crate) announced: Option<u64>,
+    /// The request id of the command being answered, until an event that
+    /// answers commands carries it back.
+    pub(crate) answering: std::cell::Cell<Option<String>>,
 }
 
 /// A message handed to the live stream.
@@ -182,7 +210,12 @@ pub(crate) struct InFlight {
 }
 
 impl Account {
-    pub(crate) fn emit(&self, event: Event) {
+    pub(crate) fn emit(&self, mut event: Event) {
+        if let Some(id) = self.answering.take()
+            && let Err(id) = event.answer(id)
+        {
+            self.answering.set(Some(id));
+        }
         let _ = self.events.send(event);
     }
 
@@ -190,7 +223,21 @@ impl Account {
         self.emit(Event::CommandFailed {
             account: Some(self.jid.clone()),
             reason: reason.into(),
+            request: None,
         });
+    }
+
+    /// Runs `work` as the answer to the command `request` (its first
+    /// answering event carries the id).
+    pub(crate) fn answering<T>(
+        &mut self,
+        request: Option<String>,
+        work: impl FnOnce(&mut Self) -> T,
+    ) -> T {
+        self.answering.set(request);
+        let out = work(self);
+        self.answering.set(None);
+        out
     }
 
     pub(crate) fn connection(&self, state: ConnectionState) {
@@ -256,15 +303,22 @@ impl Account {
         loop {
             let owed = self.omemo.next_due();
             let due = owed.map_or_else(tokio::time::Instant::now, tokio::time::Instant::from_std);
+            // Biased, answers first: the driver completes a request before it
+            // passes on the stanzas that followed its answer on the stream,
+            // so a roster result is handled before the push that came after
+            // it (in stream order, as if it had been awaited).
             tokio::select! {
+                biased;
+                Some(reply) = self.pending.next(), if !self.pending.is_empty() => {
+                    self.on_reply(reply).await;
+                }
                 _ = tokio::time::sleep_until(due), if owed.is_some() && self.online => {
-                    self.omemo_send_owed().await;
+                    self.omemo_send_owed();
                 }
                 event = session_events.recv() => match event {
                     Some(event) => {
                         let stopped = self.on_session_event(event).await;
-                        self.recover_storage().await;
-                        self.omemo_drain().await;
+                        self.recover_storage();
                         if stopped {
                             // Stopped for good: there is no stream to close.
                             if let Some(session) = self.session.take() {
@@ -277,14 +331,13 @@ impl Account {
                 },
                 Some(done) = uploads.recv() => {
                     self.upload_finished(done).await;
-                    self.omemo_drain().await;
                 }
                 command = commands.recv() => match command {
                     Some(AccountCommand::Api(command)) => {
                         self.on_command(command).await;
-                        self.omemo_drain().await;
                     }
                     Some(AccountCommand::Stop(done)) => {
+                        self.finish_pending().await;
                         if let Some(session) = self.session.take() {
                             if self.online {
                                 session.close().await;
@@ -309,8 +362,15 @@ impl Account {
         mut uploads: mpsc::UnboundedReceiver<upload::Finished>,
     ) {
         self.online = false;
+        // Commands that waited for device lists are decided from the stored
+        // ones now.
+        self.resume().await;
         loop {
             tokio::select! {
+                biased;
+                Some(reply) = self.pending.next(), if !self.pending.is_empty() => {
+                    self.on_reply(reply).await;
+                }
                 command = commands.recv() => match command {
                     Some(AccountCommand::Api(command)) => self.on_command(command).await,
                     Some(AccountCommand::Stop(done)) => {
@@ -367,7 +427,7 @@ impl Account {
     /// After a failed store: once a write works again, catch up on the
     /// archive, which still holds what could not be stored (the cursor and
     /// any ratchet step were not saved either).
-    async fn recover_storage(&mut self) {
+    fn recover_storage(&mut self) {
         if !self.storage_failed.get() || !self.online {
             return;
         }
@@ -376,7 +436,7 @@ impl Account {
         }
         self.storage_failed.set(false);
         tracing::info!("storing works again: reading the archive for what was missed");
-        self.catch_up().await;
+        self.catch_up();
     }
 
     /// The settings key that records a SCRAM login of this account.
@@ -394,6 +454,87 @@ impl Account {
                 true
             }
         }
+    }
+
+    /// An answer to a request: the continuation of the work that asked,
+    /// then whatever waited for an answer.
+    async fn on_reply(&mut self, reply: pending::Reply) {
+        use pending::Reply;
+        match reply {
+            Reply::Discovered {
+                stream,
+                stream_management,
+                result,
+            } => self.discovered(stream, stream_management, result),
+            Reply::Roster { stream, result } => self.roster_answered(stream, result),
+            Reply::Carbons { stream, result } => self.carbons_answered(stream, result),
+            Reply::Blocklist(result) => self.blocklist_answered(result),
+            Reply::CatchUp {
+                stream,
+                page,
+                pages,
+                total,
+                result,
+            } => self.catch_up_answered(stream, page, pages, total, result),
+            Reply::Older {
+                peer,
+                stored,
+                limit,
+                result,
+                request,
+            } => self.answering(request, |a| a.older_answered(peer, stored, limit, result)),
+            Reply::DeviceLists { stream, jid, lists } => {
+                self.omemo_lists_answered(stream, jid, lists)
+            }
+            Reply::Bundle {
+                stream,
+                ns,
+                address,
+                result,
+            } => self.omemo_bundle_answered(stream, ns, address, result),
+            Reply::OmemoSetup {
+                stream,
+                support,
+                lists,
+            } => self.omemo_setup_answered(stream, support, lists),
+            Reply::Published { ready, results } => self.omemo_published(ready, results),
+            Reply::Done {
+                what,
+                result,
+                request,
+            } => self.answering(request, |a| a.command_answered(what, result)),
+        }
+        self.recover_storage();
+        self.resume().await;
+    }
+
+    /// Before the stream closes: lets what is in flight finish (a bundle
+    /// being published, a message waiting for keys), for a few seconds.
+    async fn finish_pending(&mut self) {
+        if !self.online {
+            return;
+        }
+        let deadline = tokio::time::Instant::now() + STOP_GRACE;
+        while !self.pending.is_empty() {
+            match tokio::time::timeout_at(deadline, self.pending.next()).await {
+                Ok(Some(reply)) => self.on_reply(reply).await,
+                Ok(None) | Err(_) => break,
+            }
+        }
+    }
+
+    /// After an answer: the work that waited for one, again.
+    async fn resume(&mut self) {
+        let waiting: Vec<String> = self.parked.keys().cloned().collect();
+        for peer in waiting {
+            let Some(commands) = self.parked.remove(&peer) else {
+                continue;
+            };
+            for command in commands {
+                self.on_command(command).await;
+            }
+        }
+        self.omemo_resume();
     }
 
     /// Handles a session event; true when the session has stopped for good.
@@ -447,10 +588,12 @@ impl Account {
                         }
                     }
                     self.uploads.forget_service();
-                    self.discover_server(stream_management).await;
-                    // Without PEP this tells the user once, in plain words.
-                    self.omemo_fresh_session().await;
-                    self.fresh_session().await;
+                    // The set-up's requests run on their own: discovery, then
+                    // roster, carbons, presence, archive and block list; and
+                    // OMEMO's (without PEP it tells the user once).
+                    self.stream += 1;
+                    self.discover_server(stream_management);
+                    self.omemo_fresh_session();
                     self.otr_on_fresh_session();
                 }
                 self.flush_outbox();
@@ -470,7 +613,7 @@ impl Account {
                 list,
             } => {
                 let ns = crate::omemo_wire::ns_in(namespace);
-                self.omemo_list_seen(&from, ns, list).await;
+                self.omemo_list_pushed(&from, ns, list);
             }
             SessionEvent::Rejected { .. } => {}
             _ => {}

@@ -21,7 +21,7 @@ pub(crate) mod omemo;
 pub(crate) mod otr;
 mod values;
 
-pub use command::Command;
+pub use command::{Command, Request};
 pub use event::{ConnectionState, Event, MissingFeature, TransferState};
 pub use omemo::{OmemoDevice, OmemoTrust, OmemoTrustMode};
 pub use otr::{Encryption, OtrContactFingerprint, OtrSessionState, SmpProgress};

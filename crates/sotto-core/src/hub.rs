@@ -11,11 +11,14 @@ use sotto_store::{AccountRecord, AccountSettings, Password as StoredPassword, St
 use tokio::sync::mpsc;
 
 use crate::account::{self, AccountCommand, AccountTask};
-use crate::api::{Command, ConnectionState, Event, OmemoTrustMode, ProfileProtection};
+use crate::api::{Command, ConnectionState, Event, OmemoTrustMode, ProfileProtection, Request};
 use crate::convert;
 use crate::transports::{CoreOptions, Transports};
 
 struct Hub {
+    /// The request id of the command being handled, until an event
+    /// answers it.
+    answering: std::cell::Cell<Option<String>>,
     store: Arc<dyn Store>,
     events: mpsc::UnboundedSender<Event>,
     accounts: HashMap<String, AccountTask>,
@@ -28,21 +31,24 @@ pub const TOR_EVERYWHERE: &str = "tor.everywhere";
 pub(crate) async fn run(
     store: Arc<dyn Store>,
     options: CoreOptions,
-    mut commands: mpsc::UnboundedReceiver<Command>,
+    mut commands: mpsc::UnboundedReceiver<Request>,
     events: mpsc::UnboundedSender<Event>,
 ) {
     let mut hub = Hub {
+        answering: std::cell::Cell::new(None),
         store,
         transports: Transports::new(options, events.clone()),
         events,
         accounts: HashMap::new(),
     };
     hub.startup();
-    while let Some(command) = commands.recv().await {
+    while let Some(Request { request, command }) = commands.recv().await {
         if matches!(command, Command::Shutdown) {
             break;
         }
+        hub.answering.set(request);
         hub.handle(command).await;
+        hub.answering.set(None);
     }
     for (_, task) in hub.accounts.drain() {
         task.stop().await;
@@ -56,7 +62,12 @@ fn random_resource() -> String {
 }
 
 impl Hub {
-    fn emit(&self, event: Event) {
+    fn emit(&self, mut event: Event) {
+        if let Some(id) = self.answering.take()
+            && let Err(id) = event.answer(id)
+        {
+            self.answering.set(Some(id));
+        }
         let _ = self.events.send(event);
     }
 
@@ -64,6 +75,7 @@ impl Hub {
         self.emit(Event::CommandFailed {
             account: account.map(str::to_owned),
             reason: reason.into(),
+            request: None,
         });
     }
 
@@ -192,10 +204,15 @@ impl Hub {
     fn forward(&self, jid: &str, command: AccountCommand) {
         match self.accounts.get(jid) {
             Some(task) => task.send(command),
-            None => self.fail(
-                Some(jid),
-                format!("the account {jid} is not enabled in this profile"),
-            ),
+            None => {
+                if let AccountCommand::Api(request) = &command {
+                    self.answering.set(request.request.clone());
+                }
+                self.fail(
+                    Some(jid),
+                    format!("the account {jid} is not enabled in this profile"),
+                );
+            }
         }
     }
 
@@ -364,12 +381,17 @@ impl Hub {
                         peer,
                         messages,
                         has_more,
+                        request: None,
                     })
                 }
                 Err(e) => self.fail(Some(&account), format!("reading the conversation: {e}")),
             },
             Command::Search { text, limit } => match self.store.search(&text, limit) {
-                Ok(results) => self.emit(Event::SearchResults { text, results }),
+                Ok(results) => self.emit(Event::SearchResults {
+                    text,
+                    results,
+                    request: None,
+                }),
                 Err(e) => self.fail(None, format!("searching: {e}")),
             },
             Command::Shutdown => {}
@@ -378,7 +400,12 @@ impl Hub {
                     return self.fail(None, "this command is not supported yet");
                 };
                 let account = account.to_owned();
-                self.forward(&account, AccountCommand::Api(other));
+                let request = Request {
+                    // The account answers it.
+                    request: self.answering.take(),
+                    command: other,
+                };
+                self.forward(&account, AccountCommand::Api(request));
             }
         }
     }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 pub use api::{
     Availability, ChatState, Command, ConnectionState, Encryption, Event, MissingFeature,
     OmemoDevice, OmemoTrust, OmemoTrustMode, OtrContactFingerprint, OtrSessionState, OtrTrust,
-    ProfileProtection, Secret, ServerOptions, SmpProgress, TransferState,
+    ProfileProtection, Request, Secret, ServerOptions, SmpProgress, TransferState,
 };
 pub use hub::TOR_EVERYWHERE;
 use sotto_store::Store;
@@ -96,14 +96,25 @@ fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
 /// The front end's end of the core channel.
 #[derive(Debug)]
 pub struct CoreHandle {
-    /// Where to send commands.
-    pub commands: mpsc::UnboundedSender<Command>,
+    /// Where to send commands ([`Command`]s convert into [`Request`]s
+    /// without an id; see [`CoreHandle::send`]).
+    pub commands: mpsc::UnboundedSender<Request>,
     /// Where events arrive.
     pub events: mpsc::UnboundedReceiver<Event>,
     task: JoinHandle<()>,
 }
 
 impl CoreHandle {
+    /// Sends a command (with or without a request id).
+    ///
+    /// # Errors
+    ///
+    /// When the core has stopped.
+    #[allow(clippy::result_large_err)]
+    pub fn send(&self, command: impl Into<Request>) -> Result<(), mpsc::error::SendError<Request>> {
+        self.commands.send(command.into())
+    }
+
     /// Waits until the core has stopped (after [`Command::Shutdown`]).
     pub async fn join(self) {
         let _ = self.task.await;

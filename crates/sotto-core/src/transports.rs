@@ -119,6 +119,7 @@ impl Transports {
                 let _ = events.send(Event::CommandFailed {
                     account: None,
                     reason: e.to_string(),
+                    request: None,
                 });
             }
         });

@@ -11,7 +11,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sotto_core::{Command, ConnectionState, Event, Secret, ServerOptions};
+use sotto_core::{Command, ConnectionState, Event, Request, Secret, ServerOptions};
 use sotto_store::{MemoryStore, MessageState, MessageStore};
 
 async fn next_matching(
@@ -46,14 +46,13 @@ async fn offline_account_queues_messages_and_answers_queries() {
     .await;
     assert_eq!(snapshot, Event::AccountsSnapshot { accounts: vec![] });
 
-    core.commands
-        .send(Command::AddAccount {
-            jid: "not a jid@@".into(),
-            password: Secret::new("pw"),
-            server: ServerOptions::default(),
-            register: false,
-        })
-        .unwrap();
+    core.send(Command::AddAccount {
+        jid: "not a jid@@".into(),
+        password: Secret::new("pw"),
+        server: ServerOptions::default(),
+        register: false,
+    })
+    .unwrap();
     let failed = next_matching(&mut core.events, |e| {
         matches!(e, Event::CommandFailed { .. })
     })
@@ -63,18 +62,17 @@ async fn offline_account_queues_messages_and_answers_queries() {
         "{failed:?}"
     );
 
-    core.commands
-        .send(Command::AddAccount {
-            jid: "alice@sotto.test".into(),
-            password: Secret::new("correct horse"),
-            server: ServerOptions {
-                host: Some("127.0.0.1".into()),
-                port: Some(closed_port()),
-                ..ServerOptions::default()
-            },
-            register: false,
-        })
-        .unwrap();
+    core.send(Command::AddAccount {
+        jid: "alice@sotto.test".into(),
+        password: Secret::new("correct horse"),
+        server: ServerOptions {
+            host: Some("127.0.0.1".into()),
+            port: Some(closed_port()),
+            ..ServerOptions::default()
+        },
+        register: false,
+    })
+    .unwrap();
     next_matching(&mut core.events, |e| {
         matches!(e, Event::AccountChanged { .. })
     })
@@ -106,43 +104,67 @@ async fn offline_account_queues_messages_and_answers_queries() {
         other => panic!("{other:?}"),
     }
 
-    core.commands
-        .send(Command::SendMessage {
+    // The answer carries the command's request id, so a front end never
+    // recognises it by the text.
+    core.send(Request::new(
+        "r-send",
+        Command::SendMessage {
             account: "alice@sotto.test".into(),
             to: "bob@sotto.test".into(),
             body: "queued while offline".into(),
             encryption: None,
-        })
-        .unwrap();
+        },
+    ))
+    .unwrap();
     let added = next_matching(&mut core.events, |e| {
         matches!(e, Event::MessageAdded { .. })
     })
     .await;
+    assert_eq!(added.request(), Some("r-send"));
     let Event::MessageAdded { message, .. } = added else {
         unreachable!()
     };
     assert_eq!(message.state, MessageState::Queued);
     assert_eq!(store.outbox("alice@sotto.test").unwrap().len(), 1);
 
-    core.commands
-        .send(Command::SendMessage {
+    core.send(Request::new(
+        "r-bad",
+        Command::SendMessage {
             account: "alice@sotto.test".into(),
             to: "bad jid@@".into(),
             body: "x".into(),
             encryption: None,
-        })
-        .unwrap();
-    next_matching(&mut core.events, |e| {
+        },
+    ))
+    .unwrap();
+    let failed = next_matching(&mut core.events, |e| {
         matches!(e, Event::CommandFailed { .. })
     })
     .await;
+    assert_eq!(failed.request(), Some("r-bad"));
+    // A command for an account the profile does not have is failed by the
+    // hub, with the id too.
+    core.send(Request::new(
+        "r-nobody",
+        Command::SendMessage {
+            account: "nobody@sotto.test".into(),
+            to: "bob@sotto.test".into(),
+            body: "x".into(),
+            encryption: None,
+        },
+    ))
+    .unwrap();
+    let failed = next_matching(&mut core.events, |e| {
+        matches!(e, Event::CommandFailed { .. })
+    })
+    .await;
+    assert_eq!(failed.request(), Some("r-nobody"));
     // OTR commands check the JID before anything else.
-    core.commands
-        .send(Command::OtrStart {
-            account: "alice@sotto.test".into(),
-            jid: "bad jid@@".into(),
-        })
-        .unwrap();
+    core.send(Command::OtrStart {
+        account: "alice@sotto.test".into(),
+        jid: "bad jid@@".into(),
+    })
+    .unwrap();
     let failed = next_matching(&mut core.events, |e| {
         matches!(e, Event::CommandFailed { .. })
     })
@@ -152,13 +174,12 @@ async fn offline_account_queues_messages_and_answers_queries() {
         "{failed:?}"
     );
 
-    core.commands
-        .send(Command::OpenConversation {
-            account: "alice@sotto.test".into(),
-            peer: "bob@sotto.test".into(),
-            limit: 50,
-        })
-        .unwrap();
+    core.send(Command::OpenConversation {
+        account: "alice@sotto.test".into(),
+        peer: "bob@sotto.test".into(),
+        limit: 50,
+    })
+    .unwrap();
     let snapshot = next_matching(&mut core.events, |e| {
         matches!(e, Event::ConversationSnapshot { .. })
     })
@@ -172,12 +193,11 @@ async fn offline_account_queues_messages_and_answers_queries() {
     assert_eq!(messages.len(), 1);
     assert!(!has_more);
 
-    core.commands
-        .send(Command::Search {
-            text: "offline".into(),
-            limit: 10,
-        })
-        .unwrap();
+    core.send(Command::Search {
+        text: "offline".into(),
+        limit: 10,
+    })
+    .unwrap();
     let results = next_matching(&mut core.events, |e| {
         matches!(e, Event::SearchResults { .. })
     })
@@ -187,21 +207,20 @@ async fn offline_account_queues_messages_and_answers_queries() {
     };
     assert_eq!(results.len(), 1);
 
-    core.commands
-        .send(Command::AddContact {
-            account: "alice@sotto.test".into(),
-            jid: "carol@sotto.test".into(),
-            name: None,
-            groups: vec![],
-        })
-        .unwrap();
+    core.send(Command::AddContact {
+        account: "alice@sotto.test".into(),
+        jid: "carol@sotto.test".into(),
+        name: None,
+        groups: vec![],
+    })
+    .unwrap();
     let failed = next_matching(&mut core.events, |e| {
         matches!(e, Event::CommandFailed { .. })
     })
     .await;
     assert!(format!("{failed:?}").contains("offline"), "{failed:?}");
 
-    core.commands.send(Command::Shutdown).unwrap();
+    core.send(Command::Shutdown).unwrap();
     next_matching(&mut core.events, |e| matches!(e, Event::Stopped)).await;
     core.join().await;
 }
@@ -209,30 +228,28 @@ async fn offline_account_queues_messages_and_answers_queries() {
 #[tokio::test]
 async fn bad_pin_and_unknown_account_are_refused_clearly() {
     let mut core = sotto_core::start(Arc::new(MemoryStore::default()));
-    core.commands
-        .send(Command::AddAccount {
-            jid: "alice@sotto.test".into(),
-            password: Secret::new("pw"),
-            server: ServerOptions {
-                pinned_cert_sha256: Some("abcd".into()),
-                ..ServerOptions::default()
-            },
-            register: false,
-        })
-        .unwrap();
+    core.send(Command::AddAccount {
+        jid: "alice@sotto.test".into(),
+        password: Secret::new("pw"),
+        server: ServerOptions {
+            pinned_cert_sha256: Some("abcd".into()),
+            ..ServerOptions::default()
+        },
+        register: false,
+    })
+    .unwrap();
     let failed = next_matching(&mut core.events, |e| {
         matches!(e, Event::CommandFailed { .. })
     })
     .await;
     assert!(format!("{failed:?}").contains("SHA-256"), "{failed:?}");
-    core.commands
-        .send(Command::SendMessage {
-            account: "nobody@sotto.test".into(),
-            to: "bob@sotto.test".into(),
-            body: "x".into(),
-            encryption: None,
-        })
-        .unwrap();
+    core.send(Command::SendMessage {
+        account: "nobody@sotto.test".into(),
+        to: "bob@sotto.test".into(),
+        body: "x".into(),
+        encryption: None,
+    })
+    .unwrap();
     let failed = next_matching(&mut core.events, |e| {
         matches!(e, Event::CommandFailed { .. })
     })
@@ -241,7 +258,7 @@ async fn bad_pin_and_unknown_account_are_refused_clearly() {
         format!("{failed:?}").contains("nobody@sotto.test"),
         "{failed:?}"
     );
-    core.commands.send(Command::Shutdown).unwrap();
+    core.send(Command::Shutdown).unwrap();
     core.join().await;
 }
 
@@ -272,8 +289,7 @@ async fn the_profile_passphrase_is_changed_through_the_core() {
         current: ProfileProtection,
         new: ProfileProtection,
     ) -> Event {
-        core.commands
-            .send(Command::ChangeProfileProtection { current, new })
+        core.send(Command::ChangeProfileProtection { current, new })
             .unwrap();
         next_matching(&mut core.events, |e| {
             matches!(
@@ -304,14 +320,13 @@ async fn the_profile_passphrase_is_changed_through_the_core() {
     );
     // The core goes on using the store: a setting it writes lands under the
     // new key.
-    core.commands
-        .send(Command::SetTorEverywhere { enabled: true })
+    core.send(Command::SetTorEverywhere { enabled: true })
         .unwrap();
     next_matching(&mut core.events, |e| {
         matches!(e, Event::TorEverywhere { .. })
     })
     .await;
-    core.commands.send(Command::Shutdown).unwrap();
+    core.send(Command::Shutdown).unwrap();
     core.join().await;
     drop(store);
 
@@ -384,13 +399,12 @@ async fn an_unreadable_tor_everywhere_setting_keeps_accounts_offline() {
     let accepted = tokio::time::timeout(Duration::from_millis(1500), listener.accept()).await;
     assert!(accepted.is_err(), "connected directly: {accepted:?}");
     // Setting it again is the way out.
-    core.commands
-        .send(Command::SetTorEverywhere { enabled: false })
+    core.send(Command::SetTorEverywhere { enabled: false })
         .unwrap();
     next_matching(&mut core.events, |e| {
         matches!(e, Event::TorEverywhere { enabled: false })
     })
     .await;
-    core.commands.send(Command::Shutdown).unwrap();
+    core.send(Command::Shutdown).unwrap();
     core.join().await;
 }

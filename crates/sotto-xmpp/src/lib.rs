@@ -34,7 +34,7 @@ pub mod xep;
 pub use error::{ConnectError, IqError, PepError};
 pub use session::{
     BlocklistPush, Delivery, IqPayloadKind, Password, Session, SessionConfig, SessionEvent,
-    register_account,
+    SessionHandle, register_account,
 };
 pub use tls::CertFingerprint;
 pub use transport::{DirectTransport, Target, Transport};

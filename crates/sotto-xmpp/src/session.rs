@@ -206,18 +206,39 @@ pub(crate) enum Outgoing {
     Close(oneshot::Sender<()>),
 }
 
-/// Handle to a running session.
+/// A running session: the driver task and a [`SessionHandle`] on it.
+///
+/// It dereferences to its handle, so requests are made on it directly; a
+/// caller that must wait for an answer without holding the session (an
+/// account that never awaits a round trip inline) takes a
+/// [`Session::handle`] into the future that waits.
 #[derive(Debug)]
 pub struct Session {
+    handle: SessionHandle,
+    driver: JoinHandle<()>,
+}
+
+/// What sends stanzas and IQ requests into a running session. Cheap to
+/// clone; every clone talks to the same stream. Requests made after the
+/// session stopped fail as disconnected.
+#[derive(Debug, Clone)]
+pub struct SessionHandle {
     own: BareJid,
     outgoing: mpsc::UnboundedSender<Outgoing>,
     iq: IqTracker,
     mam: MamCollector,
-    driver: JoinHandle<()>,
     /// What disco said about our PEP service, once asked.
-    pep: std::sync::Mutex<Option<crate::xep::pep::PepSupport>>,
+    pep: Arc<std::sync::Mutex<Option<crate::xep::pep::PepSupport>>>,
     /// The server takes no publish-option but the access model (ejabberd).
-    pep_access_only: std::sync::atomic::AtomicBool,
+    pep_access_only: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl std::ops::Deref for Session {
+    type Target = SessionHandle;
+
+    fn deref(&self) -> &SessionHandle {
+        &self.handle
+    }
 }
 
 impl std::fmt::Debug for Outgoing {
@@ -254,18 +275,44 @@ impl Session {
         );
         Ok((
             Session {
-                own: config.jid,
-                outgoing: outgoing_tx,
-                iq,
-                mam,
+                handle: SessionHandle {
+                    own: config.jid,
+                    outgoing: outgoing_tx,
+                    iq,
+                    mam,
+                    pep: Arc::new(std::sync::Mutex::new(None)),
+                    pep_access_only: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+                },
                 driver,
-                pep: std::sync::Mutex::new(None),
-                pep_access_only: std::sync::atomic::AtomicBool::new(false),
             },
             events_rx,
         ))
     }
 
+    /// A handle for requests made away from the session's owner.
+    pub fn handle(&self) -> SessionHandle {
+        self.handle.clone()
+    }
+
+    /// Stops the session at once, without a closing handshake (for sessions
+    /// that are not online anyway).
+    pub fn abort(self) {
+        self.driver.abort();
+        self.handle.iq.fail_all();
+    }
+
+    /// Closes the stream cleanly (bounded in time) and stops the session.
+    pub async fn close(self) {
+        let (done_tx, done_rx) = oneshot::channel();
+        if self.handle.outgoing.send(Outgoing::Close(done_tx)).is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), done_rx).await;
+        }
+        self.driver.abort();
+        self.handle.iq.fail_all();
+    }
+}
+
+impl SessionHandle {
     /// Our bare JID.
     pub fn own_jid(&self) -> &BareJid {
         &self.own
@@ -456,23 +503,6 @@ impl Session {
         )
         .await
         .map(drop)
-    }
-
-    /// Stops the session at once, without a closing handshake (for sessions
-    /// that are not online anyway).
-    pub fn abort(self) {
-        self.driver.abort();
-        self.iq.fail_all();
-    }
-
-    /// Closes the stream cleanly (bounded in time) and stops the session.
-    pub async fn close(self) {
-        let (done_tx, done_rx) = oneshot::channel();
-        if self.outgoing.send(Outgoing::Close(done_tx)).is_ok() {
-            let _ = tokio::time::timeout(Duration::from_secs(5), done_rx).await;
-        }
-        self.driver.abort();
-        self.iq.fail_all();
     }
 }
 

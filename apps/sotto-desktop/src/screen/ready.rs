@@ -267,9 +267,9 @@ impl Ready {
                     tasks.push(self.open(account, peer, None, prefs.default_encryption));
                 }
             }
-            Event::MessageAdded { account, message }
-                if message.direction == Direction::Incoming =>
-            {
+            Event::MessageAdded {
+                account, message, ..
+            } if message.direction == Direction::Incoming => {
                 let key = (account.clone(), message.peer.clone());
                 let visible = self.focused
                     && self.pane == Pane::Chat

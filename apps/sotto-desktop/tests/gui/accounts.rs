@@ -56,6 +56,7 @@ fn first_start_opens_the_add_account_dialog_and_sends_add_account() {
     h.events([Event::CommandFailed {
         account: Some("alice@example.org".into()),
         reason: "the account alice@example.org already exists".into(),
+        request: None,
     }]);
     assert!(h.shows("the account alice@example.org already exists"));
 

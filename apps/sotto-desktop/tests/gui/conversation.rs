@@ -68,6 +68,7 @@ fn opens_at_the_newest_message_and_renders_only_a_window() {
         peer: BOB.into(),
         messages,
         has_more: true,
+        request: None,
     }]);
     assert!(h.shows("message 2000"));
     assert!(
@@ -93,6 +94,7 @@ fn older_history_is_asked_for_and_can_be_cancelled() {
             MessageState::Received,
         )],
         has_more: true,
+        request: None,
     }]);
     // Too short to scroll: a button asks for more.
     h.click("Load older messages");
@@ -119,6 +121,7 @@ fn older_history_is_asked_for_and_can_be_cancelled() {
             MessageState::Received,
         )],
         has_more: false,
+        request: None,
     }]);
     assert!(!h.shows("older"));
 }
@@ -142,6 +145,7 @@ fn scrolling_to_the_top_pages_older_history() {
         peer: BOB.into(),
         messages,
         has_more: true,
+        request: None,
     }]);
     let messages = {
         let mut ui = iced_test::Simulator::new(h.ready.view(&h.prefs));
@@ -181,6 +185,7 @@ fn scrolling_to_the_top_pages_older_history() {
             })
             .collect(),
         has_more: false,
+        request: None,
     }]);
     let c = h.ready.conversation().unwrap();
     assert_eq!(c.timeline().oldest_id(), Some(950));
@@ -201,6 +206,7 @@ fn states_day_separators_and_retry() {
                 record(2, Direction::Outgoing, "two", MessageState::Sent),
             ],
             has_more: false,
+            request: None,
         },
         Event::MessageStateChanged {
             account: ME.into(),
@@ -242,6 +248,7 @@ fn states_day_separators_and_retry() {
     h.events([Event::MessageAdded {
         account: ME.into(),
         message: record(3, Direction::Outgoing, "three", MessageState::Queued),
+        request: None,
     }]);
     assert!(h.shows("Sending…"));
     // The core holds it: the reason shows, and only the user's click sends
@@ -283,6 +290,7 @@ fn composer_enter_sends_shift_enter_breaks_the_line_and_chat_states_follow() {
         peer: BOB.into(),
         messages: vec![],
         has_more: false,
+        request: None,
     }]);
     assert!(h.shows("No messages yet. Say hello!"));
     h.type_into(COMPOSER, "Hi");
@@ -342,6 +350,7 @@ fn composer_enter_sends_shift_enter_breaks_the_line_and_chat_states_follow() {
     h.events([Event::MessageAdded {
         account: ME.into(),
         message: record(7, Direction::Incoming, "Hello back", MessageState::Received),
+        request: None,
     }]);
     assert!(h.shows("Hello back"));
     assert!(!h.shows("typing…"));
@@ -353,6 +362,7 @@ fn unread_counters_and_title() {
     h.events([Event::MessageAdded {
         account: ME.into(),
         message: record(1, Direction::Incoming, "psst", MessageState::Received),
+        request: None,
     }]);
     assert_eq!(h.ready.unread_total(), 1);
     assert!(h.shows("Chats (1)"));
@@ -368,6 +378,7 @@ fn unread_counters_and_title() {
             "still there?",
             MessageState::Received,
         ),
+        request: None,
     }]);
     assert_eq!(h.ready.unread_total(), 1);
     h.ready.set_focused(true);

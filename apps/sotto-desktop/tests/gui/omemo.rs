@@ -51,6 +51,7 @@ pub fn fingerprints(jid: &str, devices: Vec<OmemoDevice>) -> Event {
         own_uri: OWN_URI.into(),
         jid: jid.into(),
         devices,
+        request: None,
     }
 }
 
@@ -84,6 +85,7 @@ pub fn bob() -> Harness {
         peer: BOB.into(),
         messages: vec![],
         has_more: false,
+        request: None,
     }]);
     h
 }
@@ -352,6 +354,7 @@ fn a_pasted_link_is_verified_and_a_refusal_shown() {
     h.events([Event::CommandFailed {
         account: Some(ME.into()),
         reason: refused.into(),
+        request: None,
     }]);
     assert!(h.shows(refused));
     h.events([fingerprints(BOB, bobs_devices(OmemoTrust::Verified))]);
@@ -453,6 +456,7 @@ fn encrypted_messages_show_the_sending_key_and_its_trust() {
             from(3, 77, "from a device nobody listed"),
         ],
         has_more: false,
+        request: None,
     }]);
     let phone_key = format!("key {}", PHONE_FP.split(' ').next().unwrap());
     let laptop_key = format!("key {}", LAPTOP_FP.split(' ').next().unwrap());

@@ -70,6 +70,7 @@ fn bob() -> Harness {
         peer: BOB.into(),
         messages: vec![record(1, "hello", Encryption::Plain)],
         has_more: false,
+        request: None,
     }]);
     h.commands.drain();
     h
@@ -158,6 +159,7 @@ fn dialog_shows_fingerprints_and_marks_verified() {
             fingerprint: BOB_FP.into(),
             trust: OtrTrust::Unverified,
         }],
+        request: None,
     }]);
     assert!(h.shows("0A1B2C3D 4E5F6071 8293A4B5 C6D7E8F9 0A1B2C3D"));
     assert!(h.shows(BOB_FP));
@@ -260,6 +262,7 @@ fn unreadable_messages_and_encrypted_ones_are_shown() {
         Event::MessageAdded {
             account: ME.into(),
             message: record(2, "secret hello", Encryption::Otr),
+            request: None,
         },
     ]);
     assert!(h.shows(

@@ -52,6 +52,7 @@ fn results(h: &mut Harness, query: &str, results: Vec<MessageRecord>) {
     h.events([Event::SearchResults {
         text: query.into(),
         results,
+        request: None,
     }]);
 }
 
@@ -201,6 +202,7 @@ fn a_result_opens_its_conversation_paging_back_to_the_message() {
         peer: BOB.into(),
         messages: history(300..350),
         has_more: true,
+        request: None,
     }]);
     assert_eq!(
         h.commands.drain(),
@@ -217,6 +219,7 @@ fn a_result_opens_its_conversation_paging_back_to_the_message() {
         peer: BOB.into(),
         messages: history(100..300),
         has_more: true,
+        request: None,
     }]);
     assert_eq!(h.commands.drain().len(), 1, "a second page");
     let mut page = history(1..100);
@@ -226,6 +229,7 @@ fn a_result_opens_its_conversation_paging_back_to_the_message() {
         peer: BOB.into(),
         messages: page,
         has_more: true,
+        request: None,
     }]);
     assert!(h.commands.drain().is_empty(), "found: no more paging");
     let c = h.ready.conversation().unwrap();
@@ -253,6 +257,7 @@ fn a_loaded_result_in_the_open_conversation_is_shown_at_once() {
         peer: BOB.into(),
         messages,
         has_more: false,
+        request: None,
     }]);
     assert!(!h.shows("the old roof"), "outside the window");
     search_for(&mut h, "roof");
@@ -274,6 +279,7 @@ fn a_jump_gives_up_when_the_message_is_gone_or_is_cancelled() {
         peer: BOB.into(),
         messages: history(300..350),
         has_more: true,
+        request: None,
     }]);
     h.commands.drain();
     // History older than the message arrives without it: deleted.
@@ -282,6 +288,7 @@ fn a_jump_gives_up_when_the_message_is_gone_or_is_cancelled() {
         peer: BOB.into(),
         messages: history(10..40),
         has_more: true,
+        request: None,
     }]);
     assert!(h.commands.drain().is_empty());
     assert!(h.shows(seek::NOT_FOUND));
@@ -308,6 +315,7 @@ fn strangers_who_wrote_are_listed_with_their_count() {
                 peer: "eve@example.net".into(),
                 ..message(1, "hi, it's Eve")
             },
+            request: None,
         },
         Event::MessageAdded {
             account: ME.into(),
@@ -315,6 +323,7 @@ fn strangers_who_wrote_are_listed_with_their_count() {
                 peer: "eve@example.net".into(),
                 ..message(2, "are you there?")
             },
+            request: None,
         },
     ]);
     assert!(h.shows(contacts::OTHERS));

@@ -146,6 +146,7 @@ fn contacts() {
         Event::MessageAdded {
             account: ME.into(),
             message: message(1, Direction::Incoming, "Are you coming tonight?"),
+            request: None,
         },
     ]);
     assert_snapshot("contacts", h.ready.view(&h.prefs));
@@ -157,6 +158,7 @@ fn conversation_with_new_messages() {
     h.events((4..=5).map(|id| Event::MessageAdded {
         account: ME.into(),
         message: message(id, Direction::Incoming, &format!("unread message {id}")),
+        request: None,
     }));
     h.click("Bob Builder");
     h.events([Event::ConversationSnapshot {
@@ -170,6 +172,7 @@ fn conversation_with_new_messages() {
             message(5, Direction::Incoming, "unread message 5"),
         ],
         has_more: false,
+        request: None,
     }]);
     assert_snapshot("conversation", h.ready.view(&h.prefs));
 }
@@ -188,6 +191,7 @@ fn search_results() {
             message(9, Direction::Outgoing, "The roof is done."),
             message(1, Direction::Incoming, "Can you fix the roof this week?"),
         ],
+        request: None,
     }]);
     assert_snapshot("search", h.ready.view(&h.prefs));
 }

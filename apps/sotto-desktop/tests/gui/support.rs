@@ -98,14 +98,14 @@ pub async fn run<M: Send + 'static>(task: Task<M>) -> Vec<M> {
 }
 
 /// The commands the GUI sent, as a fake core receives them.
-pub struct Commands(pub mpsc::UnboundedReceiver<Command>);
+pub struct Commands(pub mpsc::UnboundedReceiver<sotto_core::Request>);
 
 impl Commands {
     /// Everything sent so far.
     pub fn drain(&mut self) -> Vec<Command> {
         let mut out = Vec::new();
         while let Ok(c) = self.0.try_recv() {
-            out.push(c);
+            out.push(c.command);
         }
         out
     }

@@ -23,6 +23,7 @@ fn transfer(state: TransferState) -> Event {
         name: "beach.jpg".into(),
         download: false,
         state,
+        request: None,
     }
 }
 
@@ -109,6 +110,7 @@ fn a_received_file_link_shows_as_a_file_and_is_saved() {
         peer: BOB.into(),
         messages: vec![message],
         has_more: false,
+        request: None,
     }]);
     assert!(h.shows("File: béach.jpg"));
     assert!(h.shows("Encrypted file"));
@@ -136,6 +138,7 @@ fn a_received_file_link_shows_as_a_file_and_is_saved() {
         name: "béach.jpg".into(),
         download: true,
         state,
+        request: None,
     };
     h.events([saving(TransferState::Uploading {
         sent: 500,

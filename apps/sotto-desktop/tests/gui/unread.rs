@@ -37,6 +37,7 @@ fn bob_wrote(h: &mut Harness, ids: impl IntoIterator<Item = i64>) {
     h.events(ids.into_iter().map(|id| Event::MessageAdded {
         account: ME.into(),
         message: incoming(id),
+        request: None,
     }));
 }
 
@@ -46,6 +47,7 @@ fn snapshot(h: &mut Harness, messages: Vec<MessageRecord>) {
         peer: BOB.into(),
         messages,
         has_more: false,
+        request: None,
     }]);
 }
 

@@ -60,6 +60,7 @@ fn failed(event: &Event, account: &str) -> Option<String> {
         Event::CommandFailed {
             account: Some(a),
             reason,
+            ..
         } if a == account => Some(reason.clone()),
         _ => None,
     }
@@ -126,6 +127,7 @@ fn fingerprint(profile: &Profile, account: Option<&str>, json: bool) -> anyhow::
             account: a,
             own,
             contacts,
+            ..
         } if *a == acc => Some(Ok((own.clone(), contacts.clone()))),
         other => failed(other, &acc).map(Err),
     });

@@ -6,7 +6,7 @@
 //! scripts, bots and other front ends. One `Command` per stdin line, one
 //! `Event` per stdout line, flushed as it happens.
 
-use sotto_core::{Command, Event};
+use sotto_core::{Command, Event, Request};
 use sotto_store::SqlStore;
 use tokio::io::{AsyncBufReadExt as _, AsyncWrite, AsyncWriteExt as _, BufReader};
 
@@ -76,12 +76,12 @@ async fn bridge(store: SqlStore, options: sotto_core::CoreOptions) -> anyhow::Re
                 line_no += 1;
                 match Line::parse(&line, line_no, shutting_down) {
                     Line::Blank => {}
-                    Line::Command(command) => {
-                        shutting_down |= matches!(command, Command::Shutdown);
-                        core.send(command)?;
+                    Line::Command(request) => {
+                        shutting_down |= matches!(request.command, Command::Shutdown);
+                        core.send_request(request)?;
                     }
                     Line::Invalid(reason) => {
-                        let event = Event::CommandFailed { account: None, reason };
+                        let event = Event::CommandFailed { account: None, reason, request: None };
                         if stdout_error.is_none()
                             && let Err(e) = write_event(&mut stdout, &event).await
                         {
@@ -105,8 +105,8 @@ async fn bridge(store: SqlStore, options: sotto_core::CoreOptions) -> anyhow::Re
 pub enum Line {
     /// A blank line: nothing.
     Blank,
-    /// A command for the core.
-    Command(Command),
+    /// A command for the core, with the caller's `request` id if given.
+    Command(Request),
     /// Not a command; answered with a `command_failed` event with this reason.
     Invalid(String),
 }
@@ -120,7 +120,7 @@ impl Line {
         if shutting_down {
             return Self::Invalid(format!("ignored line {line_no}: the core is shutting down"));
         }
-        match serde_json::from_str::<Command>(line) {
+        match serde_json::from_str::<Request>(line) {
             Ok(command) => {
                 // Never the line itself: add_account carries a password.
                 tracing::debug!(line = line_no, "command read");
@@ -156,7 +156,11 @@ mod tests {
         assert_eq!(Line::parse("   ", 1, false), Line::Blank);
         assert_eq!(
             Line::parse(r#"{"type":"list_accounts"}"#, 2, false),
-            Line::Command(Command::ListAccounts)
+            Line::Command(Command::ListAccounts.into())
+        );
+        assert_eq!(
+            Line::parse(r#"{"type":"list_accounts","request":"r-7"}"#, 2, false),
+            Line::Command(Request::new("r-7", Command::ListAccounts))
         );
         let reason = invalid("{nope", 3);
         assert!(
@@ -186,6 +190,7 @@ mod tests {
             &Event::CommandFailed {
                 account: None,
                 reason: "multi\nline".into(),
+                request: None,
             },
         )
         .await

@@ -4,7 +4,7 @@
 
 //! `sotto send TO TEXT`: go online, send, wait until the server has it.
 
-use sotto_core::Command;
+use sotto_core::{Command, Request};
 use sotto_store::MessageState;
 
 use super::{choose_account, core_encryption, online_then};
@@ -38,14 +38,20 @@ pub fn run(
         wait,
         "Nothing was sent.",
         async |core: &mut Core| {
-            core.send(Command::SendMessage {
-                account: account.clone(),
-                to: to.to_owned(),
-                body: text.to_owned(),
-                // Absent: the core's choice (OMEMO when the contact has devices).
-                encryption: encryption.map(core_encryption),
-            })?;
-            let mut waiter = SendWaiter::new(&account, to, text);
+            // One message per run: the process id tells it from another
+            // `sotto send` on the same profile.
+            let request = format!("send-{}", std::process::id());
+            core.send_request(Request::new(
+                request.clone(),
+                Command::SendMessage {
+                    account: account.clone(),
+                    to: to.to_owned(),
+                    body: text.to_owned(),
+                    // Absent: the core's choice (OMEMO when the contact has devices).
+                    encryption: encryption.map(core_encryption),
+                },
+            ))?;
+            let mut waiter = SendWaiter::new(&account, to, &request);
             let result = core.wait_for(wait.duration(), &mut waiter).await?;
             if encryption == Some(EncryptionArg::Otr) {
                 // The session lives only as long as this process: end it.

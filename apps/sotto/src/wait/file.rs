@@ -149,15 +149,16 @@ impl Waiter for FileWaiter {
                 TransferState::Cancelled => Step::Done(Err(FileError::Failed("cancelled".into()))),
                 _ => Step::Pending,
             },
-            Event::MessageAdded { account, message }
-                if self.link.is_none()
-                    && account.eq_ignore_ascii_case(&self.account)
-                    && message.direction == Direction::Outgoing
-                    && self
-                        .to
-                        .as_deref()
-                        .is_some_and(|to| message.peer.eq_ignore_ascii_case(to))
-                    && sotto_core::file_link(&message.body).is_some() =>
+            Event::MessageAdded {
+                account, message, ..
+            } if self.link.is_none()
+                && account.eq_ignore_ascii_case(&self.account)
+                && message.direction == Direction::Outgoing
+                && self
+                    .to
+                    .as_deref()
+                    .is_some_and(|to| message.peer.eq_ignore_ascii_case(to))
+                && sotto_core::file_link(&message.body).is_some() =>
             {
                 self.link = Some((message.id, message.state));
                 self.link_state(message.state)
@@ -172,6 +173,7 @@ impl Waiter for FileWaiter {
             Event::CommandFailed {
                 account: Some(account),
                 reason,
+                ..
             } if account.eq_ignore_ascii_case(&self.account) && self.link.is_none() => {
                 Step::Done(Err(FileError::CommandFailed(reason.clone())))
             }
@@ -208,6 +210,7 @@ mod tests {
             name: "a.jpg".into(),
             download: false,
             state,
+            request: None,
         }
     }
 
@@ -228,6 +231,7 @@ mod tests {
                 encryption: Encryption::Omemo,
                 sender_device: None,
             },
+            request: None,
         }
     }
 
@@ -282,6 +286,7 @@ mod tests {
             name: "b".into(),
             download: true,
             state: TransferState::Cancelled,
+            request: None,
         };
         assert_eq!(w.on_event(&other), Step::Pending, "another transfer");
         assert!(matches!(

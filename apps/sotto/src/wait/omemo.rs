@@ -86,6 +86,7 @@ impl Waiter for OmemoWaiter {
                 own_uri,
                 jid,
                 devices,
+                ..
             } if account.eq_ignore_ascii_case(&self.account)
                 && self
                     .jid
@@ -103,6 +104,7 @@ impl Waiter for OmemoWaiter {
             Event::CommandFailed {
                 account: Some(account),
                 reason,
+                ..
             } if account.eq_ignore_ascii_case(&self.account) => {
                 self.failures.push(reason.clone());
                 Step::Settling
@@ -147,6 +149,7 @@ mod tests {
             own_uri: "xmpp:alice@example.org?omemo-sid-1=00".into(),
             jid: jid.into(),
             devices: vec![device(jid, 2)],
+            request: None,
         }
     }
 
@@ -154,6 +157,7 @@ mod tests {
         Event::CommandFailed {
             account: Some(account.into()),
             reason: reason.into(),
+            request: None,
         }
     }
 

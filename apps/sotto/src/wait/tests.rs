@@ -222,6 +222,9 @@ fn added(id: i64, to: &str, body: &str, state: MessageState) -> Event {
             encryption: Encryption::Plain,
             sender_device: None,
         },
+        // The message `send` asked for carries its request id; a carbon or
+        // another client's message does not.
+        request: (to == "bob@example.org").then(|| "r1".to_owned()),
     }
 }
 
@@ -236,7 +239,7 @@ fn changed(id: i64, state: MessageState) -> Event {
 
 #[test]
 fn send_follows_its_own_message_to_acked() {
-    let mut w = SendWaiter::new(A, "bob@example.org", "hi");
+    let mut w = SendWaiter::new(A, "bob@example.org", "r1");
     // Another message (a carbon to someone else) is not ours.
     assert_eq!(
         w.on_event(&added(6, "carol@example.org", "hi", MessageState::Sent)),
@@ -259,7 +262,7 @@ fn send_follows_its_own_message_to_acked() {
 /// stream is as far as `send` can follow it, instead of timing out.
 #[test]
 fn send_ends_at_sent_on_a_server_without_stream_management() {
-    let mut w = SendWaiter::new(A, "bob@example.org", "hi");
+    let mut w = SendWaiter::new(A, "bob@example.org", "r1");
     let features = |missing| Event::ServerFeatures {
         account: A.into(),
         missing,
@@ -277,7 +280,7 @@ fn send_ends_at_sent_on_a_server_without_stream_management() {
     );
 
     // Another account's server says nothing about ours.
-    let mut w = SendWaiter::new(A, "bob@example.org", "hi");
+    let mut w = SendWaiter::new(A, "bob@example.org", "r1");
     w.on_event(&Event::ServerFeatures {
         account: "other@example.org".into(),
         missing: vec![sotto_core::MissingFeature::StreamManagement],
@@ -289,24 +292,32 @@ fn send_ends_at_sent_on_a_server_without_stream_management() {
 
 #[test]
 fn send_failures() {
-    let mut w = SendWaiter::new(A, "bob@example.org", "hi");
+    let mut w = SendWaiter::new(A, "bob@example.org", "r1");
     w.on_event(&added(7, "bob@example.org", "hi", MessageState::Sent));
     assert_eq!(
         w.on_event(&changed(7, MessageState::Failed)),
         Step::Done(Err(SendError::Failed(None)))
     );
 
-    let mut w = SendWaiter::new(A, "bob@example.org", "hi");
+    let mut w = SendWaiter::new(A, "bob@example.org", "r1");
+    // Another command's failure is not ours.
+    let other = Event::CommandFailed {
+        account: Some(A.into()),
+        reason: "adding a contact: refused".into(),
+        request: Some("r0".into()),
+    };
+    assert_eq!(w.on_event(&other), Step::Pending);
     let refused = Event::CommandFailed {
         account: Some(A.into()),
         reason: "sending to bob@example.org: not online".into(),
+        request: Some("r1".into()),
     };
     assert!(matches!(
         w.on_event(&refused),
         Step::Done(Err(SendError::CommandFailed(_)))
     ));
     // Delivered straight away also counts.
-    let mut w = SendWaiter::new(A, "bob@example.org", "hi");
+    let mut w = SendWaiter::new(A, "bob@example.org", "r1");
     assert_eq!(
         w.on_event(&added(1, "bob@example.org", "hi", MessageState::Delivered)),
         Step::Done(Ok(MessageState::Delivered))
@@ -377,7 +388,7 @@ fn tor_account_blames_tor_when_it_is_not_ready() {
 
 #[test]
 fn an_omemo_failure_ends_the_send_with_its_reason() {
-    let mut w = SendWaiter::new(A, "bob@example.org", "hi");
+    let mut w = SendWaiter::new(A, "bob@example.org", "r1");
     w.on_event(&added(7, "bob@example.org", "hi", MessageState::Queued));
     let skipped = Event::OmemoDeviceSkipped {
         account: A.into(),
@@ -396,6 +407,7 @@ fn an_omemo_failure_ends_the_send_with_its_reason() {
     let reason = Event::CommandFailed {
         account: Some(A.into()),
         reason: why.into(),
+        request: None,
     };
     assert_eq!(w.on_event(&reason), Step::Pending);
     assert_eq!(
@@ -406,7 +418,7 @@ fn an_omemo_failure_ends_the_send_with_its_reason() {
 
 #[test]
 fn omemo_being_unavailable_is_told_and_does_not_end_the_send() {
-    let mut w = SendWaiter::new(A, "bob@example.org", "hi");
+    let mut w = SendWaiter::new(A, "bob@example.org", "r1");
     let unavailable = Event::OmemoUnavailable {
         account: A.into(),
         reason: "this server does not support PEP".into(),
@@ -429,7 +441,7 @@ fn omemo_being_unavailable_is_told_and_does_not_end_the_send() {
         Step::Done(Ok(MessageState::Acked))
     );
     // Another account's notice is not ours.
-    let mut w = SendWaiter::new(A, "bob@example.org", "hi");
+    let mut w = SendWaiter::new(A, "bob@example.org", "r1");
     w.on_event(&Event::OmemoUnavailable {
         account: "other@example.org".into(),
         reason: "x".into(),
@@ -439,7 +451,7 @@ fn omemo_being_unavailable_is_told_and_does_not_end_the_send() {
 
 #[test]
 fn a_held_message_ends_the_send_with_the_reason() {
-    let mut w = SendWaiter::new(A, "bob@example.org", "hi");
+    let mut w = SendWaiter::new(A, "bob@example.org", "r1");
     let held = |id| Event::MessageHeld {
         account: A.into(),
         peer: "bob@example.org".into(),

@@ -51,6 +51,7 @@ impl TorWatch {
             Event::CommandFailed {
                 account: None,
                 reason,
+                ..
             } => self.failure = Some(sanitize(reason)),
             _ => {}
         }
@@ -124,6 +125,7 @@ impl Waiter for TorSwitchWaiter {
             Event::CommandFailed {
                 account: None,
                 reason,
+                ..
             } => {
                 self.last_failure = Some(reason.clone());
                 Step::Settling
@@ -194,12 +196,14 @@ mod tests {
         w.on_event(&Event::CommandFailed {
             account: None,
             reason: "connecting to the Tor network: timed out".into(),
+            request: None,
         });
         assert_eq!(w.reason(None), "connecting to the Tor network: timed out");
         // A failure about some account is not Tor's.
         w.on_event(&Event::CommandFailed {
             account: Some("a@b.c".into()),
             reason: "other".into(),
+            request: None,
         });
         w.on_event(&status(10, false, "10%: handshaking", None));
         assert_eq!(
@@ -224,6 +228,7 @@ mod tests {
         let failed = Event::CommandFailed {
             account: None,
             reason: "saving the Tor setting: disk full".into(),
+            request: None,
         };
         assert_eq!(w.on_event(&failed), Step::Settling);
         assert!(w.give_up(10).contains("disk full"));

@@ -5,12 +5,14 @@
 //! Commands a front end sends to one account, and the outbox.
 
 use sotto_store::{Direction, Encryption, MessageRecord, MessageState, NewMessage, Password};
-use sotto_xmpp::Jid;
 use sotto_xmpp::xep::{message, presence};
+use sotto_xmpp::{IqError, Jid};
 use xmpp_parsers::presence::Type as PresenceType;
 
-use super::{Account, InFlight};
-use crate::api::{Availability, Command, Event, MissingFeature};
+use super::Account;
+use super::omemo::Lookup;
+use super::pending::{Done, Reply};
+use crate::api::{Availability, Command, Event, MissingFeature, Request};
 use crate::convert;
 
 fn now_ms() -> i64 {
@@ -18,7 +20,21 @@ fn now_ms() -> i64 {
 }
 
 impl Account {
-    pub(crate) async fn on_command(&mut self, command: Command) {
+    /// Handles a command routed to this account; its first answering
+    /// event (or `command_failed`) carries the request id back.
+    pub(crate) async fn on_command(&mut self, request: Request) {
+        let Request { request, command } = request;
+        if let Some(peer) = self.waits_for_devices(&command) {
+            let parked = Request { request, command };
+            self.parked.entry(peer).or_default().push_back(parked);
+            return;
+        }
+        self.answering.set(request);
+        self.run_command(command).await;
+        self.answering.set(None);
+    }
+
+    async fn run_command(&mut self, command: Command) {
         match command {
             Command::SendMessage {
                 to,
@@ -61,16 +77,14 @@ impl Account {
                 ..
             } => self.otr_set_trust(&contact, &fingerprint, verified),
             Command::ImportOtr { dir, .. } => self.otr_import(&dir),
-            Command::GetOmemoFingerprints { jid, .. } => {
-                self.omemo_fingerprints(jid.as_deref()).await
-            }
+            Command::GetOmemoFingerprints { jid, .. } => self.omemo_ask_fingerprints(jid),
             Command::SetOmemoTrust {
                 jid,
                 fingerprint,
                 trust,
                 ..
-            } => self.omemo_set_trust(&jid, &fingerprint, trust).await,
-            Command::VerifyOmemoUri { uri, .. } => self.omemo_verify_uri(&uri).await,
+            } => self.omemo_set_trust(&jid, &fingerprint, trust),
+            Command::VerifyOmemoUri { uri, .. } => self.omemo_ask_verify_uri(uri),
             Command::RetryMessage { id, encryption, .. } => self.retry_message(id, encryption),
             Command::SendChatState { to, state, .. } => {
                 let (Ok(to), Some(session)) = (convert::parse_contact_jid(&to), &self.session)
@@ -107,10 +121,15 @@ impl Account {
                     Err(reason) => return self.fail(reason),
                 };
                 let Some(session) = self.live() else { return };
-                if let Err(e) = session.roster_set(jid.clone(), name, groups).await {
-                    return self.fail(e.to_string());
-                }
-                session.send(presence::subscription(jid, PresenceType::Subscribe));
+                let session = session.handle();
+                let request = self.answering.take();
+                self.pending.start(async move {
+                    Reply::Done {
+                        request,
+                        result: session.roster_set(jid.clone(), name, groups).await,
+                        what: Done::AddContact(jid),
+                    }
+                });
             }
             Command::RemoveContact { jid, .. } => {
                 let jid = match convert::parse_contact_jid(&jid) {
@@ -118,9 +137,15 @@ impl Account {
                     Err(reason) => return self.fail(reason),
                 };
                 let Some(session) = self.live() else { return };
-                if let Err(e) = session.roster_remove(jid).await {
-                    self.fail(e.to_string());
-                }
+                let session = session.handle();
+                let request = self.answering.take();
+                self.pending.start(async move {
+                    Reply::Done {
+                        request,
+                        result: session.roster_remove(jid).await,
+                        what: Done::RemoveContact,
+                    }
+                });
             }
             Command::RenameContact { jid, name, .. } => {
                 let groups = self
@@ -135,9 +160,15 @@ impl Account {
                     Err(reason) => return self.fail(reason),
                 };
                 let Some(session) = self.live() else { return };
-                if let Err(e) = session.roster_set(jid, name, groups).await {
-                    self.fail(e.to_string());
-                }
+                let session = session.handle();
+                let request = self.answering.take();
+                self.pending.start(async move {
+                    Reply::Done {
+                        request,
+                        result: session.roster_set(jid, name, groups).await,
+                        what: Done::RenameContact,
+                    }
+                });
             }
             Command::SetBlocked { jid, blocked, .. } => {
                 let jid = match convert::parse_contact_jid(&jid) {
@@ -148,15 +179,21 @@ impl Account {
                     return self.fail(MissingFeature::Blocking.explain());
                 }
                 let Some(session) = self.live() else { return };
-                let done = if blocked {
-                    session.block(jid).await
-                } else {
-                    session.unblock(jid).await
-                };
+                let session = session.handle();
+                let request = self.answering.take();
                 // The server's push to every session updates the list.
-                if let Err(e) = done {
-                    self.fail(e.to_string());
-                }
+                self.pending.start(async move {
+                    let result = if blocked {
+                        session.block(jid).await
+                    } else {
+                        session.unblock(jid).await
+                    };
+                    Reply::Done {
+                        request,
+                        result,
+                        what: Done::Block,
+                    }
+                });
             }
             Command::AnswerSubscription { jid, approve, .. } => {
                 let jid = match convert::parse_contact_jid(&jid) {
@@ -191,26 +228,74 @@ impl Account {
             }
             Command::ChangePassword { new_password, .. } => {
                 let Some(session) = self.live() else { return };
-                if let Err(e) = session.change_password(new_password.expose()).await {
-                    return self.fail(e.to_string());
-                }
-                self.record.password = Password::new(new_password.expose().to_owned());
-                match self.store.upsert_account(&self.record) {
-                    Ok(()) => self.emit(Event::PasswordChanged {
-                        account: self.jid.clone(),
-                    }),
-                    Err(e) => self.fail(format!(
-                        "the server accepted the new password but saving it failed: {e}"
-                    )),
-                }
+                let session = session.handle();
+                let password = Password::new(new_password.expose().to_owned());
+                let request = self.answering.take();
+                self.pending.start(async move {
+                    Reply::Done {
+                        request,
+                        result: session.change_password(new_password.expose()).await,
+                        what: Done::ChangePassword(password),
+                    }
+                });
             }
             Command::LoadOlder {
                 peer,
                 before,
                 limit,
                 ..
-            } => self.load_older(peer, before, limit).await,
+            } => self.load_older(peer, before, limit),
             _ => self.fail("this command is not handled by accounts"),
+        }
+    }
+
+    /// A command's request answered.
+    pub(crate) fn command_answered(&mut self, what: Done, result: Result<(), IqError>) {
+        if let Err(e) = result {
+            return self.fail(e.to_string());
+        }
+        match what {
+            Done::AddContact(jid) => {
+                if let Some(session) = &self.session {
+                    session.send(presence::subscription(jid, PresenceType::Subscribe));
+                }
+            }
+            Done::ChangePassword(password) => {
+                self.record.password = password;
+                match self.store.upsert_account(&self.record) {
+                    Ok(()) => self.emit(Event::PasswordChanged {
+                        account: self.jid.clone(),
+                        request: None,
+                    }),
+                    Err(e) => self.fail(format!(
+                        "the server accepted the new password but saving it failed: {e}"
+                    )),
+                }
+            }
+            Done::RemoveContact | Done::RenameContact | Done::Block => {}
+        }
+    }
+
+    /// The contact a message or file command must wait for, if it must:
+    /// "Automatic" needs their device lists of this stream, and a command
+    /// to a contact with commands waiting waits behind them (order kept).
+    fn waits_for_devices(&mut self, command: &Command) -> Option<String> {
+        let (to, encryption) = match command {
+            Command::SendMessage { to, encryption, .. }
+            | Command::SendFile { to, encryption, .. } => (to, encryption),
+            _ => return None,
+        };
+        let peer = convert::parse_contact_jid(to).ok()?;
+        let key = peer.to_string();
+        if self.parked.contains_key(&key) {
+            return Some(key);
+        }
+        if encryption.is_some() || self.otr_in_use(&key) {
+            return None;
+        }
+        match self.omemo_devices(&peer) {
+            Lookup::Waiting => Some(key),
+            Lookup::Ready(_) => None,
         }
     }
 
@@ -250,7 +335,6 @@ impl Account {
             self.otr_key_confirmed(&record.peer);
         }
         self.held.remove(&id);
-        self.omemo.outbox.retain(|r| r.id != id);
         if record.state != MessageState::Queued {
             self.set_state(id, &record.peer, MessageState::Queued);
         }
@@ -361,7 +445,7 @@ impl Account {
                 ));
             }
             Some(choice) => convert::encryption_in(choice),
-            None => self.automatic_encryption(peer).await,
+            None => self.automatic_encryption(peer)?,
         };
         if encryption == Encryption::Otr {
             self.otr_identity().await?;
@@ -374,15 +458,27 @@ impl Account {
     /// conversation used OMEMO or OTR, or the contact ever had OMEMO
     /// devices, it never becomes plaintext by itself; a device list the
     /// servers emptied holds the message instead (told as `message_held`).
-    pub(crate) async fn automatic_encryption(&mut self, peer: &sotto_xmpp::BareJid) -> Encryption {
+    /// `Err` while the contact's device lists are being fetched (commands
+    /// wait for them first, see [`Self::waits_for_devices`]).
+    pub(crate) fn automatic_encryption(
+        &mut self,
+        peer: &sotto_xmpp::BareJid,
+    ) -> Result<Encryption, String> {
         if self.otr_in_use(peer.as_str()) {
-            return Encryption::Otr;
+            return Ok(Encryption::Otr);
         }
-        if !self.omemo_devices(peer).await.is_empty() {
-            return Encryption::Omemo;
+        match self.omemo_devices(peer) {
+            Lookup::Ready(devices) if !devices.is_empty() => return Ok(Encryption::Omemo),
+            Lookup::Ready(_) => {}
+            Lookup::Waiting => {
+                return Err(format!(
+                    "{peer}'s OMEMO devices are still being looked up; try again"
+                ));
+            }
         }
-        self.sticky_encryption(peer.as_str(), None)
-            .unwrap_or(Encryption::Plain)
+        Ok(self
+            .sticky_encryption(peer.as_str(), None)
+            .unwrap_or(Encryption::Plain))
     }
 
     /// The encryption a conversation is bound to, if any: the newest
@@ -400,58 +496,5 @@ impl Account {
             }
         }
         self.omemo_ever_listed(peer).then_some(Encryption::Omemo)
-    }
-
-    /// Hands every queued message to the live stream, oldest first, once.
-    pub(crate) fn flush_outbox(&mut self) {
-        if !self.online || self.session.is_none() {
-            return;
-        }
-        let outbox = match self.store.outbox(&self.jid) {
-            Ok(outbox) => outbox,
-            Err(e) => return self.fail(format!("reading the outbox: {e}")),
-        };
-        for record in outbox {
-            if self.in_flight.contains_key(&record.id) || self.held.contains(&record.id) {
-                continue;
-            }
-            if record.encryption == Encryption::Otr {
-                self.otr_hand_over(record);
-            } else if record.encryption == Encryption::Omemo {
-                // Encrypting needs requests (device lists, keys): done by
-                // `omemo_drain` right after the current event.
-                if !self.omemo.outbox.iter().any(|r| r.id == record.id) {
-                    self.omemo.outbox.push_back(record);
-                }
-            } else {
-                self.hand_over(record);
-            }
-        }
-    }
-
-    fn hand_over(&mut self, record: MessageRecord) {
-        let Some(session) = &self.session else { return };
-        let Ok(to) = convert::parse_contact_jid(&record.peer) else {
-            return self.set_state(record.id, &record.peer, MessageState::Failed);
-        };
-        let id = record
-            .origin_id
-            .clone()
-            .or_else(|| record.message_id.clone())
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        self.generation += 1;
-        let mut stanza = message::chat(Jid::from(to), &id, &record.body);
-        if self.uploads.is_uploaded_link(&record.body) {
-            stanza = message::with_file_link(stanza, &record.body);
-        }
-        session.send_tracked(stanza, format!("{}:{}", record.id, self.generation));
-        self.in_flight.insert(
-            record.id,
-            InFlight {
-                peer: record.peer,
-                state: MessageState::Queued,
-                generation: self.generation,
-            },
-        );
     }
 }

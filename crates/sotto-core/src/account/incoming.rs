@@ -36,6 +36,7 @@ impl Account {
                         self.emit(Event::MessageAdded {
                             account: self.jid.clone(),
                             message: message.clone(),
+                            request: None,
                         });
                         new.push(message);
                     }
@@ -92,7 +93,7 @@ impl Account {
             });
         }
         if !message.encrypted.is_empty() {
-            return self.omemo_incoming(&message).await;
+            return self.omemo_incoming(&message);
         }
         if !outgoing && self.otr_incoming(&message).await {
             return;

@@ -20,13 +20,14 @@ use sotto_omemo::device;
 use sotto_omemo::store::{DeviceEntry, OwnDevice};
 use sotto_omemo::trust::{Fingerprint, TrustLevel};
 use sotto_omemo::{DeviceAddress, IdentityKey, Namespace};
-use sotto_store::{AccountOmemoStore, MessageRecord};
+use sotto_store::AccountOmemoStore;
 use sotto_xmpp::BareJid;
 use sotto_xmpp::xep::omemo as wire;
 
 use super::Account;
+use super::pending::{self, Ask};
 use crate::api::{Event, OmemoDevice, OmemoTrust, OmemoTrustMode};
-use crate::omemo_wire::{NAMESPACES, bundle_in, bundle_out, ns_name, ns_out};
+use crate::omemo_wire::{NAMESPACES, bundle_in, bundle_out, ns_name};
 
 mod receive;
 mod send;
@@ -45,12 +46,33 @@ pub(crate) const KEY_TRANSPORT_DELAY: Duration = Duration::from_secs(10);
 /// The most devices of one contact that are used (per namespace).
 pub(crate) const MAX_CONTACT_DEVICES: usize = 64;
 
+/// How long a fetched bundle (or the reason there is none) is used before
+/// it is asked for again.
+const BUNDLE_TTL: Duration = Duration::from_secs(60);
+/// Above this many remembered bundles, the expired ones are dropped.
+const BUNDLES_KEPT: usize = 256;
+
+/// Something known now, or asked for (the work is done again when the
+/// answer arrives).
+#[derive(Debug)]
+pub(crate) enum Lookup<T> {
+    Ready(T),
+    Waiting,
+}
+
+/// A question of the user that waits for device lists or keys.
+#[derive(Debug)]
+pub(crate) enum Query {
+    /// `get_omemo_fingerprints` (and the answer to a trust change).
+    Fingerprints(Option<String>),
+    /// `verify_omemo_uri`.
+    VerifyUri(String),
+}
+
 /// OMEMO state of one account kept in memory (everything else is stored).
 pub(crate) struct OmemoState {
     store: Box<dyn AccountOmemoStore>,
     device: Option<OwnDevice>,
-    /// Queued messages waiting for their hand-over, which needs requests.
-    pub(crate) outbox: VecDeque<MessageRecord>,
     /// Devices that started a session with us: an empty message is owed to
     /// them at the instant given unless we write to them first.
     owed: HashMap<(Namespace, DeviceAddress), Instant>,
@@ -58,6 +80,19 @@ pub(crate) struct OmemoState {
     repaired: HashSet<(Namespace, DeviceAddress)>,
     /// JIDs whose device lists were fetched on this stream.
     fetched: HashSet<String>,
+    /// Bundles fetched on this stream (or why not), for the work that
+    /// waited for them; used for [`BUNDLE_TTL`] at most.
+    bundles: HashMap<(Namespace, DeviceAddress), (Instant, Result<wire::Bundle, String>)>,
+    /// Empty messages waiting for a bundle: true for a session repair.
+    transports: HashMap<(Namespace, DeviceAddress), bool>,
+    /// Questions of the user waiting for device lists or keys, with the
+    /// request id each answers.
+    queries: Vec<(Query, Option<String>)>,
+    /// The stream whose OMEMO set-up has ended (keys published, or the
+    /// reason they cannot be told): until then OMEMO messages and
+    /// questions wait, so that what they rely on (our device in our list,
+    /// our bundle) is in place first, as a contact will need it to answer.
+    ready: Option<u64>,
     /// Why OMEMO could not be set up, as last told to the user (told once).
     unavailable: Option<String>,
     /// The last messages read from the archive or as carbons (sender and
@@ -73,7 +108,6 @@ impl std::fmt::Debug for OmemoState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OmemoState")
             .field("device", &self.device.as_ref().map(|d| d.device_id))
-            .field("outbox", &self.outbox.len())
             .field("owed", &self.owed.len())
             .finish_non_exhaustive()
     }
@@ -84,10 +118,13 @@ impl OmemoState {
         Self {
             store,
             device: None,
-            outbox: VecDeque::new(),
             owed: HashMap::new(),
             repaired: HashSet::new(),
             fetched: HashSet::new(),
+            bundles: HashMap::new(),
+            transports: HashMap::new(),
+            queries: Vec::new(),
+            ready: None,
             unavailable: None,
             read_elsewhere: VecDeque::new(),
         }
@@ -172,15 +209,16 @@ impl Account {
 
     /// On a new stream: announce our device in both namespaces and publish
     /// our keys (rotating the signed prekey when due). A failure here is
-    /// told once as `omemo_unavailable` and never stops messaging.
-    pub(crate) async fn omemo_fresh_session(&mut self) {
+    /// told once as `omemo_unavailable` and never stops messaging. The
+    /// requests run on their own; [`Self::omemo_setup_answered`] goes on.
+    pub(crate) fn omemo_fresh_session(&mut self) {
         self.omemo.repaired.clear();
         self.held.clear();
         self.omemo.fetched.clear();
-        let device = match self.omemo_device() {
-            Ok(device) => device,
-            Err(reason) => return self.omemo_unavailable(reason),
-        };
+        self.omemo.bundles.clear();
+        if let Err(reason) = self.omemo_device() {
+            return self.omemo_unavailable(reason);
+        }
         if let Err(e) = device::rotate_signed_prekey(
             self.omemo.store.as_mut(),
             now_secs(),
@@ -190,46 +228,107 @@ impl Account {
         ) {
             tracing::warn!(error = %e, "could not rotate the OMEMO signed prekey");
         }
-        let Some(own) = self.own_bare() else { return };
-        // Only use PEP once disco says the account has it. A failed disco
-        // is no verdict: the requests below then tell.
-        let support = match &self.session {
-            Some(session) => session.pep_support().await,
-            None => return,
+        let (Some(own), Some(session)) = (self.own_bare(), &self.session) else {
+            self.omemo.ready = Some(self.stream);
+            return;
         };
+        let request = pending::omemo_setup(session.handle(), self.stream, own);
+        self.pending.start(request);
+    }
+
+    /// Set-up's answers: PEP support and our own device lists. Puts our
+    /// device in the lists that lack it and publishes our bundles.
+    pub(crate) fn omemo_setup_answered(
+        &mut self,
+        stream: u64,
+        support: Result<sotto_xmpp::xep::pep::PepSupport, sotto_xmpp::IqError>,
+        lists: Vec<(Namespace, Result<wire::DeviceList, sotto_xmpp::PepError>)>,
+    ) {
+        if stream != self.stream {
+            return;
+        }
+        // Only use PEP once disco says the account has it. A failed disco
+        // is no verdict: the requests tell.
         if let Ok(support) = support
             && !support.pep
         {
             return self.omemo_unavailable(no_pep());
         }
-        for ns in NAMESPACES {
-            let fetched = match &self.session {
-                Some(session) => session.fetch_device_list(&own, ns_out(ns)).await,
-                None => return,
-            };
+        let Some(own) = self.own_bare() else { return };
+        let mut publications = Vec::new();
+        let complete = lists.len() == NAMESPACES.len();
+        for (ns, fetched) in lists {
             match fetched {
-                Ok(list) => {
-                    if !self.omemo_list_seen(&own, ns, list).await {
-                        return;
-                    }
-                }
+                Ok(list) => publications.extend(self.omemo_list_seen(&own, ns, list)),
                 // Without our list, publishing one could drop our other
                 // devices from it: stop here.
                 Err(e) => return self.omemo_setup_failed(&e),
             }
         }
-        self.omemo.fetched.insert(own.to_string());
-        if self.omemo_publish_bundles().await {
-            self.omemo.unavailable = None;
-            let fingerprint = fingerprint_of(&device.identity.public(Namespace::Legacy))
-                .map(|f| f.to_string())
-                .unwrap_or_default();
-            self.emit(Event::OmemoReady {
-                account: self.jid.clone(),
-                device_id: device.device_id,
-                fingerprint,
-            });
+        if !complete {
+            self.omemo.ready = Some(self.stream);
+            return;
         }
+        self.omemo.fetched.insert(own.to_string());
+        match self.omemo_bundles() {
+            Some(bundles) => publications.extend(bundles),
+            None => return,
+        }
+        self.omemo_publish(publications, true);
+        if self.session.is_none() {
+            self.omemo.ready = Some(self.stream);
+        }
+    }
+
+    /// Publishes (our device list, our bundles) without waiting; the answer
+    /// is [`Self::omemo_published`].
+    fn omemo_publish(&mut self, items: Vec<pending::Publication>, ready: bool) {
+        if items.is_empty() {
+            return;
+        }
+        if let Some(session) = &self.session {
+            let request = pending::publish(session.handle(), items, ready);
+            self.pending.start(request);
+        }
+    }
+
+    /// Publications answered: told when one failed; OMEMO announced as
+    /// ready when set-up's all went out.
+    pub(crate) fn omemo_published(
+        &mut self,
+        ready: bool,
+        results: Vec<Result<sotto_xmpp::session::PublishOutcome, sotto_xmpp::PepError>>,
+    ) {
+        let mut all = true;
+        for result in results {
+            match result {
+                Ok(outcome) => tracing::debug!(?outcome, "OMEMO item published"),
+                Err(e) => {
+                    if all {
+                        self.omemo_setup_failed(&e);
+                    }
+                    all = false;
+                }
+            }
+        }
+        if ready {
+            self.omemo.ready = Some(self.stream);
+        }
+        if !(ready && all) {
+            return;
+        }
+        let Ok(device) = self.omemo_device() else {
+            return;
+        };
+        self.omemo.unavailable = None;
+        let fingerprint = fingerprint_of(&device.identity.public(Namespace::Legacy))
+            .map(|f| f.to_string())
+            .unwrap_or_default();
+        self.emit(Event::OmemoReady {
+            account: self.jid.clone(),
+            device_id: device.device_id,
+            fingerprint,
+        });
     }
 
     /// A PEP request of the set-up failed: told, unless the stream was
@@ -248,6 +347,7 @@ impl Account {
 
     /// Tells the user, once per reason, that OMEMO could not be set up.
     pub(crate) fn omemo_unavailable(&mut self, reason: String) {
+        self.omemo.ready = Some(self.stream);
         tracing::warn!(reason = %reason, "OMEMO could not be set up");
         if self.omemo.unavailable.as_deref() == Some(reason.as_str()) {
             return;
@@ -259,53 +359,35 @@ impl Account {
         });
     }
 
-    /// Publishes our bundle in both namespaces; true when both went out.
-    pub(crate) async fn omemo_publish_bundles(&mut self) -> bool {
-        let Ok(device) = self.omemo_device() else {
-            return false;
-        };
-        let mut all = true;
-        let mut failure = None;
+    /// Our bundle in both namespaces, to publish; `None` when it cannot be
+    /// built (told).
+    fn omemo_bundles(&mut self) -> Option<Vec<pending::Publication>> {
+        let device = self.omemo_device().ok()?;
+        let mut items = Vec::new();
         for ns in NAMESPACES {
-            let bundle = match device::own_bundle(self.omemo.store.as_ref(), ns) {
-                Ok(bundle) => bundle_out(&bundle),
+            match device::own_bundle(self.omemo.store.as_ref(), ns) {
+                Ok(bundle) => items.push(pending::Publication::Bundle(
+                    ns,
+                    device.device_id,
+                    bundle_out(&bundle),
+                )),
                 Err(e) => {
                     self.omemo_unavailable(format!("building this device's OMEMO keys: {e}"));
-                    return false;
-                }
-            };
-            let Some(session) = &self.session else {
-                return false;
-            };
-            let published = session
-                .publish_bundle(device.device_id, &bundle, ns_out(ns))
-                .await;
-            // Both namespaces are tried: a server may take one and not the other.
-            match published {
-                Ok(outcome) => {
-                    tracing::debug!(?outcome, ns = ns_name(ns), "OMEMO bundle published")
-                }
-                Err(e) => {
-                    all = false;
-                    failure.get_or_insert(e);
+                    return None;
                 }
             }
         }
-        if let Some(e) = failure {
-            self.omemo_setup_failed(&e);
-        }
-        all
+        Some(items)
     }
 
-    /// A device list arrived (fetched, or pushed by PEP): store it, and put
-    /// our device back in our own list if it is missing. False when that
-    /// publish failed (already told).
-    pub(crate) async fn omemo_list_seen(
+    /// A device list arrived (fetched, or pushed by PEP): store it; for our
+    /// own list that lacks this device, the list to publish with it back in.
+    pub(crate) fn omemo_list_seen(
         &mut self,
         jid: &BareJid,
         ns: Namespace,
         list: wire::DeviceList,
-    ) -> bool {
+    ) -> Option<pending::Publication> {
         let key = jid.to_string();
         let mut list = list;
         if list.devices.len() > MAX_CONTACT_DEVICES && Some(jid) != self.own_bare().as_ref() {
@@ -351,29 +433,74 @@ impl Account {
         }
         self.omemo_list_changed(jid, ns, &known_active, &list);
         if Some(jid) != self.own_bare().as_ref() {
-            return true;
+            return None;
         }
-        let Ok(device) = self.omemo_device() else {
-            return false;
-        };
+        let device = self.omemo_device().ok()?;
         if list.contains(device.device_id) {
-            return true;
+            return None;
         }
         let mut ours = list;
         ours.devices.push(wire::Device {
             id: device.device_id,
             label: (ns == Namespace::Omemo2).then(|| "Sotto".to_owned()),
         });
-        let Some(session) = &self.session else {
-            return false;
-        };
-        match session.publish_device_list(&ours, ns_out(ns)).await {
-            Ok(_) => true,
-            Err(e) => {
-                self.omemo_setup_failed(&e);
-                false
+        Some(pending::Publication::DeviceList(ns, ours))
+    }
+
+    /// A device list pushed by PEP (or fetched outside set-up): stored, and
+    /// ours republished with this device if it went missing.
+    pub(crate) fn omemo_list_pushed(
+        &mut self,
+        jid: &BareJid,
+        ns: Namespace,
+        list: wire::DeviceList,
+    ) {
+        if let Some(publication) = self.omemo_list_seen(jid, ns, list) {
+            self.omemo_publish(vec![publication], false);
+        }
+    }
+
+    /// Both device lists of `jid` answered.
+    pub(crate) fn omemo_lists_answered(
+        &mut self,
+        stream: u64,
+        jid: BareJid,
+        lists: Vec<(Namespace, Result<wire::DeviceList, sotto_xmpp::PepError>)>,
+    ) {
+        self.pending.answered(&Ask::DeviceLists(jid.to_string()));
+        if stream != self.stream {
+            return;
+        }
+        for (ns, fetched) in lists {
+            match fetched {
+                Ok(list) => self.omemo_list_pushed(&jid, ns, list),
+                Err(e) => tracing::info!(error = %e, "no OMEMO device list"),
             }
         }
+        self.omemo.fetched.insert(jid.to_string());
+    }
+
+    /// A bundle answered: kept for the work waiting for it.
+    pub(crate) fn omemo_bundle_answered(
+        &mut self,
+        stream: u64,
+        ns: Namespace,
+        address: DeviceAddress,
+        result: Result<wire::Bundle, sotto_xmpp::PepError>,
+    ) {
+        self.pending.answered(&Ask::Bundle(ns, address.clone()));
+        if stream != self.stream {
+            return;
+        }
+        if self.omemo.bundles.len() >= BUNDLES_KEPT {
+            self.omemo
+                .bundles
+                .retain(|_, (at, _)| at.elapsed() < BUNDLE_TTL);
+        }
+        let result = result.map_err(|e| bundle_problem(&e));
+        self.omemo
+            .bundles
+            .insert((ns, address), (Instant::now(), result));
     }
 
     /// Tells the front ends about a device list that differs from the one
@@ -409,6 +536,11 @@ impl Account {
             self.release_held(jid.as_str());
         }
         self.emit_automatic(jid.as_str());
+    }
+
+    /// Whether OMEMO work waits for this stream's set-up to end.
+    pub(crate) fn omemo_setting_up(&self) -> bool {
+        self.online && self.omemo.ready != Some(self.stream)
     }
 
     /// Whether `peer` ever listed an OMEMO device (in either namespace,
@@ -455,23 +587,20 @@ impl Account {
 
     /// The devices of `jid` that are in a current device list, with the
     /// namespace to use for each (OMEMO 2 where announced). Fetched from the
-    /// server once per stream when online; the stored lists otherwise.
-    pub(crate) async fn omemo_devices(&mut self, jid: &BareJid) -> Vec<(DeviceAddress, Namespace)> {
+    /// server once per stream when online (`Waiting` until then); the
+    /// stored lists otherwise.
+    pub(crate) fn omemo_devices(
+        &mut self,
+        jid: &BareJid,
+    ) -> Lookup<Vec<(DeviceAddress, Namespace)>> {
         let key = jid.to_string();
-        if self.online && !self.omemo.fetched.contains(&key) {
-            for ns in NAMESPACES {
-                let fetched = match &self.session {
-                    Some(session) => session.fetch_device_list(jid, ns_out(ns)).await,
-                    None => break,
-                };
-                match fetched {
-                    Ok(list) => {
-                        self.omemo_list_seen(jid, ns, list).await;
-                    }
-                    Err(e) => tracing::info!(error = %e, "no OMEMO device list"),
-                }
-            }
-            self.omemo.fetched.insert(key.clone());
+        if self.online
+            && !self.omemo.fetched.contains(&key)
+            && let Some(session) = &self.session
+        {
+            let request = pending::device_lists(session.handle(), self.stream, jid.clone());
+            self.pending.start_once(Ask::DeviceLists(key), request);
+            return Lookup::Waiting;
         }
         let mut chosen: Vec<(DeviceAddress, Namespace)> = Vec::new();
         let mut seen = BTreeSet::new();
@@ -482,35 +611,44 @@ impl Account {
                 }
             }
         }
-        chosen
+        Lookup::Ready(chosen)
     }
 
     /// The identity key of a device: from our session with it, or from its
     /// bundle (fetched and checked; returned to start a session with).
-    pub(crate) async fn omemo_identity(
+    /// `Waiting` while the bundle is being fetched.
+    pub(crate) fn omemo_identity(
         &mut self,
         ns: Namespace,
         address: &DeviceAddress,
-    ) -> Result<(IdentityKey, Option<sotto_omemo::Bundle>), String> {
+    ) -> Lookup<Result<(IdentityKey, Option<sotto_omemo::Bundle>), String>> {
         if let Ok(Some(session)) = self.omemo.store.load_session(ns, address) {
-            return Ok((session.remote_identity(), None));
+            return Lookup::Ready(Ok((session.remote_identity(), None)));
         }
-        let jid: BareJid = address
-            .jid
-            .parse()
-            .map_err(|_| format!("{} is not a valid JID", address.jid))?;
-        let fetched = match (&self.session, self.online) {
-            (Some(session), true) => {
-                session
-                    .fetch_bundle(&jid, address.device_id, ns_out(ns))
-                    .await
-            }
-            _ => return Err("offline: its keys cannot be fetched now".to_owned()),
+        let key = (ns, address.clone());
+        if let Some((at, fetched)) = self.omemo.bundles.get(&key)
+            && at.elapsed() < BUNDLE_TTL
+        {
+            return Lookup::Ready(match fetched {
+                Ok(bundle) => bundle_in(bundle, ns, address.device_id)
+                    .map(|bundle| (bundle.identity, Some(bundle)))
+                    .map_err(|e| format!("its published keys are invalid ({e})")),
+                Err(problem) => Err(problem.clone()),
+            });
+        }
+        let Ok(jid) = address.jid.parse::<BareJid>() else {
+            return Lookup::Ready(Err(format!("{} is not a valid JID", address.jid)));
         };
-        let bundle = fetched.map_err(|e| bundle_problem(&e))?;
-        let bundle = bundle_in(&bundle, ns, address.device_id)
-            .map_err(|e| format!("its published keys are invalid ({e})"))?;
-        Ok((bundle.identity, Some(bundle)))
+        match (&self.session, self.online) {
+            (Some(session), true) => {
+                let request =
+                    pending::bundle(session.handle(), self.stream, ns, address.clone(), jid);
+                self.pending
+                    .start_once(Ask::Bundle(ns, address.clone()), request);
+                Lookup::Waiting
+            }
+            _ => Lookup::Ready(Err("offline: its keys cannot be fetched now".to_owned())),
+        }
     }
 
     /// The trust in a device key, deciding (and announcing) it the first
@@ -573,11 +711,13 @@ impl Account {
     }
 
     /// Replenishes one-time prekeys after one was used, and republishes.
-    pub(crate) async fn omemo_prekey_used(&mut self) {
+    pub(crate) fn omemo_prekey_used(&mut self) {
         let replenished = device::replenish_prekeys(self.omemo.store.as_mut(), &mut rand::rng());
         match replenished {
             Ok(_) if self.online => {
-                self.omemo_publish_bundles().await;
+                if let Some(bundles) = self.omemo_bundles() {
+                    self.omemo_publish(bundles, false);
+                }
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not replenish OMEMO prekeys"),

@@ -26,7 +26,8 @@ use xmpp_parsers::jid::Jid;
 mod commands;
 mod incoming;
 
-use super::{Account, InFlight};
+use super::Account;
+use super::outbox::{Encoded, wire_id};
 
 /// Largest OTR body put in one stanza. XMPP needs no fragmentation for
 /// ordinary messages (Pidgin sends none), but servers cap stanza sizes (some
@@ -250,9 +251,11 @@ impl Account {
         session.send(message::otr_chat(jid, &id, body, false));
     }
 
-    /// Hands a queued OTR message to the contact's encrypted session, or asks
-    /// the contact to start one (the message waits in the outbox meanwhile).
-    pub(crate) fn otr_hand_over(&mut self, record: MessageRecord) {
+    /// The outbox's encryption step for OTR: the message's last piece to
+    /// track (earlier fragments go out at once); `Waiting` until a session
+    /// is encrypted (one is asked for), or held while a new key is
+    /// unconfirmed.
+    pub(crate) fn otr_encode(&mut self, record: &MessageRecord) -> Encoded {
         let bare = record.peer.clone();
         let full = self.otr.active.get(&bare).cloned();
         let encrypted = full
@@ -260,13 +263,14 @@ impl Account {
             .and_then(|f| self.otr.conversations.get(f))
             .map(|c| c.state());
         if self.otr.unconfirmed.contains(&bare) && encrypted == Some(State::Encrypted) {
-            return self.hold(
-                &record,
+            self.hold(
+                record,
                 format!(
                     "{bare} answered with an OTR key never seen before; check the key \
                      (or send anyway) before this message goes to it"
                 ),
             );
+            return Encoded::Handled;
         }
         let (Some(full), Some(State::Encrypted)) = (full, encrypted) else {
             if encrypted != Some(State::Finished) && !self.otr.asked.contains(&bare) {
@@ -282,54 +286,46 @@ impl Account {
                     }
                 }
             }
-            return;
+            return Encoded::Waiting;
         };
-        let Some(session) = &self.session else { return };
+        let Some(session) = &self.session else {
+            return Encoded::Waiting;
+        };
         let Some(conversation) = self.otr.conversations.get_mut(&full) else {
-            return;
+            return Encoded::Waiting;
         };
         let mut rng = rand::rng();
         let actions = match conversation.send(&record.body, now(), &mut rng) {
             Ok(actions) => actions,
             Err(e) => {
                 tracing::warn!(error = %e, "OTR could not encrypt a message");
-                return self.set_state(record.id, &record.peer, MessageState::Failed);
+                self.set_state(record.id, &record.peer, MessageState::Failed);
+                return Encoded::Handled;
             }
         };
-        let Ok(to) = full.parse::<Jid>() else { return };
-        let pieces: Vec<String> = actions
+        let Ok(to) = full.parse::<Jid>() else {
+            return Encoded::Waiting;
+        };
+        let mut pieces: Vec<String> = actions
             .into_iter()
             .filter_map(|a| match a {
                 Action::SendWire(body) => Some(body),
                 _ => None,
             })
             .collect();
-        let id = record
-            .origin_id
-            .clone()
-            .or_else(|| record.message_id.clone())
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let last = pieces.len().saturating_sub(1);
-        self.generation += 1;
-        for (i, piece) in pieces.iter().enumerate() {
-            if i < last {
-                let piece_id = uuid::Uuid::new_v4().to_string();
-                session.send(message::otr_chat(to.clone(), &piece_id, piece, false));
-            } else {
-                session.send_tracked(
-                    message::otr_chat(to.clone(), &id, piece, true),
-                    format!("{}:{}", record.id, self.generation),
-                );
-            }
+        let Some(last) = pieces.pop() else {
+            return Encoded::Handled;
+        };
+        for piece in &pieces {
+            let piece_id = uuid::Uuid::new_v4().to_string();
+            session.send(message::otr_chat(to.clone(), &piece_id, piece, false));
         }
-        self.in_flight.insert(
-            record.id,
-            InFlight {
-                peer: record.peer,
-                state: MessageState::Queued,
-                generation: self.generation,
-            },
-        );
+        Encoded::Stanza(Box::new(message::otr_chat(
+            to,
+            &wire_id(record),
+            &last,
+            true,
+        )))
     }
 }
 

@@ -14,6 +14,7 @@ use sotto_xmpp::xep::roster::RosterResult;
 use sotto_xmpp::{BareJid, BlocklistPush, IqError};
 
 use super::Account;
+use super::pending::Reply;
 use crate::api::{Event, MissingFeature};
 use crate::convert;
 
@@ -40,11 +41,32 @@ const PAGE_SIZE: usize = 100;
 const MAX_CATCH_UP_PAGES: usize = 200;
 
 impl Account {
-    /// Asks the server what it supports, before any optional feature is
-    /// used, and tells the front ends once what is missing.
-    pub(crate) async fn discover_server(&mut self, stream_management: bool) {
+    /// A fresh stream: asks the server what it supports before any optional
+    /// feature is used; [`Self::discovered`] goes on from there.
+    pub(crate) fn discover_server(&mut self, stream_management: bool) {
         let Some(session) = &self.session else { return };
-        self.server = match session.discover().await {
+        let (session, stream) = (session.handle(), self.stream);
+        self.pending.start(async move {
+            Reply::Discovered {
+                stream,
+                stream_management,
+                result: session.discover().await,
+            }
+        });
+    }
+
+    /// Discovery answered: tells the front ends once what is missing, then
+    /// fetches the roster.
+    pub(crate) fn discovered(
+        &mut self,
+        stream: u64,
+        stream_management: bool,
+        result: Result<ServerFeatures, IqError>,
+    ) {
+        if stream != self.stream {
+            return;
+        }
+        self.server = match result {
             Ok(features) => Some(features),
             Err(e) => {
                 tracing::info!(error = %e, "service discovery failed; trying every feature");
@@ -66,6 +88,7 @@ impl Account {
             account: self.jid.clone(),
             missing,
         });
+        self.sync_roster();
     }
 
     /// Whether the server has a feature (`true` when discovery could not say).
@@ -73,13 +96,72 @@ impl Account {
         self.server.as_ref().is_none_or(feature)
     }
 
-    pub(crate) async fn fresh_session(&mut self) {
-        self.sync_roster().await;
-        let carbons = self.server_has(|f| f.carbons);
-        if let Some(session) = &self.session {
-            if carbons && let Err(e) = session.enable_carbons().await {
-                tracing::info!(error = %e, "carbons unavailable");
+    /// Asks for the roster, announcing the version we have.
+    fn sync_roster(&mut self) {
+        let Some(session) = &self.session else { return };
+        let (version, _) = match self.store.roster(&self.jid) {
+            Ok(stored) => stored,
+            Err(e) => return self.fail(format!("reading the roster: {e}")),
+        };
+        // An empty version asks the server to use versioning from now on.
+        let announced = version.unwrap_or_default();
+        let (session, stream) = (session.handle(), self.stream);
+        self.pending.start(async move {
+            Reply::Roster {
+                stream,
+                result: session.roster_get(Some(&announced)).await,
             }
+        });
+    }
+
+    /// The roster answered: stored and shown; then carbons.
+    pub(crate) fn roster_answered(&mut self, stream: u64, result: Result<RosterResult, IqError>) {
+        if stream != self.stream {
+            return;
+        }
+        match result {
+            Ok(RosterResult::Full { version, contacts }) => {
+                let items: Vec<_> = contacts.into_iter().map(convert::roster_item).collect();
+                if let Err(e) = self
+                    .store
+                    .replace_roster(&self.jid, version.as_deref(), &items)
+                {
+                    self.fail(format!("storing the roster: {e}"));
+                }
+            }
+            Ok(RosterResult::Unchanged) => {}
+            Err(e) => self.fail(e.to_string()),
+        }
+        match self.store.roster(&self.jid) {
+            Ok((_, items)) => self.emit(Event::RosterSnapshot {
+                account: self.jid.clone(),
+                items,
+            }),
+            Err(e) => self.fail(format!("reading the roster: {e}")),
+        }
+        let carbons = self.server_has(|f| f.carbons);
+        let Some(session) = &self.session else { return };
+        let (session, stream) = (session.handle(), self.stream);
+        self.pending.start(async move {
+            let result = if carbons {
+                session.enable_carbons().await
+            } else {
+                Ok(())
+            };
+            Reply::Carbons { stream, result }
+        });
+    }
+
+    /// Carbons answered: presence goes out (after the roster, as RFC 6121
+    /// asks), then the archive catch-up and the block list.
+    pub(crate) fn carbons_answered(&mut self, stream: u64, result: Result<(), IqError>) {
+        if stream != self.stream {
+            return;
+        }
+        if let Err(e) = result {
+            tracing::info!(error = %e, "carbons unavailable");
+        }
+        if let Some(session) = &self.session {
             let (availability, status) = &self.presence;
             session.send_presence(presence::own(
                 convert::show(*availability),
@@ -87,20 +169,24 @@ impl Account {
                 *availability == crate::api::Availability::Unavailable,
             ));
         }
+        self.announced = Some(stream);
+        self.flush_outbox();
         if self.server_has(|f| f.mam) {
-            self.catch_up().await;
+            self.catch_up();
         }
-        // The server enforces the list whether or not we know it yet, so
-        // it is read last, after what the user waits for at login.
-        if self.server_has(|f| f.blocking) {
-            self.sync_blocklist().await;
+        // The server enforces the list whether or not we know it yet.
+        if self.server_has(|f| f.blocking)
+            && let Some(session) = &self.session
+        {
+            let session = session.handle();
+            self.pending
+                .start(async move { Reply::Blocklist(session.blocklist().await) });
         }
     }
 
-    /// Fetches the block list (a server without XEP-0191 has none).
-    async fn sync_blocklist(&mut self) {
-        let Some(session) = &self.session else { return };
-        match session.blocklist().await {
+    /// The block list answered.
+    pub(crate) fn blocklist_answered(&mut self, result: Result<Vec<BareJid>, IqError>) {
+        match result {
             Ok(list) => {
                 self.blocked = list.iter().map(ToString::to_string).collect();
                 self.emit_blocklist();
@@ -132,39 +218,9 @@ impl Account {
         });
     }
 
-    async fn sync_roster(&mut self) {
-        let Some(session) = &self.session else { return };
-        let (version, _) = match self.store.roster(&self.jid) {
-            Ok(stored) => stored,
-            Err(e) => return self.fail(format!("reading the roster: {e}")),
-        };
-        // An empty version asks the server to use versioning from now on.
-        let announced = version.clone().unwrap_or_default();
-        match session.roster_get(Some(&announced)).await {
-            Ok(RosterResult::Full { version, contacts }) => {
-                let items: Vec<_> = contacts.into_iter().map(convert::roster_item).collect();
-                if let Err(e) = self
-                    .store
-                    .replace_roster(&self.jid, version.as_deref(), &items)
-                {
-                    return self.fail(format!("storing the roster: {e}"));
-                }
-            }
-            Ok(RosterResult::Unchanged) => {}
-            Err(e) => return self.fail(e.to_string()),
-        }
-        match self.store.roster(&self.jid) {
-            Ok((_, items)) => self.emit(Event::RosterSnapshot {
-                account: self.jid.clone(),
-                items,
-            }),
-            Err(e) => self.fail(format!("reading the roster: {e}")),
-        }
-    }
-
     /// Stores one archive page (one transaction, with the new cursor when
     /// `cursor` is set) and applies receipts found in it.
-    async fn store_page(
+    fn store_page(
         &mut self,
         own: &BareJid,
         page: &ArchivePage,
@@ -172,7 +228,7 @@ impl Account {
     ) -> Option<Vec<MessageRecord>> {
         // OMEMO messages first, each decrypted and stored with its session.
         for message in page.messages.iter().filter(|m| !m.encrypted.is_empty()) {
-            self.omemo_incoming(message).await;
+            self.omemo_incoming(message);
         }
         // OTR traffic in the archive is ciphertext for a session that is
         // gone (or protocol): never stored as a message, as live OTR is not.
@@ -194,77 +250,104 @@ impl Account {
         Some(new)
     }
 
-    /// Catches up on the archive since the stored cursor, page by page.
-    pub(crate) async fn catch_up(&mut self) {
-        let Some(own) = self.own_bare() else { return };
+    /// Catches up on the archive since the stored cursor, page by page
+    /// (each page is asked for when the one before is stored).
+    pub(crate) fn catch_up(&mut self) {
         let cursor = match self.store.archive_cursor(&self.jid) {
             Ok(cursor) => cursor,
             Err(e) => return self.fail(format!("reading the archive position: {e}")),
         };
-        let mut page = match cursor {
+        let page = match cursor {
             Some(id) => Page::After(id),
             None => Page::Latest,
         };
-        let mut total = 0;
-        for _ in 0..MAX_CATCH_UP_PAGES {
-            let Some(session) = &self.session else { return };
+        self.ask_catch_up_page(page, 0, 0);
+    }
+
+    fn ask_catch_up_page(&mut self, page: Page, pages: usize, total: usize) {
+        let Some(session) = &self.session else { return };
+        let (session, stream) = (session.handle(), self.stream);
+        self.pending.start(async move {
             let result = session.archive_page(&page, None, PAGE_SIZE).await;
-            let fetched = match result {
-                Ok(fetched) => fetched,
-                Err(IqError::Refused { condition, .. })
-                    if condition == "feature-not-implemented"
-                        || condition == "service-unavailable" =>
-                {
-                    tracing::info!("the server keeps no message archive");
-                    return;
-                }
-                Err(IqError::Refused { condition, .. }) if condition == "item-not-found" => {
-                    // Our cursor fell out of the archive: start over from the newest.
-                    if matches!(page, Page::Latest) {
-                        return;
-                    }
-                    page = Page::Latest;
-                    continue;
-                }
-                Err(e) => return self.fail(e.to_string()),
-            };
-            let Some(new) = self
-                .store_page(&own, &fetched, fetched.last.as_deref())
-                .await
-            else {
-                return;
-            };
-            total += new.len();
-            let latest = matches!(page, Page::Latest);
-            match &fetched.last {
-                Some(last) if !fetched.complete && !latest => page = Page::After(last.clone()),
-                _ => break,
+            Reply::CatchUp {
+                stream,
+                page,
+                pages,
+                total,
+                result,
             }
-        }
-        self.emit(Event::ArchiveSynced {
-            account: self.jid.clone(),
-            new_messages: total,
         });
     }
 
+    /// A catch-up page answered: stored, then the next one asked for.
+    pub(crate) fn catch_up_answered(
+        &mut self,
+        stream: u64,
+        page: Page,
+        pages: usize,
+        total: usize,
+        result: Result<ArchivePage, IqError>,
+    ) {
+        if stream != self.stream {
+            return;
+        }
+        let Some(own) = self.own_bare() else { return };
+        let fetched = match result {
+            Ok(fetched) => fetched,
+            Err(IqError::Refused { condition, .. })
+                if condition == "feature-not-implemented" || condition == "service-unavailable" =>
+            {
+                tracing::info!("the server keeps no message archive");
+                return;
+            }
+            Err(IqError::Refused { condition, .. }) if condition == "item-not-found" => {
+                // Our cursor fell out of the archive: start over from the newest.
+                if matches!(page, Page::Latest) || pages + 1 >= MAX_CATCH_UP_PAGES {
+                    return;
+                }
+                return self.ask_catch_up_page(Page::Latest, pages + 1, total);
+            }
+            Err(e) => return self.fail(e.to_string()),
+        };
+        let Some(new) = self.store_page(&own, &fetched, fetched.last.as_deref()) else {
+            return;
+        };
+        let total = total + new.len();
+        let latest = matches!(page, Page::Latest);
+        match &fetched.last {
+            Some(last) if !fetched.complete && !latest && pages + 1 < MAX_CATCH_UP_PAGES => {
+                self.ask_catch_up_page(Page::After(last.clone()), pages + 1, total)
+            }
+            _ => self.emit(Event::ArchiveSynced {
+                account: self.jid.clone(),
+                new_messages: total,
+            }),
+        }
+    }
+
     /// Older history of one conversation: from the store, then the archive.
-    pub(crate) async fn load_older(&mut self, peer: String, before: i64, limit: usize) {
+    pub(crate) fn load_older(&mut self, peer: String, before: i64, limit: usize) {
         let stored = match self.store.history(&self.jid, &peer, Some(before), limit) {
             Ok(stored) => stored,
             Err(e) => return self.fail(format!("reading history: {e}")),
         };
-        if stored.len() >= limit || !self.online || !self.server_has(|f| f.mam) {
-            let has_more = stored.len() >= limit;
-            return self.emit(Event::HistoryPage {
-                account: self.jid.clone(),
-                peer,
-                messages: stored,
-                has_more,
-            });
-        }
+        let session = match (&self.session, self.online) {
+            (Some(session), true) if stored.len() < limit && self.server_has(|f| f.mam) => {
+                session.handle()
+            }
+            _ => {
+                let has_more = stored.len() >= limit;
+                return self.emit(Event::HistoryPage {
+                    account: self.jid.clone(),
+                    peer,
+                    messages: stored,
+                    has_more,
+                    request: None,
+                });
+            }
+        };
         // The store is exhausted: ask the archive for what precedes the
         // oldest message we know of in this conversation.
-        let Some(own) = self.own_bare() else { return };
         let Ok(with) = convert::parse_contact_jid(&peer) else {
             return self.fail(format!("{peer:?} is not a valid JID"));
         };
@@ -281,21 +364,41 @@ impl Account {
             Some(id) => Page::Before(id),
             None => Page::Latest,
         };
-        // What the archive returns precedes everything stored here. It gets
-        // new local ids and its timestamps are often only to the second, so
-        // it is placed by archive order rather than re-read by id.
+        let request = self.answering.take();
+        self.pending.start(async move {
+            let result = session.archive_page(&page, Some(&with), limit).await;
+            Reply::Older {
+                peer,
+                stored,
+                limit,
+                result,
+                request,
+            }
+        });
+    }
+
+    /// An older page answered: what the archive returned precedes
+    /// everything stored here. It gets new local ids and its timestamps
+    /// are often only to the second, so it is placed by archive order
+    /// rather than re-read by id.
+    pub(crate) fn older_answered(
+        &mut self,
+        peer: String,
+        stored: Vec<MessageRecord>,
+        limit: usize,
+        result: Result<ArchivePage, IqError>,
+    ) {
+        let Some(own) = self.own_bare() else { return };
         let mut older = Vec::new();
         let mut has_more = false;
-        if let Some(session) = &self.session {
-            match session.archive_page(&page, Some(&with), limit).await {
-                Ok(fetched) => {
-                    has_more = !fetched.complete;
-                    if let Some(new) = self.store_page(&own, &fetched, None).await {
-                        older = new;
-                    }
+        match result {
+            Ok(fetched) => {
+                has_more = !fetched.complete;
+                if let Some(new) = self.store_page(&own, &fetched, None) {
+                    older = new;
                 }
-                Err(e) => self.fail(e.to_string()),
             }
+            Err(e) => self.fail(e.to_string()),
         }
         older.extend(stored);
         // Stable: equal timestamps keep archive order.
@@ -306,6 +409,7 @@ impl Account {
             peer,
             messages: older.split_off(skip),
             has_more,
+            request: None,
         });
     }
 }

@@ -43,10 +43,12 @@ pub(crate) struct Finished {
     peer: String,
     name: String,
     /// An upload's message (the link), with its encryption; `None` for a
-    /// download.
+    /// download, or an upload that failed before it had a link.
     message: Option<(String, Encryption)>,
     /// A download's file.
     saved: Option<String>,
+    /// A download (else an upload).
+    download: bool,
     result: Result<(), String>,
 }
 
@@ -54,7 +56,7 @@ impl std::fmt::Debug for Finished {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Finished")
             .field("id", &self.id)
-            .field("download", &self.message.is_none())
+            .field("download", &self.download)
             .field("ok", &self.result.is_ok())
             .finish_non_exhaustive()
     }
@@ -133,7 +135,9 @@ impl Account {
         self.emit(transfer_event(&self.jid, id, peer, name, false, state));
     }
 
-    /// `send_file`: prepares the upload and starts it, or reports why not.
+    /// `send_file`: starts the upload, or reports why not. When this runs,
+    /// what "Automatic" means is known (the command waited for the device
+    /// lists it needs, see `Account::waits_for_devices`).
     pub(crate) async fn send_file(
         &mut self,
         to: &str,
@@ -159,87 +163,56 @@ impl Account {
         };
         let prepared = Prepared {
             content_type: media::content_type(&name),
-            peer,
-            name,
+            peer: peer.clone(),
+            name: name.clone(),
             encryption,
         };
-        if let Err(reason) = self.start_upload(path, &id, &prepared).await {
-            self.transfer(&id, prepared.peer.as_str(), &prepared.name, failed(reason));
+        if let Err(reason) = self.start_upload(path, &id, prepared) {
+            self.transfer(&id, peer.as_str(), &name, failed(reason));
         }
     }
 
-    async fn start_upload(&mut self, path: &str, id: &str, file: &Prepared) -> Result<(), String> {
-        let name = &file.name;
+    /// Starts the upload task: everything that waits (reading the file,
+    /// the upload service, the slot, the PUT) happens there, never on the
+    /// account task.
+    fn start_upload(&mut self, path: &str, id: &str, file: Prepared) -> Result<(), String> {
         if !self.online {
             return Err(format!(
                 "{} is offline; files are sent only while it is online",
                 self.jid
             ));
         }
-        let size = match tokio::fs::metadata(path).await {
-            Ok(meta) if meta.is_file() => meta.len(),
-            Ok(_) => return Err(format!("{name} is not a file")),
-            Err(e) => return Err(format!("cannot read {name}: {e}")),
-        };
-        let encrypted = file.encryption != Encryption::Plain;
-        let upload_size = size + if encrypted { media::TAG_LEN } else { 0 };
-        let service = self.upload_service().await?;
-        let limit = service.max_size.unwrap_or(MAX_FILE).min(MAX_FILE);
-        if upload_size > limit {
-            return Err(format!(
-                "{name} is {}; the server takes files up to {}",
-                media::size_text(upload_size),
-                media::size_text(limit)
-            ));
-        }
-        let plain = tokio::fs::read(path)
-            .await
-            .map_err(|e| format!("cannot read {name}: {e}"))?;
-        if plain.len() as u64 != size {
-            return Err(format!("{name} changed while it was being read; try again"));
-        }
-        let (data, key, remote_name) = if encrypted {
-            let (data, key) = media::encrypt(plain)?;
-            (data, Some(key), media::random_name(name))
-        } else {
-            (plain, None, name.replace('/', "_"))
-        };
-        let session = self.session.as_ref().ok_or("the session has ended")?;
-        let slot = session
-            .upload_slot(&service, &remote_name, data.len() as u64, file.content_type)
-            .await
-            .map_err(|e| e.to_string())?;
-        let put_url = UploadUrl::parse(&slot.put_url).map_err(|e| e.to_string())?;
-        // The link must be one the recipients can fetch safely; for an
-        // encrypted file XEP-0454 allows only https.
-        let get_url = UploadUrl::parse(&slot.get_url).map_err(|e| e.to_string())?;
-        let body = match &key {
-            Some(key) => media::aesgcm_link(&slot.get_url, get_url.is_https(), key)?,
-            None => slot.get_url.clone(),
-        };
+        let session = self
+            .session
+            .as_ref()
+            .ok_or("the session has ended")?
+            .handle();
         let transport = self
             .uploads
             .transport
             .clone()
             .ok_or("the account has no route to the network")?;
-        let pin = self.pinned_certificate();
         let finished = Finished {
             id: id.to_owned(),
             peer: file.peer.to_string(),
-            name: name.clone(),
-            message: Some((body, file.encryption)),
+            name: file.name.clone(),
+            message: None,
             saved: None,
+            download: false,
             result: Ok(()),
         };
-        let task = tokio::spawn(upload(
-            Upload {
-                transport,
-                pin,
-                put_url,
-                headers: slot.put_headers,
-                content_type: file.content_type,
-                data,
-            },
+        let job = Job {
+            session,
+            service: self.uploads.service.clone(),
+            path: path.to_owned(),
+            transport,
+            pin: self.pinned_certificate(),
+        };
+        let peer = file.peer.to_string();
+        let name = file.name.clone();
+        let task = tokio::spawn(prepare_and_upload(
+            job,
+            file,
             self.events.clone(),
             self.jid.clone(),
             finished,
@@ -249,8 +222,8 @@ impl Account {
             id.to_owned(),
             Running {
                 task: task.abort_handle(),
-                peer: file.peer.to_string(),
-                name: name.clone(),
+                peer,
+                name,
                 download: false,
             },
         );
@@ -277,20 +250,6 @@ impl Account {
         ))
     }
 
-    /// The server's upload service (looked up once per session).
-    async fn upload_service(&mut self) -> Result<sotto_xmpp::session::UploadService, String> {
-        if self.uploads.service.is_none() {
-            let session = self.session.as_ref().ok_or("the session has ended")?;
-            let found = session.upload_service().await.map_err(|e| e.to_string())?;
-            self.uploads.service = Some(found);
-        }
-        self.uploads.service.clone().flatten().ok_or_else(|| {
-            "the server offers no file upload (XEP-0363), so files cannot be sent from this \
-             account"
-                .to_owned()
-        })
-    }
-
     /// `cancel_transfer`.
     pub(crate) fn cancel_transfer(&mut self, id: &str) {
         match self.uploads.running.remove(id) {
@@ -315,7 +274,7 @@ impl Account {
             // Cancelled after the last byte moved: nothing is sent.
             return;
         }
-        let download = done.message.is_none();
+        let download = done.download;
         let state = match (done.result, done.message, done.saved) {
             (Err(reason), _, _) => failed(reason),
             (Ok(()), Some((body, encryption)), _) => {
@@ -372,6 +331,7 @@ fn transfer_event(
         name: name.to_owned(),
         download,
         state,
+        request: None,
     }
 }
 
@@ -428,6 +388,110 @@ impl Progress {
             ));
         }
     }
+}
+
+/// What the upload task needs besides the file's description.
+struct Job {
+    session: sotto_xmpp::SessionHandle,
+    /// The upload service if already looked up on this stream.
+    service: Option<Option<sotto_xmpp::session::UploadService>>,
+    path: String,
+    transport: Arc<dyn Transport>,
+    pin: Option<http::Pin>,
+}
+
+/// Reads the file, encrypts it when its message will be, asks the server
+/// for a slot, and uploads; every failure is reported as the transfer's.
+async fn prepare_and_upload(
+    job: Job,
+    file: Prepared,
+    events: mpsc::UnboundedSender<Event>,
+    account: String,
+    mut finished: Finished,
+    report: mpsc::UnboundedSender<Finished>,
+) {
+    match prepare(&job, &file).await {
+        Ok((upload_job, body)) => {
+            finished.message = Some((body, file.encryption));
+            upload(upload_job, events, account, finished, report).await;
+        }
+        Err(reason) => {
+            finished.result = Err(reason);
+            let _ = report.send(finished);
+        }
+    }
+}
+
+/// The upload's data and slot, and the message body that links to it.
+async fn prepare(job: &Job, file: &Prepared) -> Result<(Upload, String), String> {
+    let name = &file.name;
+    let size = match tokio::fs::metadata(&job.path).await {
+        Ok(meta) if meta.is_file() => meta.len(),
+        Ok(_) => return Err(format!("{name} is not a file")),
+        Err(e) => return Err(format!("cannot read {name}: {e}")),
+    };
+    let encrypted = file.encryption != Encryption::Plain;
+    let upload_size = size + if encrypted { media::TAG_LEN } else { 0 };
+    let service = match job.service.clone() {
+        Some(known) => known,
+        None => job
+            .session
+            .upload_service()
+            .await
+            .map_err(|e| e.to_string())?,
+    };
+    let service = service.ok_or_else(|| {
+        "the server offers no file upload (XEP-0363), so files cannot be sent from this \
+         account"
+            .to_owned()
+    })?;
+    let limit = service.max_size.unwrap_or(MAX_FILE).min(MAX_FILE);
+    if upload_size > limit {
+        return Err(format!(
+            "{name} is {}; the server takes files up to {}",
+            media::size_text(upload_size),
+            media::size_text(limit)
+        ));
+    }
+    let plain = tokio::fs::read(&job.path)
+        .await
+        .map_err(|e| format!("cannot read {name}: {e}"))?;
+    if plain.len() as u64 != size {
+        return Err(format!("{name} changed while it was being read; try again"));
+    }
+    let (data, key, remote_name) = if encrypted {
+        // Up to 512 MiB of AES-GCM: off the runtime's threads.
+        let (data, key) = tokio::task::spawn_blocking(move || media::encrypt(plain))
+            .await
+            .map_err(|e| format!("encrypting {name}: {e}"))??;
+        (data, Some(key), media::random_name(name))
+    } else {
+        (plain, None, name.replace('/', "_"))
+    };
+    let slot = job
+        .session
+        .upload_slot(&service, &remote_name, data.len() as u64, file.content_type)
+        .await
+        .map_err(|e| e.to_string())?;
+    let put_url = UploadUrl::parse(&slot.put_url).map_err(|e| e.to_string())?;
+    // The link must be one the recipients can fetch safely; for an
+    // encrypted file XEP-0454 allows only https.
+    let get_url = UploadUrl::parse(&slot.get_url).map_err(|e| e.to_string())?;
+    let body = match &key {
+        Some(key) => media::aesgcm_link(&slot.get_url, get_url.is_https(), key)?,
+        None => slot.get_url.clone(),
+    };
+    Ok((
+        Upload {
+            transport: job.transport.clone(),
+            pin: job.pin.clone(),
+            put_url,
+            headers: slot.put_headers,
+            content_type: file.content_type,
+            data,
+        },
+        body,
+    ))
 }
 
 /// What the upload task sends.

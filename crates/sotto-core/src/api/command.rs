@@ -11,6 +11,41 @@ use super::{
     ServerOptions,
 };
 
+/// A command with the caller's own id for it. `command_failed` and the
+/// first event the command causes (`message_added` for `send_message`,
+/// `transfer` for `send_file`, `omemo_fingerprints`, `history_page`, …)
+/// carry the id back as their `request`, so a front end never has to
+/// recognise its answer by content. On the wire the id is one more field
+/// of the command's object: `{"type": "send_message", …, "request": "r1"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// The caller's id (any string), echoed in the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+    /// The command.
+    #[serde(flatten)]
+    pub command: Command,
+}
+
+impl Request {
+    /// `command` with the id `request`.
+    pub fn new(request: impl Into<String>, command: Command) -> Self {
+        Self {
+            request: Some(request.into()),
+            command,
+        }
+    }
+}
+
+impl From<Command> for Request {
+    fn from(command: Command) -> Self {
+        Self {
+            request: None,
+            command,
+        }
+    }
+}
+
 /// What a front end asks the core to do.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -111,6 +111,9 @@ pub enum Event {
     PasswordChanged {
         /// Bare JID.
         account: String,
+        /// The `request` of the command this answers, when it gave one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
     },
     /// Connection state changed.
     Connection {
@@ -219,6 +222,9 @@ pub enum Event {
         messages: Vec<MessageRecord>,
         /// Whether older messages exist (locally or on the server).
         has_more: bool,
+        /// The `request` of the command this answers, when it gave one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
     },
     /// Older messages of a conversation (answer to `load_older`).
     HistoryPage {
@@ -230,6 +236,9 @@ pub enum Event {
         messages: Vec<MessageRecord>,
         /// Whether even older messages may exist.
         has_more: bool,
+        /// The `request` of the command this answers, when it gave one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
     },
     /// A message was stored (incoming, outgoing, carbon or archive).
     MessageAdded {
@@ -237,6 +246,9 @@ pub enum Event {
         account: String,
         /// The stored message.
         message: MessageRecord,
+        /// The `request` of the command this answers, when it gave one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
     },
     /// A message's delivery state changed.
     MessageStateChanged {
@@ -311,6 +323,9 @@ pub enum Event {
         text: String,
         /// Matching messages.
         results: Vec<MessageRecord>,
+        /// The `request` of the command this answers, when it gave one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
     },
     /// Progress of the built-in Tor.
     TorStatus {
@@ -365,6 +380,9 @@ pub enum Event {
         own: String,
         /// Contacts' fingerprints with trust.
         contacts: Vec<OtrContactFingerprint>,
+        /// The `request` of the command this answers, when it gave one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
     },
     /// An OTR identity was imported.
     OtrImported {
@@ -408,6 +426,9 @@ pub enum Event {
         jid: String,
         /// Their devices.
         devices: Vec<OmemoDevice>,
+        /// The `request` of the command this answers, when it gave one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
     },
     /// A device key was seen for the first time (or its trust changed).
     /// `trust` says whether messages are encrypted to it; `undecided` asks
@@ -472,6 +493,9 @@ pub enum Event {
         download: bool,
         /// Where it stands.
         state: TransferState,
+        /// The `request` of the command this answers, when it gave one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
     },
     /// `change_profile_protection` succeeded: the profile now opens only
     /// with the new passphrase, or with the key in the OS keyring.
@@ -494,6 +518,9 @@ pub enum Event {
         account: Option<String>,
         /// What was being done and why it failed.
         reason: String,
+        /// The `request` of the command this answers, when it gave one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
     },
     /// The core has stopped (after `shutdown`).
     Stopped,
@@ -528,4 +555,43 @@ pub enum TransferState {
     },
     /// Stopped by `cancel_transfer`; nothing was sent.
     Cancelled,
+}
+
+impl Event {
+    /// The `request` of the command this event answers, if any.
+    #[must_use]
+    pub fn request(&self) -> Option<&str> {
+        match self {
+            Self::PasswordChanged { request, .. }
+            | Self::ConversationSnapshot { request, .. }
+            | Self::HistoryPage { request, .. }
+            | Self::MessageAdded { request, .. }
+            | Self::SearchResults { request, .. }
+            | Self::OtrFingerprints { request, .. }
+            | Self::OmemoFingerprints { request, .. }
+            | Self::Transfer { request, .. }
+            | Self::CommandFailed { request, .. } => request.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Marks this event as the answer to the command `id` when it is of a
+    /// kind that answers commands; gives `id` back otherwise.
+    pub(crate) fn answer(&mut self, id: String) -> Result<(), String> {
+        match self {
+            Self::PasswordChanged { request, .. }
+            | Self::ConversationSnapshot { request, .. }
+            | Self::HistoryPage { request, .. }
+            | Self::MessageAdded { request, .. }
+            | Self::SearchResults { request, .. }
+            | Self::OtrFingerprints { request, .. }
+            | Self::OmemoFingerprints { request, .. }
+            | Self::Transfer { request, .. }
+            | Self::CommandFailed { request, .. } => {
+                *request = Some(id);
+                Ok(())
+            }
+            _ => Err(id),
+        }
+    }
 }

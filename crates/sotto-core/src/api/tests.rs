@@ -64,3 +64,50 @@ fn unknown_command_is_an_error_not_a_panic() {
     assert!(serde_json::from_str::<Command>(r#"{"type":"launch_rockets"}"#).is_err());
     assert!(serde_json::from_str::<Command>("not json").is_err());
 }
+
+#[test]
+fn a_request_is_a_command_with_one_more_field() {
+    let json =
+        r#"{"type":"add_account","jid":"a@example.org","password":"hunter2","request":"r1"}"#;
+    let request: Request = serde_json::from_str(json).expect("parse");
+    assert_eq!(request.request.as_deref(), Some("r1"));
+    let Command::AddAccount { password, .. } = &request.command else {
+        panic!("{request:?}");
+    };
+    assert_eq!(password.expose(), "hunter2");
+    // Redacted in Debug, with the id shown.
+    let shown = format!("{request:?}");
+    assert!(
+        !shown.contains("hunter2") && shown.contains("r1"),
+        "{shown}"
+    );
+    // Without an id it is a plain command, and writes back the same.
+    let plain: Request = serde_json::from_str(r#"{"type":"list_accounts"}"#).expect("parse");
+    assert_eq!(plain, Request::from(Command::ListAccounts));
+    assert_eq!(
+        serde_json::to_string(&plain).expect("write"),
+        r#"{"type":"list_accounts"}"#
+    );
+    // A bad command is still an error, and never echoes a password.
+    let error = serde_json::from_str::<Request>(
+        r#"{"type":"add_account","jid":"a@b.c","password":"hunter2","register":"x","request":"r2"}"#,
+    )
+    .expect_err("register is no string");
+    assert!(!error.to_string().contains("hunter2"), "{error}");
+}
+
+#[test]
+fn answering_events_carry_the_request_and_others_do_not() {
+    let mut added = Event::CommandFailed {
+        account: None,
+        reason: "x".into(),
+        request: None,
+    };
+    assert_eq!(added.answer("r1".into()), Ok(()));
+    assert_eq!(added.request(), Some("r1"));
+    let json = serde_json::to_value(&added).expect("serialize");
+    assert_eq!(json["request"], "r1");
+    let mut state = Event::Stopped;
+    assert_eq!(state.answer("r2".into()), Err("r2".to_owned()));
+    assert_eq!(state.request(), None);
+}

@@ -10,7 +10,7 @@ use xmpp_parsers::blocking::{Block, BlocklistRequest, BlocklistResult, Unblock};
 use xmpp_parsers::jid::{BareJid, Jid};
 use xmpp_parsers::minidom::Element;
 
-use super::{IqPayloadKind, Session};
+use super::{IqPayloadKind, SessionHandle};
 use crate::error::IqError;
 
 /// A change of the block list pushed by the server (made by this or
@@ -59,7 +59,7 @@ fn bare(items: Vec<Jid>) -> Vec<BareJid> {
     out
 }
 
-impl Session {
+impl SessionHandle {
     /// Fetches the account's block list.
     pub async fn blocklist(&self) -> Result<Vec<BareJid>, IqError> {
         let what = "fetching the block list";

@@ -14,7 +14,7 @@ use xmpp_parsers::disco::DiscoInfoResult;
 use xmpp_parsers::jid::Jid;
 use xmpp_parsers::ns;
 
-use super::Session;
+use super::SessionHandle;
 use super::upload::{UploadService, upload_service_of};
 use crate::error::IqError;
 
@@ -72,7 +72,7 @@ impl ServerFeatures {
     }
 }
 
-impl Session {
+impl SessionHandle {
     /// Discovers what the server supports: disco#info of the domain and of
     /// our bare JID (both at once), then the upload service.
     pub async fn discover(&self) -> Result<ServerFeatures, IqError> {

@@ -8,7 +8,7 @@
 use xmpp_parsers::jid::{BareJid, Jid};
 
 use super::pep::{lost, refused};
-use super::{IqPayloadKind, Session};
+use super::{IqPayloadKind, SessionHandle};
 use crate::error::PepError;
 use crate::xep::omemo::{Bundle, DeviceList, Namespace};
 use crate::xep::pep::{self, NodeConfig, PublishOutcome, Refusal};
@@ -20,7 +20,7 @@ fn malformed(doing: String, detail: impl std::fmt::Display) -> PepError {
     }
 }
 
-impl Session {
+impl SessionHandle {
     /// Fetches `jid`'s device list. A node that does not exist
     /// (`item-not-found`) is an empty list.
     pub async fn fetch_device_list(

@@ -10,7 +10,7 @@ use xmpp_parsers::jid::{BareJid, Jid};
 use xmpp_parsers::minidom::Element;
 use xmpp_parsers::stanza_error::StanzaError;
 
-use super::{IqPayloadKind, Session};
+use super::{IqPayloadKind, SessionHandle};
 use crate::error::{IqError, PepError};
 use crate::xep::pep::{
     self, AccessModel, NodeConfig, PepSupport, PlanStep, PublishOutcome, PublishPlan,
@@ -50,7 +50,7 @@ pub(crate) fn lost(doing: String, source: IqError) -> PepError {
     PepError::Request { doing, source }
 }
 
-impl Session {
+impl SessionHandle {
     /// Whether the account's server offers PEP, and publish-options (asked
     /// once per session handle; a failed disco is not remembered).
     ///

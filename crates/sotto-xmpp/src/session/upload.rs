@@ -11,7 +11,7 @@ use xmpp_parsers::jid::Jid;
 use xmpp_parsers::minidom::Element;
 use xmpp_parsers::ns;
 
-use super::{IqPayloadKind, Session};
+use super::{IqPayloadKind, SessionHandle};
 use crate::error::IqError;
 
 /// The server's upload service.
@@ -78,7 +78,7 @@ where
     })
 }
 
-impl Session {
+impl SessionHandle {
     /// The disco#info of `jid` (also used for our PEP service).
     pub(super) async fn disco_info(&self, jid: Jid) -> Result<DiscoInfoResult, IqError> {
         self.disco_info_within(jid, super::IQ_TIMEOUT).await

@@ -243,7 +243,9 @@ impl Accounts {
                     a.omemo_problem = None;
                 }
             }
-            Event::CommandFailed { account, reason } => {
+            Event::CommandFailed {
+                account, reason, ..
+            } => {
                 let pending = self
                     .form
                     .as_ref()

@@ -113,7 +113,9 @@ impl Contacts {
                     self.add = None;
                 }
             }
-            Event::CommandFailed { account, reason } => {
+            Event::CommandFailed {
+                account, reason, ..
+            } => {
                 if let Some(form) = &mut self.add
                     && form.pending.is_some()
                     && (account.is_none() || account == &form.account)

@@ -273,6 +273,7 @@ impl Conversation {
                 peer,
                 messages,
                 has_more,
+                ..
             } if self.concerns(account, peer) => {
                 self.timeline.reset(messages.clone());
                 self.has_more = *has_more;
@@ -291,6 +292,7 @@ impl Conversation {
                 peer,
                 messages,
                 has_more,
+                ..
             } if self.concerns(account, peer) => {
                 if !self.loading_older {
                     // Cancelled: the user no longer waits for it.
@@ -301,7 +303,9 @@ impl Conversation {
                 let _ = self.timeline.prepend_page(messages.clone());
                 self.continue_seek(core)
             }
-            Event::MessageAdded { account, message } if self.concerns(account, &message.peer) => {
+            Event::MessageAdded {
+                account, message, ..
+            } if self.concerns(account, &message.peer) => {
                 if message.direction == Direction::Incoming {
                     self.their_state = None;
                 }

@@ -124,6 +124,7 @@ impl E2e {
                 own_uri,
                 jid,
                 devices,
+                ..
             } => {
                 let keys = self.omemo.entry(account.clone()).or_default();
                 let mine = keys.own.get_or_insert_with(|| Own {
@@ -239,6 +240,7 @@ mod tests {
             own_uri: "xmpp:alice@example.org?omemo-sid-7=3f8a2b10".into(),
             jid: "bob@example.org".into(),
             devices: vec![device(1, OmemoTrust::Blind)],
+            request: None,
         });
         e2e.on_event(&Event::OmemoDevice {
             account: "alice@example.org".into(),

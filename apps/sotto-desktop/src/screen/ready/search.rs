@@ -119,7 +119,7 @@ impl Search {
 
     /// Applies a core event.
     pub fn on_event(&mut self, event: &Event) {
-        if let Event::SearchResults { text, results } = event
+        if let Event::SearchResults { text, results, .. } = event
             && self.waiting.as_deref() == Some(text.as_str())
         {
             self.waiting = None;

@@ -68,6 +68,7 @@ impl Transfers {
                 name,
                 download,
                 state,
+                ..
             } => {
                 let gone = matches!(state, TransferState::Sent | TransferState::Cancelled);
                 let at = self

@@ -25,8 +25,6 @@ use crate::omemo_wire::encrypted_in;
 const REPAIRS_PER_JID: usize = 2;
 /// Session repairs in all per stream.
 const REPAIRS_PER_STREAM: usize = 16;
-/// How long a repair waits for the sender's bundle.
-const REPAIR_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Why a message could not be read, for the user, and whether a new
 /// session should be built with the sender's device.
@@ -67,7 +65,7 @@ fn explain(error: &OmemoError, own_device: u32) -> (String, bool) {
 
 impl Account {
     /// Handles a message with `<encrypted>` elements; stores what it says.
-    pub(crate) async fn omemo_incoming(&mut self, message: &IncomingMessage) {
+    pub(crate) fn omemo_incoming(&mut self, message: &IncomingMessage) {
         let Some(own) = self.own_bare() else { return };
         let Some(peer) = message.peer(&own) else {
             return;
@@ -156,7 +154,7 @@ impl Account {
                 // we do not have: an old key exchange (replayed, or read
                 // back from the archive) never replaces a working session.
                 if repair && message.route == Route::Direct && session.is_none() {
-                    self.omemo_repair(ns, &sender).await;
+                    self.omemo_repair(ns, &sender);
                 }
                 return;
             }
@@ -240,6 +238,7 @@ impl Account {
                 self.emit(Event::MessageAdded {
                     account: self.jid.clone(),
                     message: record,
+                    request: None,
                 });
             }
         }
@@ -263,7 +262,7 @@ impl Account {
                 .push_back((message.from.to_bare().to_string(), key.clone()));
         }
         if decrypted.consumed_prekey.is_some() {
-            self.omemo_prekey_used().await;
+            self.omemo_prekey_used();
         }
     }
 
@@ -369,9 +368,9 @@ impl Account {
     ///
     /// Each repair fetches a bundle, which a stranger can trigger with any
     /// device id: at most [`REPAIRS_PER_JID`] per sender and
-    /// [`REPAIRS_PER_STREAM`] in all per stream, each waiting at most
-    /// [`REPAIR_WAIT`] for the sender's server.
-    async fn omemo_repair(&mut self, ns: Namespace, sender: &DeviceAddress) {
+    /// [`REPAIRS_PER_STREAM`] in all per stream. The bundle is waited for
+    /// without holding up anything else.
+    fn omemo_repair(&mut self, ns: Namespace, sender: &DeviceAddress) {
         let for_jid = self
             .omemo
             .repaired
@@ -385,15 +384,6 @@ impl Account {
         if !self.omemo.repaired.insert((ns, sender.clone())) {
             return;
         }
-        let rebuilt = tokio::time::timeout(REPAIR_WAIT, self.omemo_key_transport(ns, sender)).await;
-        match rebuilt {
-            Ok(Ok(())) => self.emit(Event::OmemoSessionRepaired {
-                account: self.jid.clone(),
-                jid: sender.jid.clone(),
-                device_id: sender.device_id,
-            }),
-            Ok(Err(reason)) => tracing::info!(reason, "could not rebuild an OMEMO session"),
-            Err(_) => tracing::info!("no bundle in time to rebuild an OMEMO session"),
-        }
+        self.omemo_transport_now(ns, sender.clone(), true);
     }
 }

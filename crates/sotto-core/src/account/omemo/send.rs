@@ -14,9 +14,12 @@ use sotto_omemo::{DeviceAddress, Namespace, Recipient};
 use sotto_store::{MessageRecord, MessageState};
 use sotto_xmpp::Jid;
 use sotto_xmpp::xep::omemo as wire;
+use xmpp_parsers::message::Message;
 
 use super::now_secs;
-use crate::account::{Account, InFlight};
+use super::{Lookup, Query};
+use crate::account::Account;
+use crate::account::outbox::{Encoded, wire_id};
 use crate::api::Event;
 use crate::convert;
 use crate::omemo_wire::encrypted_out;
@@ -31,21 +34,9 @@ enum Target {
 }
 
 impl Account {
-    /// Encrypts and sends the queued OMEMO messages, oldest first.
-    pub(crate) async fn omemo_drain(&mut self) {
-        while self.online {
-            let Some(record) = self.omemo.outbox.pop_front() else {
-                break;
-            };
-            if !self.in_flight.contains_key(&record.id) {
-                self.omemo_hand_over(record).await;
-            }
-        }
-    }
-
     /// Sends the empty messages owed to devices that started a session with
     /// us and got no answer.
-    pub(crate) async fn omemo_send_owed(&mut self) {
+    pub(crate) fn omemo_send_owed(&mut self) {
         let now = Instant::now();
         let due: Vec<_> = self
             .omemo
@@ -56,9 +47,50 @@ impl Account {
             .collect();
         for (ns, address) in due {
             self.omemo.owed.remove(&(ns, address.clone()));
-            if let Err(reason) = self.omemo_key_transport(ns, &address).await {
-                tracing::info!(reason, "could not complete an OMEMO session");
+            self.omemo_transport_now(ns, address, false);
+        }
+    }
+
+    /// Sends an empty message to a device now, or once its bundle is here
+    /// (`repair`: it rebuilds a broken session, told when sent).
+    pub(crate) fn omemo_transport_now(
+        &mut self,
+        ns: Namespace,
+        address: DeviceAddress,
+        repair: bool,
+    ) {
+        match self.omemo_key_transport(ns, &address) {
+            Lookup::Waiting => {
+                self.omemo.transports.insert((ns, address), repair);
             }
+            Lookup::Ready(Ok(())) if repair => self.emit(Event::OmemoSessionRepaired {
+                account: self.jid.clone(),
+                jid: address.jid.clone(),
+                device_id: address.device_id,
+            }),
+            Lookup::Ready(Ok(())) => {}
+            Lookup::Ready(Err(reason)) => {
+                tracing::info!(reason, repair, "could not send an OMEMO key transport")
+            }
+        }
+    }
+
+    /// After an answer: the OMEMO work that waited for one, again.
+    pub(crate) fn omemo_resume(&mut self) {
+        for ((ns, address), repair) in std::mem::take(&mut self.omemo.transports) {
+            self.omemo_transport_now(ns, address, repair);
+        }
+        for (query, request) in std::mem::take(&mut self.omemo.queries) {
+            let waiting = self.answering(request.clone(), |a| match &query {
+                Query::Fingerprints(jid) => a.omemo_fingerprints(jid.as_deref(), false),
+                Query::VerifyUri(uri) => a.omemo_verify_uri(uri),
+            });
+            if waiting {
+                self.omemo.queries.push((query, request));
+            }
+        }
+        if self.outbox_waiting {
+            self.flush_outbox();
         }
     }
 
@@ -67,31 +99,75 @@ impl Account {
         self.set_state(record.id, &record.peer, MessageState::Failed);
     }
 
-    async fn omemo_hand_over(&mut self, record: MessageRecord) {
+    /// The outbox's encryption step for OMEMO: `Waiting` while device
+    /// lists or keys are being fetched (tried again after the answer).
+    pub(crate) fn omemo_encode(&mut self, record: &MessageRecord) -> Encoded {
+        if self.omemo_setting_up() {
+            return Encoded::Waiting;
+        }
         let (Some(own), Ok(peer)) = (self.own_bare(), convert::parse_contact_jid(&record.peer))
         else {
-            return self.set_state(record.id, &record.peer, MessageState::Failed);
+            self.set_state(record.id, &record.peer, MessageState::Failed);
+            return Encoded::Handled;
         };
         let device = match self.omemo_device() {
             Ok(device) => device,
-            Err(reason) => return self.omemo_failed(&record, reason),
+            Err(reason) => {
+                self.omemo_failed(record, reason);
+                return Encoded::Handled;
+            }
         };
-        let peer_devices = self.omemo_devices(&peer).await;
+        // Both lists are asked for at once, then every missing bundle.
+        let peer_devices = self.omemo_devices(&peer);
+        let own_devices = if peer != own {
+            self.omemo_devices(&own)
+        } else {
+            Lookup::Ready(Vec::new())
+        };
+        let (Lookup::Ready(peer_devices), Lookup::Ready(own_devices)) = (peer_devices, own_devices)
+        else {
+            return Encoded::Waiting;
+        };
         let mut targets = peer_devices.clone();
-        if peer != own {
-            targets.extend(
-                self.omemo_devices(&own)
-                    .await
-                    .into_iter()
-                    .filter(|(a, _)| a.device_id != device.device_id),
-            );
+        targets.extend(
+            own_devices
+                .into_iter()
+                .filter(|(a, _)| a.device_id != device.device_id),
+        );
+        let mut looked_up = Vec::new();
+        let mut waiting = false;
+        for (address, ns) in targets {
+            match self.omemo_target(ns, &address) {
+                Lookup::Ready(target) => looked_up.push((address, ns, target)),
+                Lookup::Waiting => waiting = true,
+            }
         }
+        if waiting {
+            return Encoded::Waiting;
+        }
+        match self.omemo_encrypt(record, &own, &peer, &device, &peer_devices, looked_up) {
+            Some(stanza) => Encoded::Stanza(Box::new(stanza)),
+            None => Encoded::Handled,
+        }
+    }
+
+    /// Encrypts for every device looked up; `None` when the message
+    /// failed or is held (told either way).
+    fn omemo_encrypt(
+        &mut self,
+        record: &MessageRecord,
+        own: &sotto_xmpp::BareJid,
+        peer: &sotto_xmpp::BareJid,
+        device: &sotto_omemo::store::OwnDevice,
+        peer_devices: &[(DeviceAddress, Namespace)],
+        looked_up: Vec<(DeviceAddress, Namespace, Result<Target, String>)>,
+    ) -> Option<Message> {
         let mut recipients: BTreeMap<Namespace, Vec<Recipient>> = BTreeMap::new();
         let mut reachable = 0;
         let mut distrusted = 0;
         let mut problems = Vec::new();
-        for (address, ns) in targets {
-            match self.omemo_target(ns, &address).await {
+        for (address, ns, target) in looked_up {
+            match target {
                 Ok(Target::Include(recipient)) => {
                     if address.jid == record.peer {
                         reachable += 1;
@@ -124,7 +200,8 @@ impl Account {
                     .sticky_encryption(&record.peer, Some(record.id))
                     .is_some()
             {
-                return self.hold(&record, super::empty_list_reason(&record.peer));
+                self.hold(record, super::empty_list_reason(&record.peer));
+                return None;
             }
             let reason = if peer_devices.is_empty() {
                 format!(
@@ -139,7 +216,8 @@ impl Account {
                     problems.join("; ")
                 )
             };
-            return self.omemo_failed(&record, reason);
+            self.omemo_failed(record, reason);
+            return None;
         }
         let mut elements = Vec::new();
         for (ns, list) in recipients {
@@ -163,7 +241,10 @@ impl Account {
                 &mut rand::rng(),
             ) {
                 Ok(encrypted) => encrypted,
-                Err(e) => return self.omemo_failed(&record, e.to_string()),
+                Err(e) => {
+                    self.omemo_failed(record, e.to_string());
+                    return None;
+                }
             };
             for (address, error) in &encrypted.failures {
                 self.emit(Event::OmemoDeviceSkipped {
@@ -180,44 +261,36 @@ impl Account {
                     .store
                     .save_sessions_with_messages(ns, &encrypted.sessions, None, &[])
             {
-                return self.omemo_failed(&record, format!("saving OMEMO sessions: {e}"));
+                self.omemo_failed(record, format!("saving OMEMO sessions: {e}"));
+                return None;
             }
             for (address, _) in &encrypted.sessions {
                 self.omemo.owed.remove(&(ns, address.clone()));
             }
             elements.push(encrypted_out(&encrypted.message));
         }
-        let id = record
-            .origin_id
-            .clone()
-            .or_else(|| record.message_id.clone())
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let message = match wire::message(Jid::from(peer), &id, &elements) {
-            Ok(message) => message,
-            Err(e) => return self.omemo_failed(&record, e.to_string()),
-        };
-        let Some(session) = &self.session else { return };
-        self.generation += 1;
-        session.send_tracked(message, format!("{}:{}", record.id, self.generation));
-        self.in_flight.insert(
-            record.id,
-            InFlight {
-                peer: record.peer,
-                state: MessageState::Queued,
-                generation: self.generation,
-            },
-        );
+        match wire::message(Jid::from(peer.clone()), &wire_id(record), &elements) {
+            Ok(message) => Some(message),
+            Err(e) => {
+                self.omemo_failed(record, e.to_string());
+                None
+            }
+        }
     }
 
     /// Whether and how to encrypt for one device.
-    async fn omemo_target(
+    fn omemo_target(
         &mut self,
         ns: Namespace,
         address: &DeviceAddress,
-    ) -> Result<Target, String> {
+    ) -> Lookup<Result<Target, String>> {
         let session = self.omemo.store.load_session(ns, address).ok().flatten();
-        let (identity, bundle) = self.omemo_identity(ns, address).await?;
-        match self.omemo_trust(address, ns, &identity) {
+        let (identity, bundle) = match self.omemo_identity(ns, address) {
+            Lookup::Ready(Ok(found)) => found,
+            Lookup::Ready(Err(problem)) => return Lookup::Ready(Err(problem)),
+            Lookup::Waiting => return Lookup::Waiting,
+        };
+        Lookup::Ready(match self.omemo_trust(address, ns, &identity) {
             TrustLevel::Distrusted => Ok(Target::Distrusted),
             TrustLevel::Undecided => {
                 Err("not trusted yet: verify its fingerprint or trust it to write to it".to_owned())
@@ -227,22 +300,37 @@ impl Account {
                 session,
                 bundle,
             }))),
-        }
+        })
     }
 
     /// Sends an empty message to one device: completes a session it started,
-    /// or, without a session, starts a new one from its bundle.
-    pub(crate) async fn omemo_key_transport(
+    /// or, without a session, starts a new one from its bundle (`Waiting`
+    /// while that is fetched).
+    fn omemo_key_transport(
         &mut self,
         ns: Namespace,
         address: &DeviceAddress,
-    ) -> Result<(), String> {
-        let device = self.omemo_device()?;
+    ) -> Lookup<Result<(), String>> {
         let session = self.omemo.store.load_session(ns, address).ok().flatten();
         let bundle = match session {
             Some(_) => None,
-            None => self.omemo_identity(ns, address).await?.1,
+            None => match self.omemo_identity(ns, address) {
+                Lookup::Ready(Ok((_, bundle))) => bundle,
+                Lookup::Ready(Err(problem)) => return Lookup::Ready(Err(problem)),
+                Lookup::Waiting => return Lookup::Waiting,
+            },
         };
+        Lookup::Ready(self.omemo_send_transport(ns, address, session, bundle))
+    }
+
+    fn omemo_send_transport(
+        &mut self,
+        ns: Namespace,
+        address: &DeviceAddress,
+        session: Option<sotto_omemo::Session>,
+        bundle: Option<sotto_omemo::Bundle>,
+    ) -> Result<(), String> {
+        let device = self.omemo_device()?;
         let recipient = Recipient {
             address: address.clone(),
             session,

@@ -10,25 +10,45 @@ use std::collections::BTreeMap;
 use sotto_omemo::trust::{Fingerprint, TrustLevel, VerificationUri};
 use sotto_omemo::{DeviceAddress, IdentityKey, Namespace};
 
-use super::NAMESPACES;
+use super::{Lookup, NAMESPACES, Query};
 use crate::account::Account;
 use crate::api::{Event, OmemoTrust};
 use crate::convert;
 
 impl Account {
-    /// Answers `get_omemo_fingerprints`.
-    pub(crate) async fn omemo_fingerprints(&mut self, jid: Option<&str>) {
-        let Some(own) = self.own_bare() else { return };
+    /// `get_omemo_fingerprints`: asks for what is missing, or answers.
+    pub(crate) fn omemo_ask_fingerprints(&mut self, jid: Option<String>) {
+        if self.omemo_fingerprints(jid.as_deref(), true) {
+            let request = self.answering.take();
+            self.omemo.queries.push((Query::Fingerprints(jid), request));
+        }
+    }
+
+    /// Answers `get_omemo_fingerprints`; true when it waits for device
+    /// lists or keys (`refresh` asks the server for today's lists first).
+    pub(crate) fn omemo_fingerprints(&mut self, jid: Option<&str>, refresh: bool) -> bool {
+        if self.omemo_setting_up() {
+            return true;
+        }
+        let Some(own) = self.own_bare() else {
+            return false;
+        };
         let target = match jid {
             Some(jid) => match convert::parse_contact_jid(jid) {
                 Ok(jid) => jid,
-                Err(reason) => return self.fail(reason),
+                Err(reason) => {
+                    self.fail(reason);
+                    return false;
+                }
             },
             None => own.clone(),
         };
         let device = match self.omemo_device() {
             Ok(device) => device,
-            Err(reason) => return self.fail(reason),
+            Err(reason) => {
+                self.fail(reason);
+                return false;
+            }
         };
         let own_identity = device.identity.public(Namespace::Legacy);
         let own_address = DeviceAddress::new(own.to_string(), device.device_id);
@@ -51,9 +71,15 @@ impl Account {
             .unwrap_or_default();
         // Every device, with the namespaces it speaks, fetched afresh: the
         // user looking at fingerprints wants today's list.
-        self.omemo.fetched.remove(target.as_str());
+        if refresh {
+            self.omemo.fetched.remove(target.as_str());
+        }
+        let listed = match self.omemo_devices(&target) {
+            Lookup::Ready(listed) => listed,
+            Lookup::Waiting => return true,
+        };
         let mut namespaces: BTreeMap<u32, Vec<Namespace>> = BTreeMap::new();
-        for (address, _) in self.omemo_devices(&target).await {
+        for (address, _) in listed {
             namespaces.entry(address.device_id).or_default();
         }
         for ns in NAMESPACES {
@@ -66,7 +92,9 @@ impl Account {
                 namespaces.entry(entry.device_id).or_default().push(ns);
             }
         }
-        let mut devices = Vec::new();
+        // Every key is asked for at once; the answer waits for all.
+        let mut looked_up = Vec::new();
+        let mut waiting = false;
         for (device_id, spoken) in namespaces {
             if target == own && device_id == device.device_id {
                 continue;
@@ -75,7 +103,17 @@ impl Account {
             let Some(ns) = spoken.first().copied() else {
                 continue;
             };
-            devices.push(match self.omemo_identity(ns, &address).await {
+            match self.omemo_identity(ns, &address) {
+                Lookup::Ready(found) => looked_up.push((address, ns, spoken, found)),
+                Lookup::Waiting => waiting = true,
+            }
+        }
+        if waiting {
+            return true;
+        }
+        let mut devices = Vec::new();
+        for (address, ns, spoken, found) in looked_up {
+            devices.push(match found {
                 Ok((identity, _)) => {
                     let trust = self.omemo_trust(&address, ns, &identity);
                     self.device_info(&address, &spoken, Some(&identity), trust, None)
@@ -95,19 +133,16 @@ impl Account {
             own_uri,
             jid: target.to_string(),
             devices,
+            request: None,
         });
         if target != own {
             self.emit_automatic(target.as_str());
         }
+        false
     }
 
     /// Answers `set_omemo_trust`.
-    pub(crate) async fn omemo_set_trust(
-        &mut self,
-        jid: &str,
-        fingerprint: &str,
-        trust: OmemoTrust,
-    ) {
+    pub(crate) fn omemo_set_trust(&mut self, jid: &str, fingerprint: &str, trust: OmemoTrust) {
         let jid = match convert::parse_contact_jid(jid) {
             Ok(jid) => jid,
             Err(reason) => return self.fail(reason),
@@ -117,31 +152,64 @@ impl Account {
             Err(e) => return self.fail(e.to_string()),
         };
         self.omemo_record_trust(jid.as_str(), &fingerprint, trust.into());
-        self.omemo_fingerprints(Some(jid.as_str())).await;
+        self.omemo_ask_fingerprints(Some(jid.to_string()));
+    }
+
+    /// `verify_omemo_uri`: asks for what is missing, or answers.
+    pub(crate) fn omemo_ask_verify_uri(&mut self, uri: String) {
+        if self.omemo_verify_uri(&uri) {
+            let request = self.answering.take();
+            self.omemo.queries.push((Query::VerifyUri(uri), request));
+        }
     }
 
     /// Answers `verify_omemo_uri`: verifies each device the URI names whose
-    /// key matches; reports the ones that do not.
-    pub(crate) async fn omemo_verify_uri(&mut self, uri: &str) {
+    /// key matches; reports the ones that do not. True when it waits for
+    /// device lists or keys (nothing is recorded before they are all here).
+    pub(crate) fn omemo_verify_uri(&mut self, uri: &str) -> bool {
+        if self.omemo_setting_up() {
+            return true;
+        }
         let parsed = match VerificationUri::parse(uri) {
             Ok(parsed) => parsed,
-            Err(e) => return self.fail(e.to_string()),
+            Err(e) => {
+                self.fail(e.to_string());
+                return false;
+            }
         };
         if parsed.devices.is_empty() {
-            return self.fail("the URI names no OMEMO device (no omemo-sid-… parameter)");
+            self.fail("the URI names no OMEMO device (no omemo-sid-… parameter)");
+            return false;
         }
         let jid = match convert::parse_contact_jid(&parsed.jid) {
             Ok(jid) => jid,
-            Err(reason) => return self.fail(reason),
+            Err(reason) => {
+                self.fail(reason);
+                return false;
+            }
         };
-        let devices = self.omemo_devices(&jid).await;
+        let devices = match self.omemo_devices(&jid) {
+            Lookup::Ready(devices) => devices,
+            Lookup::Waiting => return true,
+        };
+        let mut looked_up = Vec::new();
+        let mut waiting = false;
         for (device_id, fingerprint) in &parsed.devices {
             let address = DeviceAddress::new(jid.to_string(), *device_id);
             let ns = devices
                 .iter()
                 .find(|(a, _)| a.device_id == *device_id)
                 .map_or(Namespace::Legacy, |(_, ns)| *ns);
-            match self.omemo_identity(ns, &address).await {
+            match self.omemo_identity(ns, &address) {
+                Lookup::Ready(found) => looked_up.push((*device_id, fingerprint, found)),
+                Lookup::Waiting => waiting = true,
+            }
+        }
+        if waiting {
+            return true;
+        }
+        for (device_id, fingerprint, found) in looked_up {
+            match found {
                 Ok((identity, _)) if key_matches(&identity, fingerprint) => {
                     self.omemo_record_trust(jid.as_str(), fingerprint, TrustLevel::Verified);
                 }
@@ -156,7 +224,8 @@ impl Account {
                 }
             }
         }
-        self.omemo_fingerprints(Some(jid.as_str())).await;
+        self.omemo_ask_fingerprints(Some(jid.to_string()));
+        false
     }
 
     fn omemo_record_trust(&mut self, jid: &str, fingerprint: &Fingerprint, level: TrustLevel) {

@@ -136,6 +136,7 @@ impl Account {
             account: self.jid.clone(),
             own: human_fingerprint(&identity.fingerprint().to_hex()),
             contacts,
+            request: None,
         });
     }
 

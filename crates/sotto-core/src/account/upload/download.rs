@@ -48,6 +48,7 @@ impl Account {
             name: name.clone(),
             message: None,
             saved: Some(path.to_owned()),
+            download: true,
             result: Ok(()),
         };
         let task = tokio::spawn(download(

@@ -185,6 +185,7 @@ impl Omemo {
             Event::CommandFailed {
                 account: Some(a),
                 reason,
+                ..
             } if a == account && self.pending => {
                 self.pending = false;
                 self.error = Some(reason.clone());

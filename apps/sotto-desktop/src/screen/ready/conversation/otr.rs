@@ -230,6 +230,7 @@ impl Otr {
                 account: a,
                 own,
                 contacts,
+                ..
             } if a == account => {
                 self.own = Some(own.clone());
                 let current = self.fingerprint().map(str::to_owned);
