@@ -227,6 +227,7 @@ mod tests {
                 state,
                 encryption: Encryption::Omemo,
                 sender_device: None,
+                room: None,
             },
         }
     }

@@ -221,6 +221,7 @@ fn added(id: i64, to: &str, body: &str, state: MessageState) -> Event {
             state,
             encryption: Encryption::Plain,
             sender_device: None,
+            room: None,
         },
     }
 }

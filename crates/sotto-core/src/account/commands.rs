@@ -334,6 +334,7 @@ impl Account {
             state: MessageState::Queued,
             encryption,
             sender_device: None,
+            room: None,
         };
         if self
             .store_messages(std::slice::from_ref(&new), None)
