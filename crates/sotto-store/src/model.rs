@@ -186,6 +186,11 @@ pub struct MessageRecord {
 }
 
 /// Outcome of inserting one message.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "short-lived results of one insert batch; boxing would add an allocation per \
+              message and change every match on `Inserted::New` in the core"
+)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Inserted {
     /// Stored as a new message.

@@ -45,12 +45,10 @@ fn query_rooms(
     params: impl Params,
 ) -> Result<Vec<RoomRecord>> {
     let mut stmt = conn.prepare_cached(sql).ctx(context)?;
-    let rows = stmt
-        .query_map(params, room_from_row)
+    stmt.query_map(params, room_from_row)
         .ctx(context)?
         .collect::<rusqlite::Result<Vec<_>>>()
-        .ctx(context);
-    rows
+        .ctx(context)
 }
 
 /// `NotFound` unless the room is stored (checked inside the transaction
