@@ -202,6 +202,7 @@ fn cached_profile(root: &Path, conversations: usize, per: usize) -> PathBuf {
                 },
                 encryption: Encryption::Plain,
                 sender_device: None,
+                room: None,
             });
             if batch.len() == BATCH {
                 store.insert_messages(ACCOUNT, &batch, None).unwrap();

@@ -263,6 +263,7 @@ mod tests {
             state,
             encryption: Encryption::Plain,
             sender_device: None,
+            room: None,
         }
     }
 

@@ -121,6 +121,7 @@ pub(crate) fn new_message_with(
         },
         encryption,
         sender_device: None,
+        room: None,
     })
 }
 

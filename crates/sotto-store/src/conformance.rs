@@ -22,11 +22,15 @@ mod accounts;
 mod messages;
 mod otr;
 mod queries;
+mod room_messages;
+mod rooms;
 
 pub use accounts::*;
 pub use messages::*;
 pub use otr::*;
 pub use queries::*;
+pub use room_messages::*;
+pub use rooms::*;
 
 use crate::{
     AccountRecord, AccountSettings, Direction, Encryption, MessageRecord, MessageState, NewMessage,
@@ -67,6 +71,18 @@ macro_rules! store_conformance_tests {
             conversations,
             otr_identity_round_trip,
             otr_fingerprints_trust_and_order,
+            rooms_round_trip,
+            room_upsert_keeps_state,
+            room_writes_need_account_and_room,
+            room_password_never_in_debug,
+            room_members_replace_all,
+            room_members_upsert_and_remove,
+            room_message_round_trip,
+            room_message_dedup_live_and_archive,
+            room_stanza_ids_are_per_archive,
+            room_origin_ids_are_per_sender,
+            room_reflection_matched_by_origin_id,
+            room_messages_in_search_conversations_outbox,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -115,6 +131,7 @@ pub fn incoming(peer: &str, body: &str, timestamp_ms: i64) -> NewMessage {
         state: MessageState::Received,
         encryption: Encryption::Plain,
         sender_device: None,
+        room: None,
     }
 }
 

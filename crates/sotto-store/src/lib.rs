@@ -6,11 +6,13 @@
 //!
 //! A profile is a directory holding one SQLCipher database, `sotto.db`, with
 //! the profile's accounts (and their passwords), cached rosters, message
-//! history, outbox, MAM archive cursors and settings. The API is synchronous
+//! history (one-to-one and in rooms), outbox, MAM archive cursors, rooms with
+//! their members, and settings. The API is synchronous
 //! and every operation is small; the core calls it from async code.
 //!
 //! Storage sits behind narrow traits ([`AccountStore`], [`RosterStore`],
-//! [`MessageStore`], [`SettingsStore`], [`OtrStore`], together [`Store`]) with two
+//! [`MessageStore`], [`SettingsStore`], [`OtrStore`], [`RoomStore`],
+//! [`RoomMemberStore`], together [`Store`]) with two
 //! implementations of identical semantics: [`SqlStore`] (the real one) and
 //! [`MemoryStore`] (for tests of the layers above). One conformance suite,
 //! run against both, pins those semantics down. OMEMO state is stored
@@ -37,6 +39,7 @@ mod memory;
 mod model;
 mod otr;
 mod protection;
+mod room;
 mod search;
 mod secret;
 mod sql;
@@ -54,9 +57,12 @@ pub use model::{
 };
 pub use otr::{OtrFingerprint, OtrIdentity, OtrTrust, normalize_fingerprint};
 pub use protection::{ProfileKeyStore, Protection, ProtectionChanged};
+pub use room::{
+    Affiliation, RoomConfig, RoomMember, RoomMessageKind, RoomRecord, RoomSender, RoomSettings,
+};
 pub use secret::{Password, ProfileKey};
 pub use sql::{OmemoAccountStore, SqlStore};
 pub use traits::{
-    AccountOmemoStore, AccountStore, MessageStore, OmemoStores, OtrStore, RosterStore,
-    SettingsStore, Store,
+    AccountOmemoStore, AccountStore, MessageStore, OmemoStores, OtrStore, RoomMemberStore,
+    RoomStore, RosterStore, SettingsStore, Store,
 };

@@ -13,11 +13,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use crate::traits::{AccountStore, MessageStore, OtrStore, RosterStore, SettingsStore};
 use crate::{
     AccountRecord, Direction, Encryption, Inserted, MessageRecord, MessageState, NewMessage,
-    OtrFingerprint, OtrIdentity, Result, RosterItem, StoreError, dedup, normalize_fingerprint,
-    search,
+    OtrFingerprint, OtrIdentity, Result, RoomMessageKind, RosterItem, StoreError, dedup,
+    normalize_fingerprint, search,
 };
 
 mod omemo;
+mod rooms;
 
 #[derive(Default)]
 struct Inner {
@@ -35,6 +36,10 @@ struct Inner {
     otr_fingerprints: HashMap<String, BTreeMap<(String, String), OtrFingerprint>>,
     /// Per account: the engine's own in-memory OMEMO store.
     omemo: HashMap<String, omemo::Shared>,
+    /// Per account, keyed by room JID.
+    rooms: HashMap<String, BTreeMap<String, crate::RoomRecord>>,
+    /// Per (account, room), keyed by member JID.
+    room_members: HashMap<(String, String), BTreeMap<String, crate::RoomMember>>,
 }
 
 impl Inner {
@@ -120,6 +125,8 @@ impl AccountStore for MemoryStore {
         inner.otr_identities.remove(jid);
         inner.otr_fingerprints.remove(jid);
         inner.omemo.remove(jid);
+        inner.rooms.remove(jid);
+        inner.room_members.retain(|(account, _), _| account != jid);
         Ok(())
     }
 }
@@ -273,6 +280,27 @@ impl MessageStore for MemoryStore {
                     && m.direction == Direction::Outgoing
                     && (m.message_id.as_deref() == Some(message_id)
                         || m.origin_id.as_deref() == Some(message_id))
+            })
+            .cloned())
+    }
+
+    fn find_outgoing_in_room(
+        &self,
+        account: &str,
+        room: &str,
+        origin_id: &str,
+    ) -> Result<Option<MessageRecord>> {
+        let inner = self.lock();
+        Ok(inner
+            .messages
+            .iter()
+            .rev()
+            .find(|m| {
+                m.account == account
+                    && m.peer == room
+                    && m.direction == Direction::Outgoing
+                    && m.origin_id.as_deref() == Some(origin_id)
+                    && m.room.as_ref().map(|r| r.kind) == Some(RoomMessageKind::Groupchat)
             })
             .cloned())
     }

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Password;
+use crate::{Password, RoomSender};
 
 /// How to reach and log into one XMPP account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,7 +118,7 @@ pub enum Encryption {
 /// absent and stored as `None`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewMessage {
-    /// Bare JID of the other party.
+    /// Bare JID of the other party (the room, for a room message).
     pub peer: String,
     /// Which way it went.
     pub direction: Direction,
@@ -130,7 +130,8 @@ pub struct NewMessage {
     pub message_id: Option<String>,
     /// XEP-0359 origin-id chosen by the sender.
     pub origin_id: Option<String>,
-    /// XEP-0359 stanza-id assigned by our own server's archive.
+    /// XEP-0359 stanza-id assigned by the archive the message belongs to:
+    /// the room's for a groupchat message, our own server's otherwise.
     pub stanza_id: Option<String>,
     /// Delivery state.
     pub state: MessageState,
@@ -140,6 +141,11 @@ pub struct NewMessage {
     /// sent from our other devices. `None` otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender_device: Option<u32>,
+    /// For a message in a room conversation (`peer` is the room's bare
+    /// JID): groupchat or private, and the occupant concerned. `None` for a
+    /// one-to-one chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<RoomSender>,
 }
 
 /// A stored message.
@@ -149,7 +155,7 @@ pub struct MessageRecord {
     pub id: i64,
     /// Bare JID of the account.
     pub account: String,
-    /// Bare JID of the other party.
+    /// Bare JID of the other party (the room, for a room message).
     pub peer: String,
     /// Which way it went.
     pub direction: Direction,
@@ -161,7 +167,8 @@ pub struct MessageRecord {
     pub message_id: Option<String>,
     /// XEP-0359 origin-id.
     pub origin_id: Option<String>,
-    /// XEP-0359 stanza-id from our own server's archive.
+    /// XEP-0359 stanza-id: the room's archive's for a groupchat message,
+    /// our own server's otherwise.
     pub stanza_id: Option<String>,
     /// Delivery state.
     pub state: MessageState,
@@ -171,9 +178,19 @@ pub struct MessageRecord {
     /// sent from our other devices. `None` otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender_device: Option<u32>,
+    /// For a message in a room conversation (`peer` is the room's bare
+    /// JID): groupchat or private, and the occupant concerned. `None` for a
+    /// one-to-one chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<RoomSender>,
 }
 
 /// Outcome of inserting one message.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "short-lived results of one insert batch; boxing would add an allocation per \
+              message and change every match on `Inserted::New` in the core"
+)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Inserted {
     /// Stored as a new message.

@@ -10,6 +10,7 @@ mod messages;
 mod migrate;
 mod omemo;
 mod otr;
+mod rooms;
 #[cfg(test)]
 mod tests;
 

@@ -8,7 +8,7 @@
 
 use crate::{
     AccountRecord, Encryption, Inserted, MessageRecord, MessageState, NewMessage, OtrFingerprint,
-    OtrIdentity, Result, RosterItem,
+    OtrIdentity, Result, RoomMember, RoomRecord, RoomSettings, RosterItem,
 };
 
 /// Accounts of the profile, keyed by bare JID, listed in the order they were
@@ -21,8 +21,8 @@ pub trait AccountStore {
     fn accounts(&self) -> Result<Vec<AccountRecord>>;
     /// One account, if stored.
     fn account(&self, jid: &str) -> Result<Option<AccountRecord>>;
-    /// Removes the account with its roster, roster version, messages and
-    /// archive cursor, in one transaction. Removing an unknown account is a
+    /// Removes the account with its roster, roster version, messages,
+    /// archive cursor and rooms, in one transaction. Removing an unknown account is a
     /// no-op.
     fn remove_account(&self, jid: &str) -> Result<()>;
 }
@@ -63,20 +63,30 @@ pub trait MessageStore {
     /// one (or an earlier one of the same batch), and, if given, sets the
     /// account's MAM archive cursor.
     ///
-    /// Empty ids count as absent. A new message N duplicates a stored message
-    /// S of the same account when the first of these rules that applies holds
-    /// (the oldest matching S wins):
-    /// 1. N has a stanza-id and S has the same stanza-id (stanza-ids are
-    ///    assigned by our own server's archive, so they are unique per account);
-    /// 2. N has an origin-id, and S has the same peer and the same origin-id;
-    /// 3. N has a message id, and S has the same peer, direction, message id
-    ///    and body, and neither their stanza-ids nor their origin-ids conflict
-    ///    (a conflict is both present and different). The body check guards
-    ///    against clients that reuse stanza ids.
+    /// Empty ids count as absent. A message's *archive* is the room's (its
+    /// peer) for a groupchat room message, and our own server's for every
+    /// other message (one-to-one, and private messages through a room). Two
+    /// messages have the *same sender* when neither is a room message, or
+    /// both are room messages of the same kind whose occupant-ids are equal
+    /// when both have one, and whose nicknames are equal otherwise.
     ///
-    /// On a duplicate, ids the stored message lacks (stanza-id, origin-id,
-    /// message id) are filled in from N, so a live message later seen in MAM is
-    /// matched by rule 1 from then on. Nothing else of S changes.
+    /// A new message N duplicates a stored message S of the same account
+    /// when the first of these rules that applies holds (the oldest matching
+    /// S wins):
+    /// 1. N has a stanza-id and S has the same stanza-id from the same archive
+    ///    (stanza-ids are unique only within one archive);
+    /// 2. N has an origin-id, and S has the same peer, the same origin-id and
+    ///    the same sender (occupants choose origin-ids, so two of them may
+    ///    clash);
+    /// 3. N has a message id, and S has the same peer, direction, message id,
+    ///    body and sender, and neither their stanza-ids nor their origin-ids
+    ///    conflict (a conflict is both present and different). The body check
+    ///    guards against clients that reuse stanza ids.
+    ///
+    /// On a duplicate, what the stored message lacks of stanza-id, origin-id,
+    /// message id, and a room sender's real JID and occupant-id is filled in
+    /// from N, so a live message later seen in an archive is matched by rule 1
+    /// from then on. Nothing else of S changes.
     fn insert_messages(
         &self,
         account: &str,
@@ -109,6 +119,16 @@ pub trait MessageStore {
         peer: &str,
         message_id: &str,
     ) -> Result<Option<MessageRecord>>;
+    /// Reflection lookup: the newest outgoing groupchat message to `room`
+    /// whose origin-id is `origin_id`. A room echoes our own message back to
+    /// us; matching it by the origin-id we chose (never by nickname or body)
+    /// confirms that one message and nothing an occupant forged.
+    fn find_outgoing_in_room(
+        &self,
+        account: &str,
+        room: &str,
+        origin_id: &str,
+    ) -> Result<Option<MessageRecord>>;
     /// One message by its local id.
     fn message(&self, account: &str, id: i64) -> Result<Option<MessageRecord>>;
     /// A page of the conversation's timeline, ordered by (timestamp, id):
@@ -137,6 +157,58 @@ pub trait MessageStore {
     /// One entry per peer: its last message (by timestamp, then id), newest
     /// first.
     fn conversations(&self, account: &str) -> Result<Vec<MessageRecord>>;
+}
+
+/// The rooms (XEP-0045) of each account, with their bookmark data
+/// (XEP-0402), what we know of their configuration, their subject and the
+/// cursor into each room's own archive.
+///
+/// Writes for an account that is not stored fail with `NotFound`, as do
+/// the setters for a room that is not stored; reads of either return
+/// nothing. Removing the account removes its rooms. Removing a room removes
+/// its members but keeps its messages (history outlives leaving).
+pub trait RoomStore {
+    /// Adds the room, or replaces its settings in place (its subject,
+    /// archive cursor and members are kept).
+    fn upsert_room(&self, account: &str, room: &RoomSettings) -> Result<()>;
+    /// The account's rooms, ordered by JID.
+    fn rooms(&self, account: &str) -> Result<Vec<RoomRecord>>;
+    /// One room, if stored.
+    fn room(&self, account: &str, room: &str) -> Result<Option<RoomRecord>>;
+    /// Removes the room and its members. Removing an unknown room is a no-op.
+    fn remove_room(&self, account: &str, room: &str) -> Result<()>;
+    /// Sets (or clears) the stanza-id up to which the room's archive has
+    /// been read. Like the account's cursor, the caller sets it only once the
+    /// messages up to it are stored.
+    fn set_room_archive_cursor(
+        &self,
+        account: &str,
+        room: &str,
+        cursor: Option<&str>,
+    ) -> Result<()>;
+    /// Sets (or clears) the room's subject.
+    fn set_room_subject(&self, account: &str, room: &str, subject: Option<&str>) -> Result<()>;
+}
+
+/// The members of each room: real bare JID → affiliation and last known
+/// nickname. Needed for OMEMO in a room, which encrypts to every member,
+/// online or not. Occupants present right now are not stored.
+///
+/// Writes for a room that is not stored fail with `NotFound`; reads of one
+/// return nothing. A member written without a nickname keeps the nickname
+/// already known for it: nicknames are "last known", and an affiliation
+/// list does not always carry them.
+pub trait RoomMemberStore {
+    /// The room's members, ordered by JID.
+    fn room_members(&self, account: &str, room: &str) -> Result<Vec<RoomMember>>;
+    /// Replaces the whole member list (from the room's affiliation lists)
+    /// in one transaction: members not listed are removed.
+    fn replace_room_members(&self, account: &str, room: &str, members: &[RoomMember])
+    -> Result<()>;
+    /// Adds or updates one member (from presence or an affiliation change).
+    fn upsert_room_member(&self, account: &str, room: &str, member: &RoomMember) -> Result<()>;
+    /// Removes one member. Removing an unknown member is a no-op.
+    fn remove_room_member(&self, account: &str, room: &str, jid: &str) -> Result<()>;
 }
 
 /// Profile-wide key/value settings.
@@ -198,6 +270,8 @@ pub trait Store:
     + MessageStore
     + SettingsStore
     + OtrStore
+    + RoomStore
+    + RoomMemberStore
     + OmemoStores
     + crate::ProfileKeyStore
     + Send
@@ -212,6 +286,8 @@ impl<T> Store for T where
         + MessageStore
         + SettingsStore
         + OtrStore
+        + RoomStore
+        + RoomMemberStore
         + OmemoStores
         + crate::ProfileKeyStore
         + Send

@@ -30,6 +30,7 @@ pub fn record(id: i64, direction: Direction, body: &str, state: MessageState) ->
         state,
         encryption: Encryption::Plain,
         sender_device: None,
+        room: None,
     }
 }
 

@@ -37,6 +37,7 @@ fn record(id: i64, body: &str, encryption: Encryption) -> MessageRecord {
         state: MessageState::Received,
         encryption,
         sender_device: None,
+        room: None,
     }
 }
 

@@ -230,6 +230,7 @@ mod tests {
                 state,
                 encryption: Encryption::Omemo,
                 sender_device: None,
+                room: None,
             },
             request: None,
         }

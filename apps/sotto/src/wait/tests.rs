@@ -221,6 +221,7 @@ fn added(id: i64, to: &str, body: &str, state: MessageState) -> Event {
             state,
             encryption: Encryption::Plain,
             sender_device: None,
+            room: None,
         },
         // The message `send` asked for carries its request id; a carbon or
         // another client's message does not.

@@ -418,6 +418,7 @@ impl Account {
             state: MessageState::Queued,
             encryption,
             sender_device: None,
+            room: None,
         };
         if self
             .store_messages(std::slice::from_ref(&new), None)

@@ -116,6 +116,8 @@ impl AccountStore for SqlStore {
             // so the FTS triggers and secure_delete see every row go.
             for sql in [
                 "DELETE FROM messages WHERE account = ?1",
+                "DELETE FROM room_members WHERE account = ?1",
+                "DELETE FROM rooms WHERE account = ?1",
                 "DELETE FROM roster_items WHERE account = ?1",
                 "DELETE FROM account_sync WHERE account = ?1",
                 "DELETE FROM accounts WHERE jid = ?1",

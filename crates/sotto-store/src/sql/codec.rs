@@ -4,7 +4,10 @@
 
 //! How enums are spelled in the database (the same names serde uses).
 
-use crate::{Direction, Encryption, MessageState, Result, StoreError, Subscription};
+use crate::{
+    Affiliation, Direction, Encryption, MessageState, Result, RoomMessageKind, StoreError,
+    Subscription,
+};
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("unknown {what} {value:?} in the database"))
@@ -84,6 +87,42 @@ pub(crate) fn parse_subscription(s: &str) -> Result<Subscription> {
     })
 }
 
+pub(crate) fn room_kind(k: RoomMessageKind) -> &'static str {
+    match k {
+        RoomMessageKind::Groupchat => "groupchat",
+        RoomMessageKind::Private => "private",
+    }
+}
+
+pub(crate) fn parse_room_kind(s: &str) -> Result<RoomMessageKind> {
+    match s {
+        "groupchat" => Ok(RoomMessageKind::Groupchat),
+        "private" => Ok(RoomMessageKind::Private),
+        _ => Err(corrupt("room message kind", s)),
+    }
+}
+
+pub(crate) fn affiliation(a: Affiliation) -> &'static str {
+    match a {
+        Affiliation::Owner => "owner",
+        Affiliation::Admin => "admin",
+        Affiliation::Member => "member",
+        Affiliation::Outcast => "outcast",
+        Affiliation::None => "none",
+    }
+}
+
+pub(crate) fn parse_affiliation(s: &str) -> Result<Affiliation> {
+    Ok(match s {
+        "owner" => Affiliation::Owner,
+        "admin" => Affiliation::Admin,
+        "member" => Affiliation::Member,
+        "outcast" => Affiliation::Outcast,
+        "none" => Affiliation::None,
+        _ => return Err(corrupt("room affiliation", s)),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +158,21 @@ mod tests {
             assert_eq!(serde_json::to_value(e).unwrap(), encryption(e));
             assert_eq!(parse_encryption(encryption(e)).unwrap(), e);
         }
+        for k in [RoomMessageKind::Groupchat, RoomMessageKind::Private] {
+            assert_eq!(serde_json::to_value(k).unwrap(), room_kind(k));
+            assert_eq!(parse_room_kind(room_kind(k)).unwrap(), k);
+        }
+        for a in [
+            Affiliation::Owner,
+            Affiliation::Admin,
+            Affiliation::Member,
+            Affiliation::Outcast,
+            Affiliation::None,
+        ] {
+            assert_eq!(serde_json::to_value(a).unwrap(), affiliation(a));
+            assert_eq!(parse_affiliation(affiliation(a)).unwrap(), a);
+        }
         assert!(parse_state("bogus").is_err());
+        assert!(parse_room_kind("chat").is_err());
     }
 }

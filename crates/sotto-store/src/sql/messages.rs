@@ -11,14 +11,15 @@ use super::{SqlStore, codec};
 use crate::error::SqlContext;
 use crate::traits::MessageStore;
 use crate::{
-    Encryption, Inserted, MessageRecord, MessageState, NewMessage, Result, StoreError, dedup,
-    search,
+    Encryption, Inserted, MessageRecord, MessageState, NewMessage, Result, RoomMessageKind,
+    RoomSender, StoreError, dedup, search,
 };
 
 /// Columns of a [`MessageRecord`], for a query that names `messages` as `m`.
 const COLS: &str = "m.id, m.account, m.peer, m.direction, m.body, m.timestamp_ms, \
                     m.message_id, m.origin_id, m.stanza_id, m.state, m.encryption, \
-                    m.sender_device";
+                    m.sender_device, m.room_kind, m.room_nick, m.room_real_jid, \
+                    m.room_occupant_id";
 
 struct RawMessage {
     id: i64,
@@ -33,10 +34,29 @@ struct RawMessage {
     state: String,
     encryption: String,
     sender_device: Option<u32>,
+    room_kind: Option<String>,
+    room_nick: Option<String>,
+    room_real_jid: Option<String>,
+    room_occupant_id: Option<String>,
 }
 
 impl RawMessage {
     fn decode(self) -> Result<MessageRecord> {
+        let room = match (self.room_kind, self.room_nick) {
+            (None, None) => None,
+            (Some(kind), Some(nick)) => Some(RoomSender {
+                kind: codec::parse_room_kind(&kind)?,
+                nick,
+                real_jid: self.room_real_jid,
+                occupant_id: self.room_occupant_id,
+            }),
+            _ => {
+                return Err(StoreError::Corrupt(format!(
+                    "message {} has half of a room sender",
+                    self.id
+                )));
+            }
+        };
         Ok(MessageRecord {
             id: self.id,
             account: self.account,
@@ -50,6 +70,7 @@ impl RawMessage {
             state: codec::parse_state(&self.state)?,
             encryption: codec::parse_encryption(&self.encryption)?,
             sender_device: self.sender_device,
+            room,
         })
     }
 }
@@ -77,6 +98,10 @@ fn query(
                 state: r.get(9)?,
                 encryption: r.get(10)?,
                 sender_device: r.get(11)?,
+                room_kind: r.get(12)?,
+                room_nick: r.get(13)?,
+                room_real_jid: r.get(14)?,
+                room_occupant_id: r.get(15)?,
             })
         })
         .ctx(context)?
@@ -116,19 +141,30 @@ fn insert_one(conn: &Connection, account: &str, msg: NewMessage) -> Result<Inser
     )?;
     if let Some(dup) = dedup::duplicate_of(&msg, &candidates) {
         if let Some(f) = dedup::filled(dup, &msg) {
+            let room = f.room.as_ref();
             conn.execute(
-                "UPDATE messages SET stanza_id = ?1, origin_id = ?2, message_id = ?3
-                 WHERE id = ?4",
-                params![f.stanza_id, f.origin_id, f.message_id, f.id],
+                "UPDATE messages SET stanza_id = ?1, origin_id = ?2, message_id = ?3,
+                     room_real_jid = ?4, room_occupant_id = ?5
+                 WHERE id = ?6",
+                params![
+                    f.stanza_id,
+                    f.origin_id,
+                    f.message_id,
+                    room.and_then(|r| r.real_jid.as_deref()),
+                    room.and_then(|r| r.occupant_id.as_deref()),
+                    f.id
+                ],
             )
             .ctx("filling in the ids of a duplicate message")?;
         }
         return Ok(Inserted::Duplicate { id: dup.id });
     }
+    let room = msg.room.as_ref();
     conn.execute(
         "INSERT INTO messages (account, peer, direction, body, timestamp_ms, message_id,
-             origin_id, stanza_id, state, encryption, sender_device)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+             origin_id, stanza_id, state, encryption, sender_device, room_kind, room_nick,
+             room_real_jid, room_occupant_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         params![
             account,
             msg.peer,
@@ -141,6 +177,10 @@ fn insert_one(conn: &Connection, account: &str, msg: NewMessage) -> Result<Inser
             codec::state(msg.state),
             codec::encryption(msg.encryption),
             msg.sender_device,
+            room.map(|r| codec::room_kind(r.kind)),
+            room.map(|r| r.nick.as_str()),
+            room.and_then(|r| r.real_jid.as_deref()),
+            room.and_then(|r| r.occupant_id.as_deref()),
         ],
     )
     .ctx("storing a message")?;
@@ -278,6 +318,31 @@ impl MessageStore for SqlStore {
                  ORDER BY m.id DESC LIMIT 1"
             ),
             params![account, peer, message_id],
+        )?;
+        Ok(found.into_iter().next())
+    }
+
+    fn find_outgoing_in_room(
+        &self,
+        account: &str,
+        room: &str,
+        origin_id: &str,
+    ) -> Result<Option<MessageRecord>> {
+        let found = query(
+            &self.lock(),
+            "looking up our message reflected by a room",
+            &format!(
+                "SELECT {COLS} FROM messages m
+                 WHERE m.account = ?1 AND m.peer = ?2 AND m.origin_id = ?3
+                     AND m.direction = 'outgoing' AND m.room_kind = ?4
+                 ORDER BY m.id DESC LIMIT 1"
+            ),
+            params![
+                account,
+                room,
+                origin_id,
+                codec::room_kind(RoomMessageKind::Groupchat)
+            ],
         )?;
         Ok(found.into_iter().next())
     }

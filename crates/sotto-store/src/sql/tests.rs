@@ -13,8 +13,8 @@ use zeroize::Zeroizing;
 use super::SqlStore;
 use crate::conformance::{ALICE, BOB, account, incoming, insert_new, outgoing};
 use crate::{
-    AccountStore, MessageStore, Password, ProfileKey, RosterItem, RosterStore, StoreError,
-    Subscription,
+    AccountStore, MessageStore, Password, ProfileKey, RoomStore, RosterItem, RosterStore,
+    StoreError, Subscription,
 };
 
 fn pass(s: &str) -> ProfileKey {
@@ -259,6 +259,12 @@ fn nothing_is_stored_in_plaintext() {
             }],
         )
         .unwrap();
+    let mut room = crate::RoomSettings::new("canaryroom@chat.example.net", "CanaryNick");
+    room.password = Some(Password::new("CanaryRoomPassw0rd-5e1d".into()));
+    store.upsert_room(&jid, &room).unwrap();
+    store
+        .set_room_subject(&jid, &room.jid, Some("CanarySubject"))
+        .unwrap();
     assert_eq!(store.search("zyxwvutsrq", 500).unwrap().len(), 200);
     let needles = [
         "DistinctiveCanaryBody",
@@ -267,6 +273,10 @@ fn nothing_is_stored_in_plaintext() {
         "plaintextcanary",
         "canarypeer",
         "CanaryRosterName",
+        "CanaryRoomPassw0rd",
+        "canaryroom",
+        "CanaryNick",
+        "CanarySubject",
         "SQLite format 3",
     ];
     // While open, the WAL holds the fresh pages...

@@ -129,6 +129,7 @@ impl Account {
                 Stored::Plain
             },
             sender_device: None,
+            room: None,
         };
         if self
             .store_messages(std::slice::from_ref(&new), None)

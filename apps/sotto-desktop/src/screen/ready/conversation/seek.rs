@@ -163,6 +163,7 @@ mod tests {
             state: MessageState::Received,
             encryption: Encryption::Plain,
             sender_device: None,
+            room: None,
         }
     }
 
