@@ -460,6 +460,7 @@ impl Account {
     /// then whatever waited for an answer.
     async fn on_reply(&mut self, reply: pending::Reply) {
         use pending::Reply;
+        tracing::debug!(?reply, stream = self.stream, "answer");
         match reply {
             Reply::Discovered {
                 stream,
