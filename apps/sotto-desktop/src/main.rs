@@ -14,9 +14,12 @@ use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    // Without RUST_LOG only Sotto's own warnings: Arti, iced and the TLS
+    // stack speak when asked (RUST_LOG=warn shows them all).
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new(sotto_core::DEFAULT_LOG_FILTER)),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -34,12 +34,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// What is logged without `-v` or `RUST_LOG`: Sotto's own warnings only.
-/// Libraries (Arti above all, which warns many times a second while it
-/// cannot reach a relay) speak only with `-v`: by default a person reads
-/// Sotto's progress lines and one clear reason.
-const DEFAULT_LOG: &str = "off,sotto=warn,sotto_core=warn,sotto_xmpp=warn,sotto_store=warn,\
-                           sotto_tor=warn,sotto_omemo=warn,sotto_otr=warn";
+/// What is logged without `-v` or `RUST_LOG`: Sotto's own warnings only
+/// (the same filter as the desktop app's): a person reads Sotto's progress
+/// lines and one clear reason; libraries speak only with `-v`.
+const DEFAULT_LOG: &str = sotto_core::DEFAULT_LOG_FILTER;
 
 /// Logs go to stderr so stdout stays clean for `--json` and `run`. `-v`
 /// wins over `RUST_LOG`; without either only Sotto's own warnings show.
@@ -66,7 +64,14 @@ mod tests {
     #[test]
     fn library_warnings_need_verbose() {
         let default = Targets::from_str(super::DEFAULT_LOG).unwrap_or_else(|e| panic!("{e}"));
-        for own in ["sotto", "sotto_core::account", "sotto_xmpp", "sotto_tor"] {
+        // The desktop app uses the same filter.
+        for own in [
+            "sotto",
+            "sotto_core::account",
+            "sotto_xmpp",
+            "sotto_tor",
+            "sotto_desktop::app",
+        ] {
             assert!(default.would_enable(own, &Level::WARN), "{own}");
             assert!(!default.would_enable(own, &Level::INFO), "{own}");
         }
@@ -76,6 +81,8 @@ mod tests {
             "tor_circmgr::mgr",
             "tokio_xmpp",
             "rustls",
+            "iced_winit",
+            "wgpu_core",
         ] {
             assert!(!default.would_enable(library, &Level::WARN), "{library}");
         }

@@ -178,23 +178,3 @@ pub(crate) fn protection(p: crate::api::ProfileProtection) -> sotto_store::Prote
         crate::api::ProfileProtection::Keyring => sotto_store::Protection::Keyring,
     }
 }
-
-/// The stored form of an encryption the API names.
-pub(crate) fn encryption_in(e: crate::api::Encryption) -> sotto_store::Encryption {
-    match e {
-        crate::api::Encryption::Plain => sotto_store::Encryption::Plain,
-        crate::api::Encryption::Otr => sotto_store::Encryption::Otr,
-        crate::api::Encryption::Omemo => sotto_store::Encryption::Omemo,
-    }
-}
-
-/// The API's name for a stored encryption.
-pub(crate) fn encryption_out(e: sotto_store::Encryption) -> crate::api::Encryption {
-    match e {
-        sotto_store::Encryption::Plain => crate::api::Encryption::Plain,
-        sotto_store::Encryption::Otr => crate::api::Encryption::Otr,
-        // A kind added to the store later is still end-to-end: never
-        // shown as plaintext.
-        _ => crate::api::Encryption::Omemo,
-    }
-}

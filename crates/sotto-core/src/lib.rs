@@ -28,6 +28,14 @@ pub use api::{
     ProfileProtection, Request, Secret, ServerOptions, SmpProgress, TransferState,
 };
 pub use hub::TOR_EVERYWHERE;
+
+/// The log filter front ends use without `-v` or `RUST_LOG`: Sotto's own
+/// crates at `warn`, every library off. Libraries (Arti above all, which
+/// warns many times a second while it cannot reach a relay) speak only when
+/// asked: by default a person reads Sotto's own reasons.
+pub const DEFAULT_LOG_FILTER: &str = "off,sotto=warn,sotto_desktop=warn,sotto_core=warn,\
+                                      sotto_xmpp=warn,sotto_store=warn,sotto_tor=warn,\
+                                      sotto_omemo=warn,sotto_otr=warn";
 use sotto_store::Store;
 pub use sotto_tor::{CustomAuthority, CustomFallback, CustomNetwork};
 /// For front ends printing what a peer or server wrote: the one cleaner.

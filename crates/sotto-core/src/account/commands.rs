@@ -317,7 +317,7 @@ impl Account {
             return self.fail(format!("message {id} has not failed; nothing to retry"));
         }
         if let Some(choice) = encryption {
-            let chosen = convert::encryption_in(choice);
+            let chosen = choice;
             if chosen == Encryption::Plain && self.otr_in_use(&record.peer) {
                 return self.fail(format!(
                     "an OTR session with {} is in use; end it before sending unencrypted",
@@ -445,7 +445,7 @@ impl Account {
                     "an OTR session with {peer} is in use; end it before sending unencrypted"
                 ));
             }
-            Some(choice) => convert::encryption_in(choice),
+            Some(choice) => choice,
             None => self.automatic_encryption(peer)?,
         };
         if encryption == Encryption::Otr {

@@ -580,7 +580,7 @@ impl Account {
         self.emit(Event::ConversationEncryption {
             account: self.jid.clone(),
             peer: peer.to_owned(),
-            automatic: crate::convert::encryption_out(automatic),
+            automatic,
             blocked,
         });
     }

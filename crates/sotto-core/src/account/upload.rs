@@ -284,12 +284,8 @@ impl Account {
                     }
                     self.uploads.plain_links.push_back(body.clone());
                 }
-                let choice = match encryption {
-                    Encryption::Otr => crate::api::Encryption::Otr,
-                    Encryption::Omemo => crate::api::Encryption::Omemo,
-                    _ => crate::api::Encryption::Plain,
-                };
-                match self.queue_message(&done.peer, body, Some(choice)).await {
+                // The link goes exactly as the file went.
+                match self.queue_message(&done.peer, body, Some(encryption)).await {
                     Ok(()) => TransferState::Sent,
                     Err(reason) => failed(format!(
                         "the file was uploaded, but its link was not sent: {reason}"

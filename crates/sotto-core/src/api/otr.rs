@@ -7,19 +7,10 @@
 use serde::{Deserialize, Serialize};
 use sotto_store::OtrTrust;
 
-/// End-to-end encryption a front end can ask for when sending.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Encryption {
-    /// No end-to-end encryption: only when the user chooses it.
-    Plain,
-    /// Off-the-Record (v3, or v2 with older clients).
-    Otr,
-    /// OMEMO (either namespace, chosen per device), for every device of the
-    /// contact and our own other devices.
-    Omemo,
-}
+/// End-to-end encryption: what a front end asks for when sending, and what
+/// a stored message was sent or received with. One type on both sides of
+/// the boundary (the store's), so nothing converts between two copies.
+pub use sotto_store::Encryption;
 
 /// Where an OTR conversation with one of a contact's clients stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
