@@ -28,7 +28,6 @@ mod kdf;
 mod keys;
 pub mod payload;
 mod proto;
-pub mod sce;
 mod session;
 pub mod store;
 pub mod trust;

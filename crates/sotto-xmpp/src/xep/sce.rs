@@ -2,9 +2,9 @@
 // License, v. 2.0. If a copy of the MPL was not distributed with this
 // file, You can obtain one at http://mozilla.org/MPL/2.0/.
 
-//! Reading XEP-0420 Stanza Content Encryption envelopes: what an OMEMO 2
-//! payload decrypts to. (Building them is the OMEMO engine's job; it needs
-//! no parser.)
+//! XEP-0420 Stanza Content Encryption envelopes: what an OMEMO 2 payload
+//! holds instead of a bare body. Built and read here, the one place that
+//! knows their shape.
 
 use xmpp_parsers::minidom::Element;
 
@@ -80,10 +80,74 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
     })
 }
 
+/// Builds `<envelope xmlns='urn:xmpp:sce:1'>` with a `<body/>` in
+/// `<content/>`, random-length `<rpad/>`, `<time/>`, `<to/>` and `<from/>`.
+/// `stamp` is an XEP-0082 date-time.
+pub fn envelope<R: rand::CryptoRng + ?Sized>(
+    body: &str,
+    from: &str,
+    to: &str,
+    stamp: &str,
+    rng: &mut R,
+) -> String {
+    // 0..=200 random characters hide the body length (XEP-0420 §4).
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let len = rng.next_u32() % 201;
+    let rpad: String = (0..len)
+        .map(|_| char::from(ALPHABET[(rng.next_u32() % ALPHABET.len() as u32) as usize]))
+        .collect();
+    format!(
+        "<envelope xmlns='{NS}'><content><body xmlns='{CLIENT}'>{}</body></content>\
+         <rpad>{rpad}</rpad><time stamp='{}'/><to jid='{}'/><from jid='{}'/></envelope>",
+        escape(body),
+        escape(stamp),
+        escape(to),
+        escape(from)
+    )
+}
+
+/// Escapes text for XML character data and attribute values.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\'' => out.push_str("&apos;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_envelope_built_here_reads_back_with_padding_that_varies() {
+        let mut rng = rand::rng();
+        let body = "<b>&'\" ]]> and text";
+        let built = envelope(
+            body,
+            "a@example.org/phone",
+            "b@example.org",
+            "2026-12-02T13:00:00Z",
+            &mut rng,
+        );
+        assert!(built.contains("&lt;b&gt;&amp;&apos;&quot;"), "{built}");
+        let read = parse(built.as_bytes()).unwrap();
+        assert_eq!(read.body.as_deref(), Some(body));
+        assert_eq!(read.from.as_deref(), Some("a@example.org/phone"));
+        assert_eq!(read.to.as_deref(), Some("b@example.org"));
+        let lengths: std::collections::BTreeSet<usize> = (0..20)
+            .map(|_| envelope("x", "a", "b", "t", &mut rng).len())
+            .collect();
+        assert!(lengths.len() > 10, "rpad varies the length");
+    }
 
     #[test]
     fn reads_body_and_affixes() {

@@ -223,7 +223,7 @@ impl Account {
         for (ns, list) in recipients {
             let plaintext = match ns {
                 Namespace::Legacy => record.body.clone(),
-                Namespace::Omemo2 => sotto_omemo::sce::envelope(
+                Namespace::Omemo2 => sotto_xmpp::xep::sce::envelope(
                     &record.body,
                     own.as_str(),
                     peer.as_str(),
