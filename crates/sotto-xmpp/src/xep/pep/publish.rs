@@ -25,6 +25,9 @@ pub struct NodeConfig {
     /// `pubsub#max_items`, for nodes that hold one item per device (the
     /// OMEMO 2 bundles node); `None` keeps the server's default.
     pub max_items: Option<&'static str>,
+    /// Ask for `pubsub#persist_items=true` (XEP-0402 bookmarks must
+    /// survive a server restart); false leaves the server's default.
+    pub persist_items: bool,
 }
 
 impl NodeConfig {
@@ -32,12 +35,22 @@ impl NodeConfig {
     pub const OPEN: Self = Self {
         access: AccessModel::Open,
         max_items: None,
+        persist_items: false,
     };
 
     /// Open to anyone, as many items as the server allows.
     pub const OPEN_MANY_ITEMS: Self = Self {
         access: AccessModel::Open,
         max_items: Some("max"),
+        persist_items: false,
+    };
+
+    /// What XEP-0402 asks of the bookmarks node: readable by the owner
+    /// only, every item kept, and kept across restarts.
+    pub const BOOKMARKS: Self = Self {
+        access: AccessModel::Whitelist,
+        max_items: Some("max"),
+        persist_items: true,
     };
 
     /// The configuration form's fields.
@@ -45,6 +58,9 @@ impl NodeConfig {
         let mut fields = vec![("pubsub#access_model", self.access.as_str())];
         if let Some(max) = self.max_items {
             fields.push(("pubsub#max_items", max));
+        }
+        if self.persist_items {
+            fields.push(("pubsub#persist_items", "true"));
         }
         fields
     }
@@ -143,7 +159,7 @@ impl PublishPlan {
         publish_options: bool,
         access_only: bool,
     ) -> (Self, PublishRequest) {
-        let options = match (publish_options, access_only && config.max_items.is_some()) {
+        let options = match (publish_options, access_only && config.fields().len() > 1) {
             (false, _) => Options::Without,
             (true, true) => Options::AccessOnly,
             (true, false) => Options::All,
@@ -186,7 +202,7 @@ impl PublishPlan {
 
     /// Fewer options; false when there were none left to drop.
     fn fewer_options(&mut self) -> bool {
-        let only_access = self.config.max_items.is_none();
+        let only_access = self.config.fields().len() <= 1;
         self.options = match self.options {
             Options::All if !only_access => Options::AccessOnly,
             Options::All | Options::AccessOnly => Options::Without,
