@@ -41,6 +41,8 @@ pub(crate) mod fuzzing;
 
 type ArchiveItem = Result<message::IncomingMessage, Rejected>;
 type RoomArchiveItem = Result<muc::message::RoomMessage, Rejected>;
+/// An open room-archive query: the room, and what it sent so far.
+type RoomQuery = (BareJid, Vec<RoomArchiveItem>);
 
 /// Stanzas (and events) the stream may hold before the driver waits.
 const QUEUE_DEPTH: usize = 16_384;
@@ -50,7 +52,7 @@ const QUEUE_DEPTH: usize = 16_384;
 pub(crate) struct MamCollector {
     open: Arc<Mutex<HashMap<String, Vec<ArchiveItem>>>>,
     /// Queries of a room's archive: the room whose results they take.
-    rooms: Arc<Mutex<HashMap<String, (BareJid, Vec<RoomArchiveItem>)>>>,
+    rooms: Arc<Mutex<HashMap<String, RoomQuery>>>,
 }
 
 impl MamCollector {

@@ -213,11 +213,10 @@ impl SessionHandle {
             }
             Err(error) => return Err(super::pep::refused(doing(), &self.own, &error)),
         };
-        let items =
-            pep::parse_items(answer, bookmarks::NODE).map_err(|e| PepError::Malformed {
-                doing: doing(),
-                detail: e.to_string(),
-            })?;
+        let items = pep::parse_items(answer, bookmarks::NODE).map_err(|e| PepError::Malformed {
+            doing: doing(),
+            detail: e.to_string(),
+        })?;
         let (list, bad) = bookmarks::parse_items(&items);
         if bad > 0 {
             tracing::info!(bad, "bookmarks that did not parse");
@@ -254,11 +253,7 @@ impl SessionHandle {
     pub async fn legacy_bookmarks(&self) -> Result<Vec<Bookmark>, IqError> {
         let what = "fetching legacy bookmarks";
         let answer = self
-            .request_outcome(
-                None,
-                IqPayloadKind::Get(bookmarks::legacy_request()),
-                what,
-            )
+            .request_outcome(None, IqPayloadKind::Get(bookmarks::legacy_request()), what)
             .await?;
         match answer {
             Ok(answer) => bookmarks::parse_legacy(answer).map_err(|e| malformed(what, e)),

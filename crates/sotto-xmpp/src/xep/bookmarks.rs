@@ -148,7 +148,9 @@ pub fn retract(room: &BareJid) -> Element {
                 .build(),
         )
         .build();
-    Element::builder("pubsub", ns::PUBSUB).append(retract).build()
+    Element::builder("pubsub", ns::PUBSUB)
+        .append(retract)
+        .build()
 }
 
 /// Reads a bookmarks notification out of a message's payloads; `None`

@@ -160,7 +160,10 @@ fn parse_room(mut message: Message, archived: bool) -> Result<RoomMessage, Rejec
 /// one: the room itself does not chat.
 pub fn is_private_message(message: &Message) -> bool {
     message.type_ != MessageType::Groupchat
-        && message.from.as_ref().is_some_and(|f| f.resource().is_some())
+        && message
+            .from
+            .as_ref()
+            .is_some_and(|f| f.resource().is_some())
         && muc_user(&message.payloads).is_some_and(|x| {
             x.get_child("invite", NS_MUC_USER).is_none()
                 && x.get_child("decline", NS_MUC_USER).is_none()
@@ -307,7 +310,8 @@ pub fn invite_direct(
     password: Option<&str>,
     reason: Option<&str>,
 ) -> Message {
-    let mut x = Element::builder("x", NS_CONFERENCE).attr(xml_ncname!("jid").into(), room.to_string());
+    let mut x =
+        Element::builder("x", NS_CONFERENCE).attr(xml_ncname!("jid").into(), room.to_string());
     if let Some(password) = password {
         x = x.attr(xml_ncname!("password").into(), password);
     }
@@ -332,8 +336,8 @@ pub fn decline(room: &BareJid, inviter: &Jid, reason: Option<&str>) -> Message {
 /// A message to the room with an origin-id, which the room's reflection
 /// carries back so the sender can recognise it.
 pub fn groupchat(room: &BareJid, id: &str, body: &str) -> Message {
-    let mut message = Message::groupchat(Some(Jid::from(room.clone())))
-        .with_body(Lang::new(), body.to_owned());
+    let mut message =
+        Message::groupchat(Some(Jid::from(room.clone()))).with_body(Lang::new(), body.to_owned());
     message.id = Some(Id(id.to_owned()));
     message.with_payload(OriginId { id: id.to_owned() })
 }
