@@ -153,6 +153,12 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
         assert_eq!(reflected.nick.as_deref(), Some("alice"));
         assert_eq!(reflected.origin_id.as_deref(), Some("origin-a1"));
         let stanza_id = reflected.stanza_id.clone().expect("the room's stanza-id");
+        eprintln!("{kind:?}: occupant-id on room messages: {:?}", reflected.occupant_id);
+        if matches!(kind, ServerKind::Prosody) {
+            // Prosody 0.12's muc_occupant_id is on by default.
+            assert!(reflected.occupant_id.is_some());
+            assert!(bob_self.occupant_id.is_some());
+        }
         let at_bob = room_message(&mut bob_events, &room, "hello room").await;
         assert_eq!(at_bob.stanza_id.as_deref(), Some(stanza_id.as_str()));
         bob.send(groupchat(&room, "origin-b1", "hello alice"));
