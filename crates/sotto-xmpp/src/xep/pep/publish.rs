@@ -28,6 +28,10 @@ pub struct NodeConfig {
     /// Ask for `pubsub#persist_items=true` (XEP-0402 bookmarks must
     /// survive a server restart); false leaves the server's default.
     pub persist_items: bool,
+    /// Ask for `pubsub#notify_retract=true`: ejabberd's PEP nodes default
+    /// to false, so our other clients would never hear of a removed
+    /// bookmark.
+    pub notify_retract: bool,
 }
 
 impl NodeConfig {
@@ -36,6 +40,7 @@ impl NodeConfig {
         access: AccessModel::Open,
         max_items: None,
         persist_items: false,
+        notify_retract: false,
     };
 
     /// Open to anyone, as many items as the server allows.
@@ -43,6 +48,7 @@ impl NodeConfig {
         access: AccessModel::Open,
         max_items: Some("max"),
         persist_items: false,
+        notify_retract: false,
     };
 
     /// What XEP-0402 asks of the bookmarks node: readable by the owner
@@ -51,6 +57,7 @@ impl NodeConfig {
         access: AccessModel::Whitelist,
         max_items: Some("max"),
         persist_items: true,
+        notify_retract: true,
     };
 
     /// The configuration form's fields.
@@ -61,6 +68,9 @@ impl NodeConfig {
         }
         if self.persist_items {
             fields.push(("pubsub#persist_items", "true"));
+        }
+        if self.notify_retract {
+            fields.push(("pubsub#notify_retract", "true"));
         }
         fields
     }
