@@ -207,7 +207,8 @@ pub struct RoomPresence {
     pub status: StatusCodes,
     /// With [`Status::NickChanged`]: the nick the occupant now has.
     pub new_nick: Option<String>,
-    /// Reason given for a kick, ban or removal (untrusted text).
+    /// Reason given for a kick, ban or removal: peer text, to be made
+    /// safe (`crate::text`) before display, like a body.
     pub reason: Option<String>,
 }
 
@@ -392,7 +393,7 @@ fn read_room_presence(presence: &Presence, x: &Element) -> Result<RoomPresence, 
         new_nick,
         reason: item
             .get_child("reason", NS_MUC_USER)
-            .map(|r| crate::text::untrusted_text(&r.text())),
+            .map(|r| r.text()),
     })
 }
 

@@ -186,7 +186,7 @@ pub struct Invitation {
     pub room: BareJid,
     /// Who invites us (for a mediated one, as the room states it).
     pub inviter: Option<Jid>,
-    /// Their reason (untrusted text).
+    /// Their reason: peer text, made safe (`crate::text`) before display.
     pub reason: Option<String>,
     /// The room's password, if they gave it.
     pub password: Option<String>,
@@ -212,7 +212,7 @@ pub struct Declined {
     pub room: BareJid,
     /// Who declined, as the room states it.
     pub by: Option<Jid>,
-    /// Their reason (untrusted text).
+    /// Their reason: peer text, made safe (`crate::text`) before display.
     pub reason: Option<String>,
 }
 
@@ -228,7 +228,7 @@ pub enum InvitationNews {
 fn text_child(parent: &Element, name: &str, ns: &str) -> Option<String> {
     parent
         .get_child(name, ns)
-        .map(|c| crate::text::untrusted_text(&c.text()))
+        .map(|c| c.text())
 }
 
 /// Reads an invitation or decline out of a (non-groupchat) message.
@@ -243,7 +243,7 @@ pub fn invitation(message: &Message) -> Option<Result<InvitationNews, Rejected>>
         return Some(Ok(InvitationNews::Invited(Invitation {
             room,
             inviter: Some(from.clone()),
-            reason: direct.attr("reason").map(crate::text::untrusted_text),
+            reason: direct.attr("reason").map(str::to_owned),
             password: direct.attr("password").map(str::to_owned),
             kind: InvitationKind::Direct,
         })));

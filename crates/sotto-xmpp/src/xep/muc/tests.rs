@@ -68,14 +68,15 @@ fn kicks_bans_nick_changes_and_removals_are_typed() {
     let kicked = presence(
         "<presence xmlns='jabber:client' type='unavailable' from='room@conference.localhost/bob'>\
          <x xmlns='http://jabber.org/protocol/muc#user'>\
-         <item affiliation='member' role='none'><actor nick='alice'/><reason>spam\u{1b}</reason></item>\
+         <item affiliation='member' role='none'><actor nick='alice'/><reason>spam\u{202e}</reason></item>\
          <status code='110'/><status code='307'/></x></presence>",
     );
     let parsed = room_presence(&kicked).expect("room").expect("valid");
     assert!(!parsed.available);
     assert!(parsed.status.has(Status::Kicked) && parsed.is_self());
     assert_eq!(parsed.role, Role::None);
-    assert!(!parsed.reason.expect("reason").contains('\u{1b}'));
+    // Peer text is kept as sent; display code makes it safe.
+    assert_eq!(parsed.reason.as_deref(), Some("spam\u{202e}"));
 
     let renamed = presence(
         "<presence xmlns='jabber:client' type='unavailable' from='room@conference.localhost/bob'>\
