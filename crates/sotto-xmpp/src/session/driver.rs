@@ -38,6 +38,8 @@ use crate::xep::{bookmarks, disco, muc, pep, presence, register as ibr, roster};
 
 #[cfg(feature = "fuzzing")]
 pub(crate) mod fuzzing;
+#[cfg(test)]
+mod tests;
 
 type ArchiveItem = Result<message::IncomingMessage, Rejected>;
 type RoomArchiveItem = Result<muc::message::RoomMessage, Rejected>;

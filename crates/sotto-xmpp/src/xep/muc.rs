@@ -391,9 +391,7 @@ fn read_room_presence(presence: &Presence, x: &Element) -> Result<RoomPresence, 
         occupant_id: occupant_id(&presence.payloads),
         status,
         new_nick,
-        reason: item
-            .get_child("reason", NS_MUC_USER)
-            .map(|r| r.text()),
+        reason: item.get_child("reason", NS_MUC_USER).map(|r| r.text()),
     })
 }
 

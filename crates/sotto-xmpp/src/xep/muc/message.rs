@@ -226,9 +226,7 @@ pub enum InvitationNews {
 }
 
 fn text_child(parent: &Element, name: &str, ns: &str) -> Option<String> {
-    parent
-        .get_child(name, ns)
-        .map(|c| c.text())
+    parent.get_child(name, ns).map(|c| c.text())
 }
 
 /// Reads an invitation or decline out of a (non-groupchat) message.

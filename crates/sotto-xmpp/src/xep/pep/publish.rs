@@ -429,6 +429,37 @@ mod tests {
     }
 
     #[test]
+    fn the_bookmarks_node_asks_for_whitelist_all_items_persistence_and_retractions() {
+        let fields = NodeConfig::BOOKMARKS.fields();
+        assert_eq!(
+            fields,
+            vec![
+                ("pubsub#access_model", "whitelist"),
+                MAX,
+                ("pubsub#persist_items", "true"),
+                ("pubsub#notify_retract", "true"),
+            ]
+        );
+        // On ejabberd everything but the access model goes into the
+        // node's configuration, and the publish keeps the access model.
+        let (sent, end) = run(NodeConfig::BOOKMARKS, true, |request| match request {
+            PublishRequest::Publish(options) if options.len() > 1 => {
+                Err(Refusal::UnsupportedOption)
+            }
+            _ => Ok(()),
+        });
+        assert_eq!(
+            sent,
+            vec![
+                PublishRequest::Publish(fields.clone()),
+                PublishRequest::Configure(fields),
+                PublishRequest::Publish(vec![("pubsub#access_model", "whitelist")]),
+            ]
+        );
+        assert_eq!(end, PlanStep::Done(PublishOutcome::ConfiguredFirst));
+    }
+
+    #[test]
     fn a_server_without_publish_options_gets_a_configured_node_and_a_bare_publish() {
         let mut exists = false;
         let (sent, end) = run(NodeConfig::OPEN_MANY_ITEMS, false, |r| match r {
