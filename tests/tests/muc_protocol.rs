@@ -7,8 +7,9 @@
 //! non-anonymous, persistent), joining it from two accounts, a nick
 //! conflict refused as such, groupchat messages both ways with our own
 //! reflection carrying the room's stanza-id and our origin-id, the room's
-//! archive read back from the room, a kick seen by the kicked occupant as
-//! 307, and an XEP-0402 bookmark published by one session of an account and
+//! archive read back from the room, a subject change, self-ping before and
+//! after a kick seen by the kicked occupant as 307, a direct invitation, a
+//! ban on the outcast list, and an XEP-0402 bookmark published by one session of an account and
 //! announced to its other session.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -22,10 +23,10 @@ use sotto_tests::profile::{raw_session_with_events, server_with};
 use sotto_xmpp::xep::bookmarks::{Bookmark, BookmarkChange};
 use sotto_xmpp::xep::mam::Page;
 use sotto_xmpp::xep::muc::admin::{PRIVATE_GROUP, SelfPing};
-use sotto_xmpp::xep::muc::message::{RoomMessage, groupchat};
+use sotto_xmpp::xep::muc::message::{InvitationKind, RoomMessage, groupchat, invite_direct};
 use sotto_xmpp::xep::muc::{self, Affiliation, JoinError, JoinHistory, Role, RoomPresence, Status};
 use sotto_xmpp::xep::presence;
-use sotto_xmpp::{BareJid, Session, SessionEvent};
+use sotto_xmpp::{BareJid, Jid, Session, SessionEvent};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 type Events = UnboundedReceiver<SessionEvent>;
@@ -165,6 +166,16 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
         let from_bob = room_message(&mut alice_events, &room, "hello alice").await;
         assert_eq!(from_bob.nick.as_deref(), Some("bob"));
 
+        // A subject change reaches the other occupant from Alice's nick.
+        alice.send(sotto_xmpp::xep::muc::message::subject(&room, "Plans"));
+        let subject = wait_for(&mut bob_events, "the subject", |e| match e {
+            SessionEvent::RoomMessage(m) if m.room == room && m.subject.is_some() => Some(*m),
+            _ => None,
+        })
+        .await;
+        assert_eq!(subject.subject.as_deref(), Some("Plans"));
+        assert_eq!(subject.nick.as_deref(), Some("alice"));
+
         // The room's archive, read from the room.
         let page = bob.room_archive_page(&room, &Page::Latest, 20).await.unwrap();
         assert_eq!(page.rejected, 0);
@@ -183,6 +194,36 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
         assert!(!kicked.available);
         assert!(kicked.status.has(Status::Kicked), "{kind:?}: {:?}", kicked.status);
         assert_eq!(bob.self_ping(&occupant).await, SelfPing::NotJoined, "{kind:?}");
+
+        // A direct invitation (XEP-0249). Mediated ones are unit-tested
+        // only: Prosody answered ours with an error (see docs/protocols.md).
+        alice.send(invite_direct(Jid::from(bob_jid.clone()), &room, None, None));
+        let invitation = wait_for(&mut bob_events, "a direct invitation", |e| match e {
+            SessionEvent::RoomInvitation(i) => Some(*i),
+            _ => None,
+        })
+        .await;
+        assert_eq!(invitation.kind, InvitationKind::Direct);
+
+        // A ban: Bob is on the outcast list.
+        alice
+            .set_room_affiliation(&room, &bob_jid, Affiliation::Outcast, None)
+            .await
+            .unwrap();
+        let outcasts = alice.room_affiliations(&room, Affiliation::Outcast).await.unwrap();
+        assert!(outcasts.iter().any(|o| o.jid == bob_jid), "{outcasts:?}");
+        if matches!(kind, ServerKind::Prosody) {
+            // Prosody checks membership before bans: an outcast joining a
+            // members-only room is told `registration-required`. (ejabberd
+            // 23.01 sent no error presence within 20 s in our runs.)
+            bob.send(muc::join(&room, "bob", None, JoinHistory::None).unwrap());
+            let refused = wait_for(&mut bob_events, "the ban", |e| match e {
+                SessionEvent::RoomError(error) if error.room == room => Some(error),
+                _ => None,
+            })
+            .await;
+            assert_eq!(refused.error, JoinError::MembersOnly);
+        }
 
         // Bookmarks: published by one session, announced to the other.
         let bookmark = Bookmark {

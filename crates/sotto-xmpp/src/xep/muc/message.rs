@@ -234,18 +234,25 @@ fn text_child(parent: &Element, name: &str, ns: &str) -> Option<String> {
 /// its room in the `jid` attribute.
 pub fn invitation(message: &Message) -> Option<Result<InvitationNews, Rejected>> {
     let from = message.from.as_ref()?;
-    if let Some(direct) = message.payloads.iter().find(|p| p.is("x", NS_CONFERENCE)) {
-        let Some(room) = direct.attr("jid").and_then(|j| j.parse::<BareJid>().ok()) else {
-            return Some(Err(Rejected::Malformed("direct invitation")));
-        };
-        return Some(Ok(InvitationNews::Invited(Invitation {
-            room,
-            inviter: Some(from.clone()),
-            reason: direct.attr("reason").map(str::to_owned),
-            password: direct.attr("password").map(str::to_owned),
-            kind: InvitationKind::Direct,
-        })));
+    // Mediated first: Prosody adds a `jabber:x:conference` element to the
+    // invitations it relays, which must not turn them into direct ones.
+    if let Some(mediated) = mediated(from, message) {
+        return Some(mediated);
     }
+    let direct = message.payloads.iter().find(|p| p.is("x", NS_CONFERENCE))?;
+    let Some(room) = direct.attr("jid").and_then(|j| j.parse::<BareJid>().ok()) else {
+        return Some(Err(Rejected::Malformed("direct invitation")));
+    };
+    Some(Ok(InvitationNews::Invited(Invitation {
+        room,
+        inviter: Some(from.clone()),
+        reason: direct.attr("reason").map(str::to_owned),
+        password: direct.attr("password").map(str::to_owned),
+        kind: InvitationKind::Direct,
+    })))
+}
+
+fn mediated(from: &Jid, message: &Message) -> Option<Result<InvitationNews, Rejected>> {
     let x = muc_user(&message.payloads)?;
     let invite = x.get_child("invite", NS_MUC_USER);
     let decline = x.get_child("decline", NS_MUC_USER);

@@ -318,6 +318,24 @@ fn mediated_and_direct_invitations_and_declines() {
     assert_eq!(invite.password.as_deref(), Some("pw"));
     assert!(!format!("{invite:?}").contains("pw\""));
 
+    // Prosody adds a jabber:x:conference element to mediated invitations
+    // (its COMPAT hook): still mediated, from the room.
+    let prosody = message(
+        "<message xmlns='jabber:client' from='room@conference.localhost' to='bob@localhost'>\
+         <x xmlns='http://jabber.org/protocol/muc#user'><invite from='alice@localhost/raw'>\
+         <reason>r</reason></invite></x>\
+         <x xmlns='jabber:x:conference' jid='room@conference.localhost'>r</x>\
+         <body>alice@localhost/raw invited you to the room room@conference.localhost (r)</body></message>",
+    );
+    let Some(Ok(InvitationNews::Invited(invite))) = room::invitation(&prosody) else {
+        panic!("Prosody's mediated invitation");
+    };
+    assert_eq!(invite.kind, InvitationKind::Mediated);
+    assert_eq!(
+        invite.inviter.map(|j| j.to_string()).as_deref(),
+        Some("alice@localhost/raw")
+    );
+
     let direct = message(
         "<message xmlns='jabber:client' from='alice@localhost/raw'>\
          <x xmlns='jabber:x:conference' jid='room@conference.localhost' reason='hey'/></message>",
