@@ -4,8 +4,7 @@
 
 //! The task that owns the stanza stream.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
@@ -41,80 +40,12 @@ pub(crate) mod fuzzing;
 #[cfg(test)]
 mod tests;
 
-type ArchiveItem = Result<message::IncomingMessage, Rejected>;
-type RoomArchiveItem = Result<muc::message::RoomMessage, Rejected>;
-/// An open room-archive query: the room, and what it sent so far.
-type RoomQuery = (BareJid, Vec<RoomArchiveItem>);
-
 /// Stanzas (and events) the stream may hold before the driver waits.
 const QUEUE_DEPTH: usize = 16_384;
 
-/// Collects archive results per query id until the query's IQ answer comes.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct MamCollector {
-    open: Arc<Mutex<HashMap<String, Vec<ArchiveItem>>>>,
-    /// Queries of a room's archive: the room whose results they take.
-    rooms: Arc<Mutex<HashMap<String, RoomQuery>>>,
-}
+mod collector;
 
-impl MamCollector {
-    pub(crate) fn open(&self, query_id: &str) {
-        if let Ok(mut open) = self.open.lock() {
-            open.insert(query_id.to_owned(), Vec::new());
-        }
-    }
-
-    pub(crate) fn take(&self, query_id: &str) -> Vec<ArchiveItem> {
-        self.open
-            .lock()
-            .ok()
-            .and_then(|mut open| open.remove(query_id))
-            .unwrap_or_default()
-    }
-
-    pub(crate) fn open_room(&self, query_id: &str, room: BareJid) {
-        if let Ok(mut rooms) = self.rooms.lock() {
-            rooms.insert(query_id.to_owned(), (room, Vec::new()));
-        }
-    }
-
-    pub(crate) fn take_room(&self, query_id: &str) -> Vec<RoomArchiveItem> {
-        self.rooms
-            .lock()
-            .ok()
-            .and_then(|mut rooms| rooms.remove(query_id))
-            .map(|(_, items)| items)
-            .unwrap_or_default()
-    }
-
-    /// The room whose archive `query_id` reads, if it is a room query.
-    fn room_of(&self, query_id: &str) -> Option<BareJid> {
-        let rooms = self.rooms.lock().ok()?;
-        rooms.get(query_id).map(|(room, _)| room.clone())
-    }
-
-    fn file_room(&self, query_id: &str, item: RoomArchiveItem) {
-        if let Ok(mut rooms) = self.rooms.lock()
-            && let Some((_, items)) = rooms.get_mut(query_id)
-        {
-            items.push(item);
-        }
-    }
-
-    /// Files a result under its query; false when no such query is open.
-    fn file(&self, query_id: &str, item: ArchiveItem) -> bool {
-        let Ok(mut open) = self.open.lock() else {
-            return false;
-        };
-        match open.get_mut(query_id) {
-            Some(items) => {
-                items.push(item);
-                true
-            }
-            None => false,
-        }
-    }
-}
+pub(crate) use collector::MamCollector;
 
 struct Driver {
     own: BareJid,
