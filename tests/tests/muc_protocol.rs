@@ -242,7 +242,7 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
         })
         .await;
         assert_eq!(changes, [BookmarkChange::Set(bookmark.clone())]);
-        assert_eq!(laptop.bookmarks().await.unwrap(), [bookmark.clone()]);
+        assert_eq!(laptop.bookmarks().await.unwrap(), std::slice::from_ref(&bookmark));
         assert_eq!(laptop.legacy_bookmarks().await.unwrap(), []);
         alice.retract_bookmark(&room).await.unwrap();
         if matches!(kind, ServerKind::Prosody) {

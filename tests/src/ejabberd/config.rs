@@ -222,7 +222,7 @@ modules:
         component = yaml_str(crate::SILENT_COMPONENT),
         component_secret = yaml_str(crate::COMPONENT_SECRET),
         upload_url = yaml_str(&upload_url),
-        muc = yaml_str(&format!("conference.{}", s.domain)),
+        muc = yaml_str(format!("conference.{}", s.domain)),
         uploads = yaml_str(layout.uploads()),
         upload_limit = UPLOAD_LIMIT,
     )
