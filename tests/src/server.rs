@@ -40,6 +40,10 @@ pub trait XmppServer {
     }
     /// The STARTTLS client port on 127.0.0.1.
     fn c2s_port(&self) -> u16;
+    /// The group chat service (XEP-0045), `conference.<domain>` on both servers.
+    fn muc_domain(&self) -> String {
+        format!("conference.{}", self.domain())
+    }
     /// The XEP-0368 direct TLS client port on 127.0.0.1.
     fn direct_tls_port(&self) -> u16;
     /// The HTTPS port of the upload service.

@@ -41,6 +41,7 @@ mod features;
 mod omemo;
 mod pep;
 mod reconnect;
+mod rooms;
 mod upload;
 
 pub use crate::xep::pep::PublishOutcome;
@@ -48,6 +49,7 @@ pub use blocking::BlocklistPush;
 #[cfg(feature = "fuzzing")]
 pub(crate) use driver::fuzzing as driver_fuzzing;
 pub use features::ServerFeatures;
+pub use rooms::RoomArchivePage;
 pub use upload::{Slot, UploadService, upload_service_of};
 
 pub(crate) use driver::MamCollector;
@@ -193,6 +195,23 @@ pub enum SessionEvent {
         /// The devices.
         list: crate::xep::omemo::DeviceList,
     },
+    /// A room told us about an occupant (ourselves when 110 is among its
+    /// status codes). Only the room's own bare JID speaks here: the caller
+    /// drops presences of rooms it has not joined.
+    RoomPresence(Box<crate::xep::muc::RoomPresence>),
+    /// An error presence: a room refusing our join or nick change (the
+    /// caller keeps only those of rooms it is joining).
+    RoomError(crate::xep::muc::RoomError),
+    /// A `type=groupchat` message (the caller drops those of rooms it has
+    /// not joined).
+    RoomMessage(Box<crate::xep::muc::message::RoomMessage>),
+    /// An invitation to a room (mediated or direct).
+    RoomInvitation(Box<crate::xep::muc::message::Invitation>),
+    /// Someone declined our invitation.
+    RoomInvitationDeclined(crate::xep::muc::message::Declined),
+    /// Our account's bookmarks changed (XEP-0402 notification from our
+    /// own account only).
+    Bookmarks(Vec<crate::xep::bookmarks::BookmarkChange>),
     /// A stanza was refused for security reasons (already logged, without content).
     Rejected {
         /// Why.

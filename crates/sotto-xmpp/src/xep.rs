@@ -6,9 +6,11 @@
 //! Nothing here does I/O.
 
 pub mod aesgcm;
+pub mod bookmarks;
 pub mod disco;
 pub mod mam;
 pub mod message;
+pub mod muc;
 pub mod omemo;
 pub mod pep;
 pub mod presence;

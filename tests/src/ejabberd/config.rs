@@ -80,7 +80,7 @@ pub(super) struct Settings<'a> {
 /// Debian's file there is no shaper (Debian limits clients to 3000 B/s, which
 /// would make bulk tests crawl), no `mod_fail2ban` (a wrong-password test
 /// must not ban 127.0.0.1), no `force_node_config` (clients must ask for open
-/// OMEMO nodes themselves), no s2s, MUC, BOSH, STUN or MQTT.
+/// OMEMO nodes themselves), no s2s, BOSH, STUN or MQTT.
 pub(super) fn render(layout: &Layout<'_>, s: &Settings<'_>) -> String {
     let mut disabled = vec!["digest-md5".to_owned(), "X-OAUTH2".to_owned()];
     disabled.extend(s.disabled_mechanisms.iter().cloned());
@@ -180,6 +180,17 @@ modules:
   mod_mam:
     # Like Prosody's default_archive_policy = true.
     default: always
+  mod_muc:
+    # Group chats (XEP-0045) on conference.<domain>, archived (XEP-0313)
+    # by default like Prosody's muc_mam with muc_log_by_default.
+    hosts:
+      - {muc}
+    access: all
+    access_create: all
+    access_persistent: all
+    access_mam: all
+    default_room_options:
+      mam: true
   mod_offline: {{}}
   mod_ping: {{}}
   mod_privacy: {{}}
@@ -211,6 +222,7 @@ modules:
         component = yaml_str(crate::SILENT_COMPONENT),
         component_secret = yaml_str(crate::COMPONENT_SECRET),
         upload_url = yaml_str(&upload_url),
+        muc = yaml_str(format!("conference.{}", s.domain)),
         uploads = yaml_str(layout.uploads()),
         upload_limit = UPLOAD_LIMIT,
     )

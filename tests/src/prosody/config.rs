@@ -136,6 +136,13 @@ Component {upload} "http_file_share"
     http_file_share_size_limit = {upload_limit}
     http_file_share_daily_quota = {upload_quota}
 
+-- Group chats (XEP-0045), each room archived (XEP-0313) unless its owner
+-- turns archiving off.
+Component {muc} "muc"
+    modules_enabled = {{ "muc_mam" }}
+    muc_log_by_default = true
+    muc_log_all_rooms = false
+
 -- An external component the tests connect (XEP-0114), e.g. one that never
 -- answers.
 Component {component}
@@ -163,6 +170,7 @@ Component {component}
         component = lua_str(crate::SILENT_COMPONENT),
         component_secret = lua_str(crate::COMPONENT_SECRET),
         upload = lua_str(format!("upload.{}", s.domain)),
+        muc = lua_str(format!("conference.{}", s.domain)),
         upload_limit = UPLOAD_LIMIT,
         upload_quota = UPLOAD_LIMIT * 100,
         certs = lua_str(&certs),

@@ -4,8 +4,7 @@
 
 //! The task that owns the stanza stream.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
@@ -34,51 +33,19 @@ use crate::iq::IqTracker;
 use crate::login::{self, next_element};
 use crate::xep::message::{self, Rejected};
 use crate::xep::omemo::{DeviceList, Namespace};
-use crate::xep::{disco, pep, presence, register as ibr, roster};
+use crate::xep::{bookmarks, disco, muc, pep, presence, register as ibr, roster};
 
 #[cfg(feature = "fuzzing")]
 pub(crate) mod fuzzing;
-
-type ArchiveItem = Result<message::IncomingMessage, Rejected>;
+#[cfg(test)]
+mod tests;
 
 /// Stanzas (and events) the stream may hold before the driver waits.
 const QUEUE_DEPTH: usize = 16_384;
 
-/// Collects archive results per query id until the query's IQ answer comes.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct MamCollector {
-    open: Arc<Mutex<HashMap<String, Vec<ArchiveItem>>>>,
-}
+mod collector;
 
-impl MamCollector {
-    pub(crate) fn open(&self, query_id: &str) {
-        if let Ok(mut open) = self.open.lock() {
-            open.insert(query_id.to_owned(), Vec::new());
-        }
-    }
-
-    pub(crate) fn take(&self, query_id: &str) -> Vec<ArchiveItem> {
-        self.open
-            .lock()
-            .ok()
-            .and_then(|mut open| open.remove(query_id))
-            .unwrap_or_default()
-    }
-
-    /// Files a result under its query; false when no such query is open.
-    fn file(&self, query_id: &str, item: ArchiveItem) -> bool {
-        let Ok(mut open) = self.open.lock() else {
-            return false;
-        };
-        match open.get_mut(query_id) {
-            Some(items) => {
-                items.push(item);
-                true
-            }
-            None => false,
-        }
-    }
-}
+pub(crate) use collector::MamCollector;
 
 struct Driver {
     own: BareJid,
@@ -275,7 +242,18 @@ impl Driver {
             StreamEvent::Stream(StreamChange::Suspended) => self.emit(SessionEvent::Suspended),
             StreamEvent::Stanza(Stanza::Iq(iq)) => self.on_iq(iq),
             StreamEvent::Stanza(Stanza::Message(message)) => self.on_message(message),
-            StreamEvent::Stanza(Stanza::Presence(presence)) => {
+            StreamEvent::Stanza(Stanza::Presence(presence)) => self.on_presence(presence),
+        }
+    }
+
+    fn on_presence(&mut self, presence: xmpp_parsers::presence::Presence) {
+        if let Some(error) = muc::room_error(&presence) {
+            return self.emit(SessionEvent::RoomError(error));
+        }
+        match muc::room_presence(&presence) {
+            Some(Ok(room)) => self.emit(SessionEvent::RoomPresence(Box::new(room))),
+            Some(Err(bad)) => self.reject(bad.to_string()),
+            None => {
                 if let Some(update) = presence::interpret(&presence) {
                     self.emit(SessionEvent::Presence(update));
                 }
@@ -284,6 +262,9 @@ impl Driver {
     }
 
     fn on_message(&mut self, mut message: Message) {
+        if let Some(changes) = bookmarks::notification(&message.payloads) {
+            return self.on_bookmarks(message.from.as_ref(), changes);
+        }
         if let Some(notification) = pep::notification(&message.payloads) {
             return self.on_pep_notification(message.from.as_ref(), notification);
         }
@@ -294,6 +275,14 @@ impl Driver {
                     .as_ref()
                     .map(|q| q.0.clone())
                     .unwrap_or_default();
+                if let Some(room) = self.mam.room_of(&query_id) {
+                    let item =
+                        muc::message::parse_room_archived(&room, message.from.as_ref(), result);
+                    if let Err(rejected) = &item {
+                        self.reject(rejected.to_string());
+                    }
+                    return self.mam.file_room(&query_id, item);
+                }
                 let item = message::parse_archived(&self.own, message.from.as_ref(), result);
                 if let Err(rejected) = &item {
                     self.reject(rejected.to_string());
@@ -306,9 +295,46 @@ impl Driver {
             Ok(None) => {}
             Err(_) => return self.reject(Rejected::Malformed("archive result").to_string()),
         }
+        if message.type_ == xmpp_parsers::message::MessageType::Groupchat {
+            return match muc::message::parse_groupchat(message) {
+                Ok(parsed) => self.emit(SessionEvent::RoomMessage(Box::new(parsed))),
+                Err(rejected) => self.reject(rejected.to_string()),
+            };
+        }
+        match muc::message::invitation(&message) {
+            Some(Ok(muc::message::InvitationNews::Invited(invitation))) => {
+                return self.emit(SessionEvent::RoomInvitation(Box::new(invitation)));
+            }
+            Some(Ok(muc::message::InvitationNews::Declined(declined))) => {
+                return self.emit(SessionEvent::RoomInvitationDeclined(declined));
+            }
+            Some(Err(rejected)) => return self.reject(rejected.to_string()),
+            None => {}
+        }
         match message::parse(&self.own, message) {
             Ok(parsed) => self.emit(SessionEvent::Message(Box::new(parsed))),
             Err(rejected) => self.reject(rejected.to_string()),
+        }
+    }
+
+    /// Our bookmarks changed: only our own account may say so.
+    fn on_bookmarks(
+        &mut self,
+        from: Option<&Jid>,
+        changes: Result<Vec<bookmarks::BookmarkChange>, bookmarks::BadBookmark>,
+    ) {
+        let own = match from {
+            None => true,
+            Some(from) => from.resource().is_none() && from.to_bare() == self.own,
+        };
+        if !own {
+            let from = from.map(|j| j.to_string()).unwrap_or_default();
+            return self.reject(format!("bookmarks notification from {from}"));
+        }
+        match changes {
+            Ok(changes) if changes.is_empty() => {}
+            Ok(changes) => self.emit(SessionEvent::Bookmarks(changes)),
+            Err(error) => self.reject(error.to_string()),
         }
     }
 

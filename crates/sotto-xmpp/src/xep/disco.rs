@@ -25,6 +25,11 @@ pub const FEATURES: &[&str] = &[
     // PEP notifications of OMEMO device lists (XEP-0163 §4: "+notify").
     "eu.siacs.conversations.axolotl.devicelist+notify",
     "urn:xmpp:omemo:2:devices+notify",
+    // Group chats (XEP-0045) and direct invitations (XEP-0249).
+    "http://jabber.org/protocol/muc",
+    "jabber:x:conference",
+    // Bookmarks changed by our other clients (XEP-0402 §3.2).
+    "urn:xmpp:bookmarks:1+notify",
 ];
 
 /// Our disco#info answer (for the given node, echoed back).

@@ -66,6 +66,10 @@ pub struct IncomingMessage {
     /// fallback text for clients without OMEMO and must not be stored as the
     /// message.
     pub encrypted: Vec<Encrypted>,
+    /// A private message through a room (XEP-0045 §7.5): `from` is an
+    /// occupant (`room@service/nick`), not an account, so it must not be
+    /// taken for a 1:1 chat with that JID's bare address.
+    pub muc_private: bool,
 }
 
 impl std::fmt::Debug for IncomingMessage {
@@ -77,6 +81,7 @@ impl std::fmt::Debug for IncomingMessage {
             .field("has_body", &self.body.is_some())
             .field("receipt_for", &self.receipt_for)
             .field("encrypted", &self.encrypted)
+            .field("muc_private", &self.muc_private)
             .finish_non_exhaustive()
     }
 }
@@ -188,6 +193,7 @@ fn parse_plain(
     route: Route,
 ) -> Result<IncomingMessage, Rejected> {
     let from = message.from.clone().ok_or(Rejected::NoSender)?;
+    let muc_private = super::muc::message::is_private_message(&message);
     let encrypted = omemo::find_all_encrypted(&message.payloads)
         .map_err(|_| Rejected::Malformed("OMEMO element"))?;
     let body = match encrypted.is_empty() {
@@ -236,6 +242,7 @@ fn parse_plain(
         sent_at_ms,
         route,
         encrypted,
+        muc_private,
     })
 }
 

@@ -25,6 +25,13 @@ pub struct NodeConfig {
     /// `pubsub#max_items`, for nodes that hold one item per device (the
     /// OMEMO 2 bundles node); `None` keeps the server's default.
     pub max_items: Option<&'static str>,
+    /// Ask for `pubsub#persist_items=true` (XEP-0402 bookmarks must
+    /// survive a server restart); false leaves the server's default.
+    pub persist_items: bool,
+    /// Ask for `pubsub#notify_retract=true`: ejabberd's PEP nodes default
+    /// to false, so our other clients would never hear of a removed
+    /// bookmark.
+    pub notify_retract: bool,
 }
 
 impl NodeConfig {
@@ -32,12 +39,25 @@ impl NodeConfig {
     pub const OPEN: Self = Self {
         access: AccessModel::Open,
         max_items: None,
+        persist_items: false,
+        notify_retract: false,
     };
 
     /// Open to anyone, as many items as the server allows.
     pub const OPEN_MANY_ITEMS: Self = Self {
         access: AccessModel::Open,
         max_items: Some("max"),
+        persist_items: false,
+        notify_retract: false,
+    };
+
+    /// What XEP-0402 asks of the bookmarks node: readable by the owner
+    /// only, every item kept, and kept across restarts.
+    pub const BOOKMARKS: Self = Self {
+        access: AccessModel::Whitelist,
+        max_items: Some("max"),
+        persist_items: true,
+        notify_retract: true,
     };
 
     /// The configuration form's fields.
@@ -45,6 +65,12 @@ impl NodeConfig {
         let mut fields = vec![("pubsub#access_model", self.access.as_str())];
         if let Some(max) = self.max_items {
             fields.push(("pubsub#max_items", max));
+        }
+        if self.persist_items {
+            fields.push(("pubsub#persist_items", "true"));
+        }
+        if self.notify_retract {
+            fields.push(("pubsub#notify_retract", "true"));
         }
         fields
     }
@@ -143,7 +169,7 @@ impl PublishPlan {
         publish_options: bool,
         access_only: bool,
     ) -> (Self, PublishRequest) {
-        let options = match (publish_options, access_only && config.max_items.is_some()) {
+        let options = match (publish_options, access_only && config.fields().len() > 1) {
             (false, _) => Options::Without,
             (true, true) => Options::AccessOnly,
             (true, false) => Options::All,
@@ -186,7 +212,7 @@ impl PublishPlan {
 
     /// Fewer options; false when there were none left to drop.
     fn fewer_options(&mut self) -> bool {
-        let only_access = self.config.max_items.is_none();
+        let only_access = self.config.fields().len() <= 1;
         self.options = match self.options {
             Options::All if !only_access => Options::AccessOnly,
             Options::All | Options::AccessOnly => Options::Without,
@@ -400,6 +426,37 @@ mod tests {
         let (sent, end) = run(NodeConfig::OPEN, true, ejabberd(false));
         assert_eq!(sent, vec![PublishRequest::Publish(vec![ACCESS])]);
         assert_eq!(end, PlanStep::Done(PublishOutcome::Published));
+    }
+
+    #[test]
+    fn the_bookmarks_node_asks_for_whitelist_all_items_persistence_and_retractions() {
+        let fields = NodeConfig::BOOKMARKS.fields();
+        assert_eq!(
+            fields,
+            vec![
+                ("pubsub#access_model", "whitelist"),
+                MAX,
+                ("pubsub#persist_items", "true"),
+                ("pubsub#notify_retract", "true"),
+            ]
+        );
+        // On ejabberd everything but the access model goes into the
+        // node's configuration, and the publish keeps the access model.
+        let (sent, end) = run(NodeConfig::BOOKMARKS, true, |request| match request {
+            PublishRequest::Publish(options) if options.len() > 1 => {
+                Err(Refusal::UnsupportedOption)
+            }
+            _ => Ok(()),
+        });
+        assert_eq!(
+            sent,
+            vec![
+                PublishRequest::Publish(fields.clone()),
+                PublishRequest::Configure(fields),
+                PublishRequest::Publish(vec![("pubsub#access_model", "whitelist")]),
+            ]
+        );
+        assert_eq!(end, PlanStep::Done(PublishOutcome::ConfiguredFirst));
     }
 
     #[test]
