@@ -617,6 +617,17 @@ impl Account {
                 self.omemo_list_pushed(&from, ns, list);
             }
             SessionEvent::Rejected { .. } => {}
+            // Group chats (issue 14): the session layer parses them; the
+            // rooms part of the account does not exist yet, so they are
+            // dropped here, visibly in the log (by kind, never content).
+            SessionEvent::RoomPresence(_)
+            | SessionEvent::RoomError(_)
+            | SessionEvent::RoomMessage(_)
+            | SessionEvent::RoomInvitation(_)
+            | SessionEvent::RoomInvitationDeclined(_)
+            | SessionEvent::Bookmarks(_) => {
+                tracing::debug!("a group-chat event arrived: rooms are not handled yet");
+            }
             _ => {}
         }
         false
