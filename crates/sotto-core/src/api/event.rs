@@ -557,41 +557,38 @@ pub enum TransferState {
     Cancelled,
 }
 
+/// Matches the events that answer commands (those with a `request`),
+/// binding it: the one list of them, for reading and for setting it.
+macro_rules! with_request {
+    ($event:expr, $request:ident => $answers:expr, _ => $other:expr) => {
+        match $event {
+            Event::PasswordChanged { $request, .. }
+            | Event::ConversationSnapshot { $request, .. }
+            | Event::HistoryPage { $request, .. }
+            | Event::MessageAdded { $request, .. }
+            | Event::SearchResults { $request, .. }
+            | Event::OtrFingerprints { $request, .. }
+            | Event::OmemoFingerprints { $request, .. }
+            | Event::Transfer { $request, .. }
+            | Event::CommandFailed { $request, .. } => $answers,
+            _ => $other,
+        }
+    };
+}
+
 impl Event {
     /// The `request` of the command this event answers, if any.
     #[must_use]
     pub fn request(&self) -> Option<&str> {
-        match self {
-            Self::PasswordChanged { request, .. }
-            | Self::ConversationSnapshot { request, .. }
-            | Self::HistoryPage { request, .. }
-            | Self::MessageAdded { request, .. }
-            | Self::SearchResults { request, .. }
-            | Self::OtrFingerprints { request, .. }
-            | Self::OmemoFingerprints { request, .. }
-            | Self::Transfer { request, .. }
-            | Self::CommandFailed { request, .. } => request.as_deref(),
-            _ => None,
-        }
+        with_request!(self, request => request.as_deref(), _ => None)
     }
 
     /// Marks this event as the answer to the command `id` when it is of a
     /// kind that answers commands; gives `id` back otherwise.
     pub(crate) fn answer(&mut self, id: String) -> Result<(), String> {
-        match self {
-            Self::PasswordChanged { request, .. }
-            | Self::ConversationSnapshot { request, .. }
-            | Self::HistoryPage { request, .. }
-            | Self::MessageAdded { request, .. }
-            | Self::SearchResults { request, .. }
-            | Self::OtrFingerprints { request, .. }
-            | Self::OmemoFingerprints { request, .. }
-            | Self::Transfer { request, .. }
-            | Self::CommandFailed { request, .. } => {
-                *request = Some(id);
-                Ok(())
-            }
-            _ => Err(id),
-        }
+        with_request!(self, request => {
+            *request = Some(id);
+            Ok(())
+        }, _ => Err(id))
     }
 }
