@@ -86,6 +86,38 @@ TRUST_LEVELS = {
 log = logging.getLogger("xmpp_peer")
 
 
+def _retry_transient_publish():
+    """Retries a PEP publish the server failed for a transient reason.
+
+    ejabberd 23.01 (Debian 12) aborts a PEP node creation when another
+    account creates one at the same moment (a mnesia "cyclic" lock on
+    `pubsub_index`) and answers item-not-found or internal-server-error;
+    slixmpp-omemo then gives up on its bundle for good. Sotto retries such
+    failures itself (docs/protocols.md, ejabberd PEP); the peer does the same.
+    """
+    from slixmpp.exceptions import IqError
+    import slixmpp_omemo.xep_0384 as plugin
+
+    publish = plugin._publish_item_and_configure_node  # pylint: disable=protected-access
+
+    async def with_retries(*args, **kwargs):
+        for attempt in range(4):
+            try:
+                return await publish(*args, **kwargs)
+            except IqError as e:
+                condition = e.iq["error"]["condition"]
+                if attempt == 3 or condition not in ("item-not-found", "internal-server-error"):
+                    raise
+                log.warning("publish failed (%s), retrying", condition)
+                await asyncio.sleep(0.3 * (attempt + 1))
+        return None
+
+    plugin._publish_item_and_configure_node = with_retries  # pylint: disable=protected-access
+
+
+_retry_transient_publish()
+
+
 def emit(obj):
     """One JSON line on stdout. Only the event loop's thread writes, so lines never interleave."""
     sys.stdout.write(json.dumps(obj) + "\n")

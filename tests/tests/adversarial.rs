@@ -365,6 +365,7 @@ async fn impostor_key_exchange(
     forger: &sotto_xmpp::Session,
     device_id: u32,
     body: &str,
+    held: &std::collections::HashSet<u32>,
 ) -> sotto_xmpp::xep::omemo::Encrypted {
     let alice: sotto_xmpp::BareJid = ALICE.parse().unwrap();
     let list = forger
@@ -372,10 +373,13 @@ async fn impostor_key_exchange(
         .await
         .unwrap();
     let target = list.devices[0].id;
-    let wire = forger
+    let mut wire = forger
         .fetch_bundle(&alice, target, Namespace::Legacy)
         .await
         .unwrap();
+    // Alice republishes without a used prekey on her own time; on a busy
+    // server the fetch can see the bundle before that.
+    wire.prekeys.retain(|(id, _)| held.contains(id));
     let bundle = sotto_omemo::Bundle::from_wire(
         sotto_omemo::Namespace::Legacy,
         target,
@@ -446,7 +450,14 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
         let _bob = bob.shutdown().await;
 
         let forger = raw_session(&server, "bob", "bob-pw").await;
-        let forged = impostor_key_exchange(&forger, bob_device, "ImpostorCanary same id, new key").await;
+        let held = {
+            use sotto_omemo::store::PreKeyStore as _;
+            let omemo = alice.store.omemo(ALICE);
+            omemo.prekeys().unwrap().iter().map(|p| p.id).collect()
+        };
+        let forged =
+            impostor_key_exchange(&forger, bob_device, "ImpostorCanary same id, new key", &held)
+                .await;
         alice.forget();
         forger.send(
             sotto_xmpp::xep::omemo::message(

@@ -205,6 +205,18 @@ pub enum PepError {
     },
 }
 
+impl PepError {
+    /// Whether publishing our own item again may succeed: the server failed
+    /// on its side rather than refusing what was asked. ejabberd 23.01 aborts
+    /// a PEP node creation that collides with another account's (a mnesia
+    /// lock cycle) and answers `item-not-found` or `internal-server-error`;
+    /// a publish to one's own PEP never legitimately finds no item.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Refused { condition, .. }
+            if condition == "internal-server-error" || condition == "item-not-found")
+    }
+}
+
 /// The XML name of a defined condition (`item-not-found`), from its Rust
 /// variant name (`ItemNotFound`).
 pub(crate) fn condition_name(condition: &impl std::fmt::Debug) -> String {
@@ -246,5 +258,24 @@ mod tests {
             "not-authorized"
         );
         assert_eq!(super::condition_name(&Sample::Gone("x".into())), "gone");
+    }
+
+    #[test]
+    fn only_server_side_failures_are_transient() {
+        let refused = |condition: &str| super::PepError::Refused {
+            doing: "publishing".into(),
+            condition: condition.into(),
+            text: None,
+        };
+        assert!(refused("internal-server-error").is_transient());
+        assert!(refused("item-not-found").is_transient());
+        assert!(!refused("not-acceptable").is_transient());
+        assert!(!refused("forbidden").is_transient());
+        let settings = super::PepError::SettingsRefused {
+            doing: "publishing".into(),
+            condition: "resource-constraint".into(),
+            text: None,
+        };
+        assert!(!settings.is_transient());
     }
 }

@@ -16,6 +16,7 @@
 use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -260,23 +261,50 @@ pub(crate) enum Publication {
     Bundle(Namespace, u32, wire::Bundle),
 }
 
+/// Waits before each new try of a publish the server failed on its side
+/// ([`sotto_xmpp::PepError::is_transient`]).
+const PUBLISH_RETRIES: [Duration; 3] = [
+    Duration::from_millis(300),
+    Duration::from_secs(1),
+    Duration::from_secs(3),
+];
+
 /// Publishes each item in order (each is tried: a server may take one
-/// namespace and not the other).
+/// namespace and not the other). A server-side failure is tried again a few
+/// times; this runs beside the account task, so the waits stall nothing.
 pub(crate) async fn publish(session: SessionHandle, items: Vec<Publication>, ready: bool) -> Reply {
     let mut results = Vec::new();
     for item in items {
-        results.push(match item {
-            Publication::DeviceList(ns, list) => {
-                session
-                    .publish_device_list(&list, crate::omemo_wire::ns_out(ns))
-                    .await
+        let mut result = publish_one(&session, &item).await;
+        for wait in PUBLISH_RETRIES {
+            match &result {
+                Err(e) if e.is_transient() => {
+                    tracing::info!(error = %e, "PEP publish failed on the server's side, trying again");
+                    tokio::time::sleep(wait).await;
+                    result = publish_one(&session, &item).await;
+                }
+                _ => break,
             }
-            Publication::Bundle(ns, device_id, bundle) => {
-                session
-                    .publish_bundle(device_id, &bundle, crate::omemo_wire::ns_out(ns))
-                    .await
-            }
-        });
+        }
+        results.push(result);
     }
     Reply::Published { ready, results }
+}
+
+async fn publish_one(
+    session: &SessionHandle,
+    item: &Publication,
+) -> Result<sotto_xmpp::session::PublishOutcome, sotto_xmpp::PepError> {
+    match item {
+        Publication::DeviceList(ns, list) => {
+            session
+                .publish_device_list(list, crate::omemo_wire::ns_out(*ns))
+                .await
+        }
+        Publication::Bundle(ns, device_id, bundle) => {
+            session
+                .publish_bundle(*device_id, bundle, crate::omemo_wire::ns_out(*ns))
+                .await
+        }
+    }
 }
