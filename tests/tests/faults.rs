@@ -35,14 +35,15 @@ fn send(profile: &Profile, from: &str, to: &str, body: &str) {
     });
 }
 
-/// Waits until `profile` stores `count` incoming messages from `peer`.
+/// Waits until `profile` stores `count` incoming messages from `peer`;
+/// `Err` with how many it has when `within` runs out.
 async fn wait_for(
     profile: &mut Profile,
     account: &str,
     peer: &str,
     count: usize,
     within: Duration,
-) {
+) -> Result<(), usize> {
     let deadline = Instant::now() + within;
     loop {
         let got = profile
@@ -53,15 +54,79 @@ async fn wait_for(
             .filter(|m| m.direction == Direction::Incoming)
             .count();
         if got >= count {
-            return;
+            return Ok(());
         }
-        assert!(
-            Instant::now() < deadline,
-            "{account}: only {got} of {count} from {peer}"
-        );
+        if Instant::now() >= deadline {
+            return Err(got);
+        }
         profile.forget();
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// What became of the messages `receiver` lacks: the sender's record of
+/// each (state, ids) and whether the receiver's server archive holds it.
+async fn diagnose(
+    server: &(impl XmppServer + ?Sized),
+    sender: (&Profile, &str),
+    receiver: (&Profile, &str, &str, &str),
+    prefix: &str,
+) -> String {
+    let (sender, sender_jid) = sender;
+    let (receiver, receiver_jid, user, password) = receiver;
+    let have: BTreeSet<String> = receiver
+        .store
+        .history(receiver_jid, sender_jid, None, 4 * N)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.direction == Direction::Incoming)
+        .map(|m| m.body)
+        .collect();
+    let sent = sender
+        .store
+        .history(sender_jid, receiver_jid, None, 4 * N)
+        .unwrap();
+    let missing: Vec<_> = sent
+        .iter()
+        .filter(|m| m.direction == Direction::Outgoing && m.body.starts_with(prefix))
+        .filter(|m| !have.contains(&m.body))
+        .collect();
+    let raw = sotto_tests::profile::raw_session(server, user, password).await;
+    let mut archived = BTreeSet::new();
+    let mut page = sotto_xmpp::xep::mam::Page::Latest;
+    for _ in 0..20 {
+        let Ok(fetched) = raw.archive_page(&page, None, 100).await else {
+            break;
+        };
+        archived.extend(
+            fetched
+                .messages
+                .iter()
+                .filter_map(|m| m.origin_id.clone().or(m.id.clone())),
+        );
+        match fetched.first {
+            Some(first) if !fetched.complete => page = sotto_xmpp::xep::mam::Page::Before(first),
+            _ => break,
+        }
+    }
+    raw.close().await;
+    let lines: Vec<String> = missing
+        .iter()
+        .map(|m| {
+            let id = m
+                .origin_id
+                .clone()
+                .or(m.message_id.clone())
+                .unwrap_or_default();
+            format!(
+                "{} state {:?} id {id} in {receiver_jid}'s archive: {}",
+                m.body,
+                m.state,
+                archived.contains(&id)
+            )
+        })
+        .collect();
+    format!("missing at {receiver_jid}: [{}]", lines.join("; "))
 }
 
 /// Every message from `peer` with `prefix` arrived exactly once, encrypted.
@@ -81,13 +146,21 @@ fn check_received(profile: &Profile, account: &str, peer: &str, prefix: &str) ->
     bodies.iter().zip(bodies.iter().skip(1)).all(|(a, b)| a < b)
 }
 
-// Prosody only for now: on ejabberd 23.01 one of the 400 messages does not
-// arrive in this exchange, reproducibly ("only 200 of 201"; seen in either
-// direction, a different message each run). An open
-// finding of issue 13 (see its note and docs/testing.md), not hidden: run
-// it on ejabberd by adding `Ejabberd` here.
+// Prosody only: on ejabberd 23.01 one of the 400 messages is lost in about
+// every run, and `diagnose` shows where: the sender's server acknowledged it
+// (XEP-0198), yet the recipient's archive never got it. It is always one of
+// the few sent in the ~100 ms before the server is stopped (SIGTERM, a
+// graceful stop): ejabberd acknowledges a message once the sender's session
+// has routed it, and a stop drops what the recipient's session had not yet
+// processed. A server-side loss no client can see (the message stays "sent"
+// without a delivery receipt); docs/testing.md records it.
 sotto_tests::on_servers! { [Prosody]
     async fn an_omemo_exchange_through_cuts_delays_and_a_restart_loses_nothing(kind: ServerKind) {
+        // RUST_LOG=sotto_xmpp=debug,tokio_xmpp=debug shows the streams' side.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         let mut server = server_with(kind, &[("alice", "alice-pw"), ("bob", "bob-pw")]);
         let proxy = CutProxy::start(server.c2s_port()).await.unwrap();
         let mut alice = Profile::new("alice");
@@ -122,8 +195,14 @@ sotto_tests::on_servers! { [Prosody]
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        wait_for(&mut bob, BOB, ALICE, N + 1, Duration::from_secs(150)).await;
-        wait_for(&mut alice, ALICE, BOB, N + 1, Duration::from_secs(150)).await;
+        if let Err(got) = wait_for(&mut bob, BOB, ALICE, N + 1, Duration::from_secs(150)).await {
+            let why = diagnose(&server, (&alice, ALICE), (&bob, BOB, "bob", "bob-pw"), "a2b").await;
+            panic!("{BOB}: only {got} of {} from {ALICE}; {why}", N + 1);
+        }
+        if let Err(got) = wait_for(&mut alice, ALICE, BOB, N + 1, Duration::from_secs(150)).await {
+            let why = diagnose(&server, (&bob, BOB), (&alice, ALICE, "alice", "alice-pw"), "b2a").await;
+            panic!("{ALICE}: only {got} of {} from {BOB}; {why}", N + 1);
+        }
         tokio::time::sleep(Duration::from_secs(2)).await;
         let bob_in_order = check_received(&bob, BOB, ALICE, "a2b");
         let alice_in_order = check_received(&alice, ALICE, BOB, "b2a");
@@ -216,4 +295,65 @@ async fn a_half_open_connection_is_noticed_and_nothing_is_lost() {
     );
     eprintln!("half-open connection noticed after {detected:.1?}");
     assert!(detected <= Duration::from_secs(75), "{detected:?}");
+}
+
+/// A request to our own server that stays unanswered on a stream that was
+/// up the whole time (Prosody after two resumptions raced; here a silent
+/// network) ends that stream after the request's 30 s, without waiting for
+/// the 60 s of the silence check; what was written meanwhile arrives once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_request_to_our_server_ends_a_dead_stream_sooner() {
+    let server = server_with(
+        ServerKind::Prosody,
+        &[("alice", "alice-pw"), ("bob", "bob-pw")],
+    );
+    let proxy = CutProxy::start(server.c2s_port()).await.unwrap();
+    let mut alice = Profile::new("alice");
+    let mut bob = Profile::new("bob");
+    alice
+        .add(
+            &server,
+            "alice",
+            "alice-pw",
+            true,
+            false,
+            Some(proxy.port()),
+        )
+        .await;
+    alice.online(ALICE).await;
+    bob.login(&server, "bob", "bob-pw").await;
+    alice.forget();
+    proxy.set_stalled(true);
+    let stalled = Instant::now();
+    alice.send_message(ALICE, BOB, "while nobody answers");
+    // A roster change: an IQ only our server answers.
+    alice.send(Command::AddContact {
+        account: ALICE.into(),
+        jid: "carol@localhost".into(),
+        name: None,
+        groups: Vec::new(),
+    });
+    alice
+        .expect_within("the dead stream given up", Duration::from_secs(55), |e| {
+            matches!(
+                e,
+                Event::Connection {
+                    state: ConnectionState::Connecting,
+                    ..
+                }
+            )
+        })
+        .await;
+    let detected = stalled.elapsed();
+    proxy.set_stalled(false);
+    bob.expect_message("while nobody answers").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(bob.store.count_messages(BOB, ALICE).unwrap(), 1, "once");
+    eprintln!("unanswered request: stream given up after {detected:.1?}");
+    assert!(
+        detected >= Duration::from_secs(29) && detected < Duration::from_secs(50),
+        "{detected:?}"
+    );
+    alice.shutdown().await;
+    bob.shutdown().await;
 }

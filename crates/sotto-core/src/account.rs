@@ -134,6 +134,8 @@ pub(crate) fn spawn(
             outbox_waiting: false,
             announced: None,
             answering: std::cell::Cell::new(None),
+            caught_up: None,
+            contiguous: None,
         };
         account
             .run(transport, register, commands_rx, uploads_rx)
@@ -195,6 +197,14 @@ pub(crate) struct Account {
     /// The request id of the command being answered, until an event that
     /// answers commands carries it back.
     pub(crate) answering: std::cell::Cell<Option<String>>,
+    /// The stream whose archive catch-up reached the archive's end: from
+    /// then on, what arrives live on it follows without a gap.
+    pub(crate) caught_up: Option<u64>,
+    /// Our archive's id of the newest message received live since
+    /// [`Self::caught_up`]: where the next catch-up starts (kept in memory,
+    /// written when a catch-up starts or the account stops; an older
+    /// stored position only means re-reading what is already stored).
+    pub(crate) contiguous: Option<String>,
 }
 
 /// A message handed to the live stream.
@@ -218,9 +228,11 @@ impl Account {
     }
 
     pub(crate) fn fail(&self, reason: impl Into<String>) {
+        let reason = reason.into();
+        tracing::debug!(account = %self.jid, %reason, "failed");
         self.emit(Event::CommandFailed {
             account: Some(self.jid.clone()),
-            reason: reason.into(),
+            reason,
             request: None,
         });
     }
@@ -336,6 +348,7 @@ impl Account {
                     }
                     Some(AccountCommand::Stop(done)) => {
                         self.finish_pending().await;
+                        self.keep_archive_position();
                         if let Some(session) = self.session.take() {
                             if self.online {
                                 session.close().await;
@@ -491,6 +504,7 @@ impl Account {
                 stream_management,
             } => {
                 self.online = true;
+                tracing::debug!(account = %self.jid, resumed, stream = self.stream, "online");
                 self.connection(ConnectionState::Online {
                     jid: jid.to_string(),
                     resumed,

@@ -223,6 +223,10 @@ pub(crate) enum Outgoing {
     Stanza(Stanza),
     Tracked(Stanza, String),
     Close(oneshot::Sender<()>),
+    /// Our own server left a request sent at this instant unanswered for
+    /// the whole time limit: if the stream was up all that time, it is
+    /// taken for dead.
+    Unanswered(std::time::Instant),
 }
 
 /// A running session: the driver task and a [`SessionHandle`] on it.
@@ -266,6 +270,7 @@ impl std::fmt::Debug for Outgoing {
             Self::Stanza(_) => "Outgoing::Stanza",
             Self::Tracked(..) => "Outgoing::Tracked",
             Self::Close(_) => "Outgoing::Close",
+            Self::Unanswered(_) => "Outgoing::Unanswered",
         })
     }
 }
@@ -379,6 +384,8 @@ impl SessionHandle {
         timeout: Duration,
     ) -> Result<crate::iq::IqOutcome, IqError> {
         let id = uuid::Uuid::new_v4().to_string();
+        let ours = self.is_our_server(to.as_ref());
+        let asked = std::time::Instant::now();
         let rx = self.iq.register(id.clone(), to.clone(), what);
         let iq = match payload {
             IqPayloadKind::Get(payload) => Iq::Get {
@@ -403,7 +410,24 @@ impl SessionHandle {
             Ok(Err(_)) => Err(IqError::Disconnected(what)),
             Err(_) => {
                 self.iq.forget(&id);
+                if ours {
+                    let _ = self.outgoing.send(Outgoing::Unanswered(asked));
+                }
                 Err(IqError::Timeout(what))
+            }
+        }
+    }
+
+    /// Whether a request to `to` is answered by our own server itself (not
+    /// a contact, a room or another service, which may be slow or silent
+    /// on their own).
+    fn is_our_server(&self, to: Option<&Jid>) -> bool {
+        match to {
+            None => true,
+            Some(to) => {
+                to.resource().is_none()
+                    && (to.to_bare() == self.own
+                        || (to.node().is_none() && to.domain() == self.own.domain()))
             }
         }
     }

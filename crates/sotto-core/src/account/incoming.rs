@@ -68,7 +68,25 @@ impl Account {
         }
     }
 
+    /// A message from the live stream: handled, then, once this stream is
+    /// caught up with the archive, its archive id is where the next
+    /// catch-up starts. A message that arrives but is not stored (a full
+    /// disk) leaves the position where it was.
     pub(crate) async fn on_message(&mut self, message: IncomingMessage) {
+        let position = match message.route {
+            Route::Archive => None,
+            _ => message.stanza_id.clone(),
+        };
+        self.handle_message(message).await;
+        if let Some(id) = position
+            && self.caught_up == Some(self.stream)
+            && !self.storage_failed.get()
+        {
+            self.contiguous = Some(id);
+        }
+    }
+
+    async fn handle_message(&mut self, message: IncomingMessage) {
         let Some(own) = self.own_bare() else { return };
         let Some(peer) = message.peer(&own) else {
             return;

@@ -253,6 +253,7 @@ impl Account {
     /// Catches up on the archive since the stored cursor, page by page
     /// (each page is asked for when the one before is stored).
     pub(crate) fn catch_up(&mut self) {
+        self.keep_archive_position();
         let cursor = match self.store.archive_cursor(&self.jid) {
             Ok(cursor) => cursor,
             Err(e) => return self.fail(format!("reading the archive position: {e}")),
@@ -261,7 +262,19 @@ impl Account {
             Some(id) => Page::After(id),
             None => Page::Latest,
         };
+        tracing::debug!(account = %self.jid, stream = self.stream, ?page, "catching up on the archive");
         self.ask_catch_up_page(page, 0, 0);
+    }
+
+    /// Writes the archive position reached live (see
+    /// [`Account::contiguous`]) as the stored cursor.
+    pub(crate) fn keep_archive_position(&mut self) {
+        let Some(id) = self.contiguous.take() else {
+            return;
+        };
+        if let Err(e) = self.store.insert_messages(&self.jid, &[], Some(&id)) {
+            tracing::warn!(error = %e, "could not store the archive position");
+        }
     }
 
     fn ask_catch_up_page(&mut self, page: Page, pages: usize, total: usize) {
@@ -289,6 +302,7 @@ impl Account {
         result: Result<ArchivePage, IqError>,
     ) {
         if stream != self.stream {
+            tracing::debug!(account = %self.jid, stream, "a catch-up page of an earlier stream, ignored");
             return;
         }
         let Some(own) = self.own_bare() else { return };
@@ -313,15 +327,32 @@ impl Account {
             return;
         };
         let total = total + new.len();
+        tracing::debug!(
+            account = %self.jid,
+            stream,
+            results = fetched.messages.len(),
+            new = new.len(),
+            complete = fetched.complete,
+            last = ?fetched.last,
+            "archive page stored"
+        );
         let latest = matches!(page, Page::Latest);
         match &fetched.last {
             Some(last) if !fetched.complete && !latest && pages + 1 < MAX_CATCH_UP_PAGES => {
                 self.ask_catch_up_page(Page::After(last.clone()), pages + 1, total)
             }
-            _ => self.emit(Event::ArchiveSynced {
-                account: self.jid.clone(),
-                new_messages: total,
-            }),
+            _ => {
+                // At the archive's end (or, on a first login, at its newest
+                // page): live messages now follow on. Stopped by the page
+                // limit, the rest waits for the next fresh stream.
+                if fetched.complete || latest || fetched.last.is_none() {
+                    self.caught_up = Some(stream);
+                }
+                self.emit(Event::ArchiveSynced {
+                    account: self.jid.clone(),
+                    new_messages: total,
+                })
+            }
         }
     }
 

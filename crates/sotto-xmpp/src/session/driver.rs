@@ -58,6 +58,9 @@ struct Driver {
     bound: Option<xmpp_parsers::jid::FullJid>,
     /// Whether the current stream offers stream management (acks).
     sm: Arc<std::sync::atomic::AtomicBool>,
+    /// Since when the current stream has been up (bound or resumed, not
+    /// suspended since).
+    up_since: Option<std::time::Instant>,
 }
 
 pub(super) fn spawn(
@@ -78,6 +81,7 @@ pub(super) fn spawn(
         replies: Vec::new(),
         bound: None,
         sm: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        up_since: None,
     };
     tokio::spawn(async move {
         // A deep queue: the driver must rarely wait to hand a stanza over
@@ -129,6 +133,22 @@ pub(super) fn spawn(
                     Some(Outgoing::Tracked(stanza, key)) => {
                         let token = stream.send(Box::new(stanza)).await;
                         driver.watch(token, key);
+                    }
+                    Some(Outgoing::Unanswered(asked)) => {
+                        if driver.up_since.is_some_and(|up| up <= asked) {
+                            // Our server has kept the stream open but stopped
+                            // answering on it (seen with Prosody 0.12 after
+                            // two resumptions raced): resuming could land on
+                            // the same dead session, so the stream is rebuilt
+                            // without its old state, as above.
+                            tracing::warn!(
+                                "our server left a request unanswered on a live stream; reconnecting"
+                            );
+                            driver.up_since = None;
+                            driver.emit(SessionEvent::Suspended);
+                            backoff.reset();
+                            stream = new_stream();
+                        }
                     }
                     Some(Outgoing::Close(done)) => {
                         let _ = tokio::time::timeout(Duration::from_secs(4), stream.close()).await;
@@ -214,6 +234,7 @@ impl Driver {
                     std::sync::atomic::Ordering::Relaxed,
                 );
                 self.backoff.reset();
+                self.up_since = Some(std::time::Instant::now());
                 // Answers to requests of the previous stream will never come.
                 self.iq.fail_all();
                 match bound_jid.try_into_full() {
@@ -230,6 +251,7 @@ impl Driver {
             }
             StreamEvent::Stream(StreamChange::Resumed) => {
                 self.backoff.reset();
+                self.up_since = Some(std::time::Instant::now());
                 // Resumption keeps the JID bound by the stream it resumes.
                 if let Some(jid) = self.bound.clone() {
                     self.emit(SessionEvent::Online {
@@ -239,7 +261,10 @@ impl Driver {
                     });
                 }
             }
-            StreamEvent::Stream(StreamChange::Suspended) => self.emit(SessionEvent::Suspended),
+            StreamEvent::Stream(StreamChange::Suspended) => {
+                self.up_since = None;
+                self.emit(SessionEvent::Suspended);
+            }
             StreamEvent::Stanza(Stanza::Iq(iq)) => self.on_iq(iq),
             StreamEvent::Stanza(Stanza::Message(message)) => self.on_message(message),
             StreamEvent::Stanza(Stanza::Presence(presence)) => self.on_presence(presence),

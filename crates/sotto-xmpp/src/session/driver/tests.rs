@@ -43,6 +43,7 @@ fn route(xml: &str) -> (Vec<SessionEvent>, MamCollector) {
         replies: Vec::new(),
         bound: Some("alice@localhost/raw".parse().expect("jid")),
         sm: Arc::new(AtomicBool::new(true)),
+        up_since: None,
     };
     driver.on_stream_event(StreamEvent::Stanza(stanza));
     let mut out = Vec::new();
