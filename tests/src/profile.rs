@@ -126,6 +126,20 @@ impl Profile {
         while self.core.events.try_recv().is_ok() {}
     }
 
+    /// [`Self::login`] through `port` (a proxy in front of the server's
+    /// client port) instead of the server's own port; returns the bound JID.
+    pub async fn login_through(
+        &mut self,
+        server: &(impl XmppServer + ?Sized),
+        user: &str,
+        password: &str,
+        port: u16,
+    ) -> String {
+        self.add(server, user, password, true, false, Some(port))
+            .await;
+        self.online(&server.jid(user)).await
+    }
+
     /// Adds an account on this server (pinned to its certificate) and waits until online.
     pub async fn login(
         &mut self,

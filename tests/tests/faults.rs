@@ -165,8 +165,7 @@ sotto_tests::on_servers! { [Prosody]
         let proxy = CutProxy::start(server.c2s_port()).await.unwrap();
         let mut alice = Profile::new("alice");
         let mut bob = Profile::new("bob");
-        alice.add(&server, "alice", "alice-pw", true, false, Some(proxy.port())).await;
-        alice.online(ALICE).await;
+        alice.login_through(&server, "alice", "alice-pw", proxy.port()).await;
         alice.expect("OMEMO ready", |e| matches!(e, Event::OmemoReady { .. })).await;
         bob.login(&server, "bob", "bob-pw").await;
         send(&alice, ALICE, BOB, "hello");
@@ -234,12 +233,9 @@ sotto_tests::on_servers! { [Prosody]
     }
 }
 
-/// A connection that stops carrying bytes without closing (a half-open TCP
-/// connection, a dead NAT entry) is noticed by the liveness check (40 s of
-/// silence, then 20 s for an answer) and replaced; what was written meanwhile
-/// is sent again and arrives once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_half_open_connection_is_noticed_and_nothing_is_lost() {
+/// Alice (through a proxy, stalled once both are online) and Bob, on a
+/// Prosody of their own.
+async fn stalled_pair() -> (sotto_tests::TestServer, CutProxy, Profile, Profile) {
     let server = server_with(
         ServerKind::Prosody,
         &[("alice", "alice-pw"), ("bob", "bob-pw")],
@@ -248,40 +244,48 @@ async fn a_half_open_connection_is_noticed_and_nothing_is_lost() {
     let mut alice = Profile::new("alice");
     let mut bob = Profile::new("bob");
     alice
-        .add(
-            &server,
-            "alice",
-            "alice-pw",
-            true,
-            false,
-            Some(proxy.port()),
-        )
+        .login_through(&server, "alice", "alice-pw", proxy.port())
         .await;
-    alice.online(ALICE).await;
     bob.login(&server, "bob", "bob-pw").await;
     alice.forget();
     proxy.set_stalled(true);
+    (server, proxy, alice, bob)
+}
+
+/// Waits until Alice's session gives up its connection and connects anew.
+async fn reconnecting(alice: &mut Profile, what: &str, within: Duration) {
+    alice
+        .expect_within(what, within, |e| {
+            matches!(
+                e,
+                Event::Connection {
+                    state: ConnectionState::Connecting,
+                    ..
+                }
+            )
+        })
+        .await;
+}
+
+/// A connection that stops carrying bytes without closing (a half-open TCP
+/// connection, a dead NAT entry) is noticed by the liveness check (40 s of
+/// silence, then 20 s for an answer) and replaced; what was written meanwhile
+/// is sent again and arrives once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_open_connection_is_noticed_and_nothing_is_lost() {
+    let (_server, proxy, mut alice, mut bob) = stalled_pair().await;
     let stalled = Instant::now();
     for i in 0..5 {
         alice.send_message(ALICE, BOB, &format!("half-open {i}"));
     }
     // Detected: the session reconnects (through the proxy, whose new
     // connections are held back too until the old one is given up).
-    alice
-        .expect_within(
-            "the dead connection noticed",
-            Duration::from_secs(90),
-            |e| {
-                matches!(
-                    e,
-                    Event::Connection {
-                        state: ConnectionState::Connecting,
-                        ..
-                    }
-                )
-            },
-        )
-        .await;
+    reconnecting(
+        &mut alice,
+        "the dead connection noticed",
+        Duration::from_secs(90),
+    )
+    .await;
     let detected = stalled.elapsed();
     proxy.set_stalled(false);
     for i in 0..5 {
@@ -303,27 +307,7 @@ async fn a_half_open_connection_is_noticed_and_nothing_is_lost() {
 /// the 60 s of the silence check; what was written meanwhile arrives once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unanswered_request_to_our_server_ends_a_dead_stream_sooner() {
-    let server = server_with(
-        ServerKind::Prosody,
-        &[("alice", "alice-pw"), ("bob", "bob-pw")],
-    );
-    let proxy = CutProxy::start(server.c2s_port()).await.unwrap();
-    let mut alice = Profile::new("alice");
-    let mut bob = Profile::new("bob");
-    alice
-        .add(
-            &server,
-            "alice",
-            "alice-pw",
-            true,
-            false,
-            Some(proxy.port()),
-        )
-        .await;
-    alice.online(ALICE).await;
-    bob.login(&server, "bob", "bob-pw").await;
-    alice.forget();
-    proxy.set_stalled(true);
+    let (_server, proxy, mut alice, mut bob) = stalled_pair().await;
     let stalled = Instant::now();
     alice.send_message(ALICE, BOB, "while nobody answers");
     // A roster change: an IQ only our server answers.
@@ -333,17 +317,12 @@ async fn an_unanswered_request_to_our_server_ends_a_dead_stream_sooner() {
         name: None,
         groups: Vec::new(),
     });
-    alice
-        .expect_within("the dead stream given up", Duration::from_secs(55), |e| {
-            matches!(
-                e,
-                Event::Connection {
-                    state: ConnectionState::Connecting,
-                    ..
-                }
-            )
-        })
-        .await;
+    reconnecting(
+        &mut alice,
+        "the dead stream given up",
+        Duration::from_secs(55),
+    )
+    .await;
     let detected = stalled.elapsed();
     proxy.set_stalled(false);
     bob.expect_message("while nobody answers").await;

@@ -29,17 +29,7 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
         let proxy = CutProxy::start(server.c2s_port()).await.unwrap();
         let mut alice = Profile::new("alice");
         let mut bob = Profile::new("bob");
-        alice
-            .add(
-                &server,
-                "alice",
-                "alice-pw",
-                true,
-                false,
-                Some(proxy.port()),
-            )
-            .await;
-        let bound = alice.online(ALICE).await;
+        let bound = alice.login_through(&server, "alice", "alice-pw", proxy.port()).await;
         bob.login(&server, "bob", "bob-pw").await;
 
         const N: usize = 500;

@@ -24,6 +24,7 @@ mod otr;
 mod outbox;
 mod pending;
 mod replies;
+mod rooms;
 mod upload;
 
 pub(crate) use upload::file_link;
@@ -95,7 +96,10 @@ pub(crate) fn target_account(command: &Command) -> Option<&str> {
         | Command::ImportOtr { account, .. }
         | Command::GetOmemoFingerprints { account, .. }
         | Command::SetOmemoTrust { account, .. }
-        | Command::VerifyOmemoUri { account, .. } => Some(account),
+        | Command::VerifyOmemoUri { account, .. }
+        | Command::JoinRoom { account, .. }
+        | Command::LeaveRoom { account, .. }
+        | Command::SendRoomMessage { account, .. } => Some(account),
         _ => None,
     }
 }
@@ -136,6 +140,7 @@ pub(crate) fn spawn(
             answering: std::cell::Cell::new(None),
             caught_up: None,
             contiguous: None,
+            rooms: rooms::Rooms::default(),
         };
         account
             .run(transport, register, commands_rx, uploads_rx)
@@ -197,6 +202,8 @@ pub(crate) struct Account {
     /// The request id of the command being answered, until an event that
     /// answers commands carries it back.
     pub(crate) answering: std::cell::Cell<Option<String>>,
+    /// Group chats: which rooms let us in on this stream, and who is there.
+    pub(crate) rooms: rooms::Rooms,
     /// The stream whose archive catch-up reached the archive's end: from
     /// then on, what arrives live on it follows without a gap.
     pub(crate) caught_up: Option<u64>,
@@ -547,16 +554,16 @@ impl Account {
                 self.omemo_list_pushed(&from, ns, list);
             }
             SessionEvent::Rejected { .. } => {}
-            // Group chats (issue 14): the session layer parses them; the
-            // rooms part of the account does not exist yet, so they are
-            // dropped here, visibly in the log (by kind, never content).
-            SessionEvent::RoomPresence(_)
-            | SessionEvent::RoomError(_)
-            | SessionEvent::RoomMessage(_)
-            | SessionEvent::RoomInvitation(_)
+            SessionEvent::RoomPresence(presence) => self.on_room_presence(*presence),
+            SessionEvent::RoomError(error) => self.on_room_error(error),
+            SessionEvent::RoomMessage(message) => self.on_room_message(*message),
+            // Invitations and bookmarks are parsed by the session layer;
+            // the account does not act on them yet (issue 14), visibly in
+            // the log (by kind, never content).
+            SessionEvent::RoomInvitation(_)
             | SessionEvent::RoomInvitationDeclined(_)
             | SessionEvent::Bookmarks(_) => {
-                tracing::debug!("a group-chat event arrived: rooms are not handled yet");
+                tracing::debug!("a room invitation or bookmark change arrived: not acted on yet");
             }
             _ => {}
         }

@@ -19,12 +19,14 @@ mod command;
 mod event;
 pub(crate) mod omemo;
 pub(crate) mod otr;
+mod rooms;
 mod values;
 
 pub use command::{Command, Request};
 pub use event::{ConnectionState, Event, MissingFeature, TransferState};
 pub use omemo::{OmemoDevice, OmemoTrust, OmemoTrustMode};
 pub use otr::{Encryption, OtrContactFingerprint, OtrSessionState, SmpProgress};
+pub use rooms::RoomOccupant;
 pub use sotto_store::OtrTrust;
 pub use values::{Availability, ChatState, ProfileProtection, Secret, ServerOptions};
 

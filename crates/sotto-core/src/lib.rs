@@ -25,7 +25,7 @@ use std::sync::Arc;
 pub use api::{
     Availability, ChatState, Command, ConnectionState, Encryption, Event, MissingFeature,
     OmemoDevice, OmemoTrust, OmemoTrustMode, OtrContactFingerprint, OtrSessionState, OtrTrust,
-    ProfileProtection, Request, Secret, ServerOptions, SmpProgress, TransferState,
+    ProfileProtection, Request, RoomOccupant, Secret, ServerOptions, SmpProgress, TransferState,
 };
 pub use hub::TOR_EVERYWHERE;
 

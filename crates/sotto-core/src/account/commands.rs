@@ -86,6 +86,27 @@ impl Account {
             } => self.omemo_set_trust(&jid, &fingerprint, trust),
             Command::VerifyOmemoUri { uri, .. } => self.omemo_ask_verify_uri(uri),
             Command::RetryMessage { id, encryption, .. } => self.retry_message(id, encryption),
+            Command::JoinRoom {
+                room,
+                nick,
+                password,
+                ..
+            } => {
+                let password = password.map(|p| p.expose().to_owned());
+                if let Err(e) = self.join_room(&room, nick, password) {
+                    self.fail(e);
+                }
+            }
+            Command::LeaveRoom { room, .. } => {
+                if let Err(e) = self.leave_room(&room) {
+                    self.fail(e);
+                }
+            }
+            Command::SendRoomMessage { room, body, .. } => {
+                if let Err(e) = self.queue_room_message(&room, body) {
+                    self.fail(e);
+                }
+            }
             Command::SendChatState { to, state, .. } => {
                 let (Ok(to), Some(session)) = (convert::parse_contact_jid(&to), &self.session)
                 else {
@@ -251,6 +272,9 @@ impl Account {
 
     /// A command's request answered.
     pub(crate) fn command_answered(&mut self, what: Done, result: Result<(), IqError>) {
+        if let Done::RoomCreated(room) = &what {
+            return self.room_created(room, result.map_err(|e| e.to_string()));
+        }
         if let Err(e) = result {
             return self.fail(e.to_string());
         }
@@ -272,7 +296,7 @@ impl Account {
                     )),
                 }
             }
-            Done::RemoveContact | Done::RenameContact | Done::Block => {}
+            Done::RemoveContact | Done::RenameContact | Done::Block | Done::RoomCreated(_) => {}
         }
     }
 
@@ -287,6 +311,9 @@ impl Account {
         };
         let peer = convert::parse_contact_jid(to).ok()?;
         let key = peer.to_string();
+        if self.rooms.is_room(&key) {
+            return None;
+        }
         if self.parked.contains_key(&key) {
             return Some(key);
         }
@@ -405,6 +432,17 @@ impl Account {
         choice: Option<crate::api::Encryption>,
     ) -> Result<(), String> {
         let peer = convert::parse_contact_jid(to)?;
+        if self.rooms.is_room(peer.as_str()) {
+            // A room's conversation: a room message, never a chat message
+            // to the room's address. Rooms are not encrypted yet, and an
+            // explicit choice of encryption is refused, not ignored.
+            return match choice {
+                None | Some(Encryption::Plain) => self.queue_room_message(peer.as_str(), body),
+                Some(_) => Err("group chats cannot be end-to-end encrypted yet: \
+                    nothing was sent"
+                    .into()),
+            };
+        }
         let encryption = self.choose_encryption(&peer, choice).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let new = NewMessage {
@@ -420,8 +458,14 @@ impl Account {
             sender_device: None,
             room: None,
         };
+        self.queue_new(&new)
+    }
+
+    /// Stores a new outgoing message as queued and hands the outbox to the
+    /// stream; `Err` when it could not be stored (nothing is sent then).
+    pub(crate) fn queue_new(&mut self, new: &NewMessage) -> Result<(), String> {
         if self
-            .store_messages(std::slice::from_ref(&new), None)
+            .store_messages(std::slice::from_ref(new), None)
             .is_none()
         {
             return Err("the message could not be stored".into());

@@ -74,6 +74,9 @@ impl Account {
 
     /// The encryption step.
     fn encode(&mut self, record: &MessageRecord) -> Encoded {
+        if let Some(sender) = &record.room {
+            return self.room_encode(record, sender);
+        }
         match record.encryption {
             Encryption::Otr => self.otr_encode(record),
             Encryption::Omemo => self.omemo_encode(record),

@@ -48,6 +48,8 @@ pub(crate) enum Done {
     Block,
     /// The server took the new password: save it.
     ChangePassword(sotto_store::Password),
+    /// A room we created was opened with the service's defaults.
+    RoomCreated(BareJid),
 }
 
 /// The answer to a request, with what the continuation needs to go on.

@@ -170,6 +170,7 @@ impl Account {
             ));
         }
         self.announced = Some(stream);
+        self.rejoin_rooms();
         self.flush_outbox();
         if self.server_has(|f| f.mam) {
             self.catch_up();

@@ -225,6 +225,41 @@ pub enum Command {
         /// New name (None clears it).
         name: Option<String>,
     },
+    /// Joins a group chat (XEP-0045) and keeps it: it is joined again on
+    /// every new connection until left. Answered by `room_joined`, or by
+    /// `room_error` in plain words (a taken nickname is told, never retried
+    /// under another name). Messages in rooms are not end-to-end encrypted
+    /// yet; front ends say so where they are written.
+    JoinRoom {
+        /// Bare JID of the account.
+        account: String,
+        /// The room's bare JID (`room@conference.example.org`).
+        room: String,
+        /// Our nickname there; the account's user name when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nick: Option<String>,
+        /// The room's password, for rooms that have one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<Secret>,
+    },
+    /// Leaves a room and stops joining it; its history stays.
+    LeaveRoom {
+        /// Bare JID of the account.
+        account: String,
+        /// The room's bare JID.
+        room: String,
+    },
+    /// Writes to a room (sent once the room has let us in; stored as
+    /// queued until then). Answered by `message_added`; the room's echo
+    /// marks it delivered.
+    SendRoomMessage {
+        /// Bare JID of the account.
+        account: String,
+        /// The room's bare JID.
+        room: String,
+        /// Text.
+        body: String,
+    },
     /// Blocks or unblocks a JID (XEP-0191): the server drops what a blocked
     /// JID sends and hides our presence from it. Answered by
     /// [`Event::Blocklist`](crate::Event::Blocklist) once the server confirms.

@@ -9,7 +9,7 @@ use sotto_store::{AccountSettings, MessageRecord, MessageState, RosterItem};
 
 use super::{
     Availability, ChatState, Encryption, OmemoDevice, OmemoTrustMode, OtrContactFingerprint,
-    OtrSessionState, SmpProgress,
+    OtrSessionState, RoomOccupant, SmpProgress,
 };
 
 /// Connection state of one account.
@@ -309,6 +309,59 @@ pub enum Event {
         from: String,
         /// State.
         state: ChatState,
+    },
+    /// A room let us in; `occupants` are those present (us included).
+    RoomJoined {
+        /// Bare JID.
+        account: String,
+        /// The room's bare JID.
+        room: String,
+        /// Our nickname there.
+        nick: String,
+        /// Who is there.
+        occupants: Vec<RoomOccupant>,
+    },
+    /// Someone came into a room, changed, or left it.
+    RoomOccupantChanged {
+        /// Bare JID.
+        account: String,
+        /// The room's bare JID.
+        room: String,
+        /// The occupant as now known.
+        occupant: RoomOccupant,
+        /// False when they left.
+        present: bool,
+    },
+    /// We are out of a room: left, kicked, banned, or the room was closed.
+    RoomLeft {
+        /// Bare JID.
+        account: String,
+        /// The room's bare JID.
+        room: String,
+        /// Why, in plain words.
+        reason: String,
+    },
+    /// A room refused us (or a nickname), in plain words. With
+    /// `nickname_taken` the user chooses another nickname; nothing is
+    /// retried on their behalf.
+    RoomError {
+        /// Bare JID.
+        account: String,
+        /// The room's bare JID.
+        room: String,
+        /// What went wrong.
+        reason: String,
+        /// The nickname is someone else's.
+        nickname_taken: bool,
+    },
+    /// A room's subject, as set now or on joining (`None`: none).
+    RoomSubject {
+        /// Bare JID.
+        account: String,
+        /// The room's bare JID.
+        room: String,
+        /// The subject (peer text, like a body).
+        subject: Option<String>,
     },
     /// Archive catch-up finished for an account.
     ArchiveSynced {
