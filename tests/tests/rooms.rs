@@ -290,3 +290,69 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
         carol.close().await;
     }
 }
+
+sotto_tests::on_servers! { [Prosody, Ejabberd]
+    /// Bookmarks (XEP-0402) are followed both ways: a room another of our
+    /// clients bookmarks with autojoin is joined (at login and when pushed),
+    /// unset autojoin leaves it, and a room joined here is bookmarked for
+    /// the other clients.
+    async fn bookmarks_are_followed_both_ways(kind: ServerKind) {
+        use sotto_xmpp::xep::bookmarks::Bookmark;
+        let server = server_with(kind, &[("alice", "alice-pw")]);
+        let muc = server.muc_domain();
+        let bookmark = |room: &str, autojoin: bool| Bookmark {
+            room: format!("{room}@{muc}").parse().unwrap(),
+            name: Some(format!("The {room} room")),
+            autojoin,
+            nick: Some("Ally".into()),
+            password: None,
+            extensions: Vec::new(),
+        };
+        let other = sotto_tests::profile::raw_session(&server, "alice", "alice-pw").await;
+        other.publish_bookmark(&bookmark("early", true)).await.unwrap();
+
+        let mut alice = Profile::new("alice");
+        alice.login(&server, "alice", "alice-pw").await;
+        let early = format!("early@{muc}");
+        joined(&mut alice, &early).await;
+
+        other.publish_bookmark(&bookmark("pushed", true)).await.unwrap();
+        let pushed = format!("pushed@{muc}");
+        let event = alice
+            .expect("the pushed bookmark joined", |e| {
+                matches!(e, Event::RoomJoined { room, .. } if *room == pushed)
+            })
+            .await;
+        let Event::RoomJoined { nick, .. } = event else { unreachable!() };
+        assert_eq!(nick, "Ally", "the bookmark's nickname");
+
+        let mine = format!("mine@{muc}");
+        join(&alice, ALICE, &mine, "Alice");
+        joined(&mut alice, &mine).await;
+        let mut seen = Vec::new();
+        for _ in 0..50 {
+            seen = other.bookmarks().await.unwrap();
+            if seen.iter().any(|b| b.room.as_str() == mine) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let published = seen.iter().find(|b| b.room.as_str() == mine).expect("bookmarked");
+        assert!(published.autojoin);
+        assert_eq!(published.nick.as_deref(), Some("Alice"));
+
+        other.publish_bookmark(&bookmark("early", false)).await.unwrap();
+        let left = alice
+            .expect("left with the bookmark", |e| {
+                matches!(e, Event::RoomLeft { room, .. } if *room == early)
+            })
+            .await;
+        let Event::RoomLeft { reason, .. } = left else { unreachable!() };
+        assert!(reason.contains("another of your devices"), "{reason}");
+        let kept = alice.store.room(ALICE, &early).unwrap().unwrap();
+        assert!(kept.settings.bookmarked && !kept.settings.autojoin);
+        assert_eq!(kept.settings.name.as_deref(), Some("The early room"));
+        alice.shutdown().await;
+        other.close().await;
+    }
+}

@@ -557,13 +557,12 @@ impl Account {
             SessionEvent::RoomPresence(presence) => self.on_room_presence(*presence),
             SessionEvent::RoomError(error) => self.on_room_error(error),
             SessionEvent::RoomMessage(message) => self.on_room_message(*message),
-            // Invitations and bookmarks are parsed by the session layer;
-            // the account does not act on them yet (issue 14), visibly in
-            // the log (by kind, never content).
-            SessionEvent::RoomInvitation(_)
-            | SessionEvent::RoomInvitationDeclined(_)
-            | SessionEvent::Bookmarks(_) => {
-                tracing::debug!("a room invitation or bookmark change arrived: not acted on yet");
+            SessionEvent::Bookmarks(changes) => self.on_bookmark_changes(changes),
+            // Invitations are parsed by the session layer; the account
+            // does not act on them yet (issue 14), visibly in the log (by
+            // kind, never content).
+            SessionEvent::RoomInvitation(_) | SessionEvent::RoomInvitationDeclined(_) => {
+                tracing::debug!("a room invitation arrived: not acted on yet");
             }
             _ => {}
         }

@@ -296,7 +296,11 @@ impl Account {
                     )),
                 }
             }
-            Done::RemoveContact | Done::RenameContact | Done::Block | Done::RoomCreated(_) => {}
+            Done::RemoveContact
+            | Done::RenameContact
+            | Done::Block
+            | Done::RoomCreated(_)
+            | Done::Bookmark => {}
         }
     }
 

@@ -50,6 +50,8 @@ pub(crate) enum Done {
     ChangePassword(sotto_store::Password),
     /// A room we created was opened with the service's defaults.
     RoomCreated(BareJid),
+    /// A bookmark of ours was published (so our other clients join too).
+    Bookmark,
 }
 
 /// The answer to a request, with what the continuation needs to go on.
@@ -72,6 +74,11 @@ pub(crate) enum Reply {
     },
     /// The block list of a fresh stream.
     Blocklist(Result<Vec<BareJid>, IqError>),
+    /// Our bookmarks (XEP-0402), read on a fresh stream.
+    Bookmarks {
+        stream: u64,
+        result: Result<Vec<sotto_xmpp::xep::bookmarks::Bookmark>, sotto_xmpp::PepError>,
+    },
     /// One page of the archive catch-up.
     CatchUp {
         stream: u64,
@@ -130,6 +137,7 @@ impl std::fmt::Debug for Reply {
             Self::Roster { .. } => "Reply::Roster",
             Self::Carbons { .. } => "Reply::Carbons",
             Self::Blocklist(_) => "Reply::Blocklist",
+            Self::Bookmarks { .. } => "Reply::Bookmarks",
             Self::CatchUp { .. } => "Reply::CatchUp",
             Self::Older { .. } => "Reply::Older",
             Self::DeviceLists { .. } => "Reply::DeviceLists",

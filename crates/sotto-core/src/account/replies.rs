@@ -26,6 +26,7 @@ impl Account {
             Reply::Roster { stream, result } => self.roster_answered(stream, result),
             Reply::Carbons { stream, result } => self.carbons_answered(stream, result),
             Reply::Blocklist(result) => self.blocklist_answered(result),
+            Reply::Bookmarks { stream, result } => self.bookmarks_answered(stream, result),
             Reply::CatchUp {
                 stream,
                 page,

@@ -26,6 +26,8 @@ use sotto_xmpp::BareJid;
 use sotto_xmpp::xep::muc::message::RoomMessage;
 use sotto_xmpp::xep::muc::{self, JoinError, JoinHistory, RoomPresence, Status};
 
+mod bookmarks;
+
 use super::Account;
 use super::outbox::{Encoded, wire_id};
 use super::pending::{Done, Reply};
@@ -41,12 +43,21 @@ pub(crate) struct Room {
     nick: String,
     /// Who is there, by nickname.
     occupants: BTreeMap<String, RoomPresence>,
+    /// The user asked to join: once in, the room is bookmarked for our
+    /// other clients (not before: a refused join is not bookmarked).
+    bookmark_when_in: bool,
 }
 
 /// The rooms the account is in or joining, by bare JID.
 #[derive(Debug, Default)]
 pub(crate) struct Rooms {
     rooms: HashMap<String, Room>,
+    /// Our bookmarks as last read or pushed, by room (what other clients
+    /// put in them is published back untouched).
+    bookmarks: HashMap<String, sotto_xmpp::xep::bookmarks::Bookmark>,
+    /// What we published lately: its notification is our own echo, which
+    /// may arrive after a newer decision of ours and must not undo it.
+    echoes: Vec<(std::time::Instant, sotto_xmpp::xep::bookmarks::Bookmark)>,
 }
 
 impl Rooms {
@@ -141,10 +152,7 @@ impl Account {
         let nick = match nick.map(|n| n.trim().to_owned()) {
             Some(nick) if !nick.is_empty() => nick,
             Some(_) => return Err("the nickname is empty".into()),
-            None => self
-                .own_bare()
-                .and_then(|b| b.node().map(|n| n.to_string()))
-                .unwrap_or_else(|| "me".into()),
+            None => self.default_nick(),
         };
         let key = jid.to_string();
         let mut settings = match self.store.room(&self.jid, &key) {
@@ -160,12 +168,46 @@ impl Account {
         self.store
             .upsert_room(&self.jid, &settings)
             .map_err(|e| format!("saving the room: {e}"))?;
-        let entry = self.rooms.rooms.entry(key).or_default();
-        entry.nick = nick;
-        entry.joined = false;
-        entry.occupants.clear();
-        self.send_join(&jid, &settings);
+        self.enter_room(&settings);
+        if let Some(room) = self.rooms.rooms.get_mut(&settings.jid) {
+            room.bookmark_when_in = true;
+        }
         Ok(())
+    }
+
+    /// Our nickname where none was chosen: the account's user name.
+    pub(crate) fn default_nick(&self) -> String {
+        self.own_bare()
+            .and_then(|b| b.node().map(|n| n.to_string()))
+            .unwrap_or_else(|| "me".into())
+    }
+
+    /// Starts joining a kept room (now when online, else on the next
+    /// stream).
+    pub(crate) fn enter_room(&mut self, settings: &RoomSettings) {
+        let Ok(jid) = convert::parse_contact_jid(&settings.jid) else {
+            return;
+        };
+        let entry = self.rooms.rooms.entry(settings.jid.clone()).or_default();
+        entry.nick = settings.nick.clone();
+        entry.joined = false;
+        entry.bookmark_when_in = false;
+        entry.occupants.clear();
+        self.send_join(&jid, settings);
+    }
+
+    /// Leaves the room on the stream (when in it) and forgets its
+    /// occupants.
+    pub(crate) fn send_leave(&mut self, key: &str) {
+        let Some(left) = self.rooms.rooms.remove(key) else {
+            return;
+        };
+        if let (Some(session), true, Ok(jid)) =
+            (&self.session, self.online, convert::parse_contact_jid(key))
+            && let Ok(occupant) = jid.with_resource_str(&left.nick)
+        {
+            session.send_presence(muc::leave(occupant, None));
+        }
     }
 
     fn send_join(&self, room: &BareJid, settings: &RoomSettings) {
@@ -193,16 +235,7 @@ impl Account {
             Err(e) => return self.fail(format!("reading the rooms: {e}")),
         };
         for record in kept.into_iter().filter(|r| r.settings.autojoin) {
-            let Ok(jid) = convert::parse_contact_jid(&record.settings.jid) else {
-                continue;
-            };
-            let entry = self
-                .rooms
-                .rooms
-                .entry(record.settings.jid.clone())
-                .or_default();
-            entry.nick = record.settings.nick.clone();
-            self.send_join(&jid, &record.settings);
+            self.enter_room(&record.settings);
         }
     }
 
@@ -217,18 +250,11 @@ impl Account {
             self.store
                 .upsert_room(&self.jid, &record.settings)
                 .map_err(|e| format!("saving the room: {e}"))?;
+            if record.settings.bookmarked {
+                self.publish_bookmark(&record.settings);
+            }
         }
-        if let Some(left) = self.rooms.rooms.remove(&key)
-            && let (Some(session), true) = (&self.session, self.online)
-            && let Ok(occupant) = jid.with_resource_str(&left.nick)
-        {
-            session.send_presence(muc::leave(occupant, None));
-        }
-        self.emit(Event::RoomLeft {
-            account: self.jid.clone(),
-            room: key,
-            reason: "you left the room".into(),
-        });
+        self.leave_kept_room(&key, "you left the room");
         Ok(())
     }
 
@@ -331,7 +357,12 @@ impl Account {
                     || presence.status.has(Status::RemovedAffiliation);
                 if shut_out && let Ok(Some(mut record)) = self.store.room(&self.jid, &key) {
                     record.settings.autojoin = false;
-                    let _ = self.store.upsert_room(&self.jid, &record.settings);
+                    if let Err(e) = self.store.upsert_room(&self.jid, &record.settings) {
+                        tracing::warn!(error = %e, "could not store a room");
+                    }
+                    if record.settings.bookmarked {
+                        self.publish_bookmark(&record.settings);
+                    }
                 }
                 return self.emit(Event::RoomLeft {
                     account: self.jid.clone(),
@@ -376,18 +407,22 @@ impl Account {
             return;
         };
         room.joined = true;
+        let bookmark = std::mem::take(&mut room.bookmark_when_in);
         let occupants = room
             .occupants
             .values()
             .map(|p| occupant(p, &room.nick))
             .collect();
         let nick = room.nick.clone();
-        if let Ok(Some(mut record)) = self.store.room(&self.jid, key)
-            && record.settings.nick != nick
-        {
-            record.settings.nick = nick.clone();
-            if let Err(e) = self.store.upsert_room(&self.jid, &record.settings) {
-                tracing::warn!(error = %e, "could not store the room's nickname");
+        if let Ok(Some(mut record)) = self.store.room(&self.jid, key) {
+            if record.settings.nick != nick {
+                record.settings.nick = nick.clone();
+                if let Err(e) = self.store.upsert_room(&self.jid, &record.settings) {
+                    tracing::warn!(error = %e, "could not store the room's nickname");
+                }
+            }
+            if bookmark {
+                self.publish_bookmark(&record.settings);
             }
         }
         self.emit(Event::RoomJoined {

@@ -171,6 +171,17 @@ impl Account {
         }
         self.announced = Some(stream);
         self.rejoin_rooms();
+        if self.server_has(|f| f.pep)
+            && let Some(session) = &self.session
+        {
+            let session = session.handle();
+            self.pending.start(async move {
+                Reply::Bookmarks {
+                    stream,
+                    result: session.bookmarks().await,
+                }
+            });
+        }
         self.flush_outbox();
         if self.server_has(|f| f.mam) {
             self.catch_up();
