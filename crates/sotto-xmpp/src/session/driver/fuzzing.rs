@@ -41,6 +41,7 @@ pub(crate) fn dispatch(own: &BareJid, bound: &FullJid, stanza: Stanza) -> usize 
         replies: Vec::new(),
         bound: Some(bound.clone()),
         sm: Arc::new(AtomicBool::new(true)),
+        up_since: None,
     };
     driver.on_stream_event(StreamEvent::Stanza(stanza));
     let mut produced = driver.replies.len() + mam.take(OPEN_QUERY).len();
