@@ -16,6 +16,7 @@
 //! [`Event::MessageStateChanged`].
 
 mod command;
+mod connection;
 mod event;
 pub(crate) mod omemo;
 pub(crate) mod otr;
@@ -23,7 +24,8 @@ mod rooms;
 mod values;
 
 pub use command::{Command, Request};
-pub use event::{ConnectionState, Event, MissingFeature, TransferState};
+pub use connection::{ConnectionState, MissingFeature};
+pub use event::{Event, TransferState};
 pub use omemo::{OmemoDevice, OmemoTrust, OmemoTrustMode};
 pub use otr::{Encryption, OtrContactFingerprint, OtrSessionState, SmpProgress};
 pub use rooms::RoomOccupant;

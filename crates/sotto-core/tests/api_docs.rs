@@ -18,6 +18,7 @@ const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/core-api.md")
 const API_SOURCES: &[&str] = &[
     concat!(env!("CARGO_MANIFEST_DIR"), "/src/api.rs"),
     concat!(env!("CARGO_MANIFEST_DIR"), "/src/api/command.rs"),
+    concat!(env!("CARGO_MANIFEST_DIR"), "/src/api/connection.rs"),
     concat!(env!("CARGO_MANIFEST_DIR"), "/src/api/event.rs"),
 ];
 

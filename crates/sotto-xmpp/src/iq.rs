@@ -100,6 +100,19 @@ impl IqTracker {
     }
 }
 
+/// Whether a request to `to` is answered by our own server itself (not a
+/// contact, a room or another service, which may be slow or silent on
+/// their own): no `to`, our bare JID, or our server's domain.
+pub(crate) fn to_our_server(own: &BareJid, to: Option<&Jid>) -> bool {
+    match to {
+        None => true,
+        Some(to) => {
+            to.resource().is_none()
+                && (to.to_bare() == *own || (to.node().is_none() && to.domain() == own.domain()))
+        }
+    }
+}
+
 fn sender_matches(
     own: &BareJid,
     bound: Option<&FullJid>,
@@ -129,6 +142,24 @@ mod tests {
 
     fn jid(s: &str) -> Jid {
         Jid::new(s).expect("valid jid")
+    }
+
+    #[test]
+    fn only_our_server_itself_counts_as_our_server() {
+        let own = BareJid::new("alice@example.org").expect("valid jid");
+        assert!(to_our_server(&own, None));
+        assert!(to_our_server(&own, Some(&jid("alice@example.org"))));
+        assert!(to_our_server(&own, Some(&jid("example.org"))));
+        for other in [
+            "alice@example.org/phone",
+            "bob@example.org",
+            "upload.example.org",
+            "room@conference.example.org",
+            "example.net",
+            "silent.example.org",
+        ] {
+            assert!(!to_our_server(&own, Some(&jid(other))), "{other}");
+        }
     }
 
     #[test]

@@ -384,7 +384,7 @@ impl SessionHandle {
         timeout: Duration,
     ) -> Result<crate::iq::IqOutcome, IqError> {
         let id = uuid::Uuid::new_v4().to_string();
-        let ours = self.is_our_server(to.as_ref());
+        let ours = crate::iq::to_our_server(&self.own, to.as_ref());
         let asked = std::time::Instant::now();
         let rx = self.iq.register(id.clone(), to.clone(), what);
         let iq = match payload {
@@ -414,20 +414,6 @@ impl SessionHandle {
                     let _ = self.outgoing.send(Outgoing::Unanswered(asked));
                 }
                 Err(IqError::Timeout(what))
-            }
-        }
-    }
-
-    /// Whether a request to `to` is answered by our own server itself (not
-    /// a contact, a room or another service, which may be slow or silent
-    /// on their own).
-    fn is_our_server(&self, to: Option<&Jid>) -> bool {
-        match to {
-            None => true,
-            Some(to) => {
-                to.resource().is_none()
-                    && (to.to_bare() == self.own
-                        || (to.node().is_none() && to.domain() == self.own.domain()))
             }
         }
     }
