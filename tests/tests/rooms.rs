@@ -200,8 +200,12 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
         .await;
 
         let mut alice = Profile::reopen(dir);
+        // Written at once, before the account is even online: queued for
+        // the room, sent once it lets Alice in.
+        say(&alice, ALICE, &room, "RoomCanary right after start");
         joined(&mut alice, &room).await;
         alice.expect_message("RoomCanary while you were away").await;
+        bob.expect_message("RoomCanary right after start").await;
         let history = alice.store.history(ALICE, &room, None, 10).unwrap();
         // Sorted: Prosody stamps room history to the second, so within one
         // second the history copy may sort before a message received live.
@@ -209,7 +213,11 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
         bodies.sort_unstable();
         assert_eq!(
             bodies,
-            ["RoomCanary before", "RoomCanary while you were away"],
+            [
+                "RoomCanary before",
+                "RoomCanary right after start",
+                "RoomCanary while you were away"
+            ],
             "the room's history is not stored twice"
         );
 

@@ -284,6 +284,7 @@ impl Account {
         mut uploads: mpsc::UnboundedReceiver<upload::Finished>,
     ) {
         self.uploads.transport = transport.as_ref().ok().cloned();
+        self.load_kept_rooms();
         let config = match transport.and_then(|t| convert::session_config(&self.record, t)) {
             Ok(config) => sotto_xmpp::SessionConfig {
                 scram_only: self.scram_seen(),

@@ -226,16 +226,36 @@ impl Account {
         }
     }
 
+    /// The rooms kept joined, from the store, as the account starts: a
+    /// message to one of them is queued for it (not refused, and never
+    /// sent as a chat message to its address) until the room lets us in.
+    pub(crate) fn load_kept_rooms(&mut self) {
+        for settings in self.kept_rooms() {
+            let entry = self.rooms.rooms.entry(settings.jid.clone()).or_default();
+            entry.nick = settings.nick;
+        }
+    }
+
+    fn kept_rooms(&self) -> Vec<RoomSettings> {
+        match self.store.rooms(&self.jid) {
+            Ok(kept) => kept
+                .into_iter()
+                .map(|r| r.settings)
+                .filter(|s| s.autojoin)
+                .collect(),
+            Err(e) => {
+                self.fail(format!("reading the rooms: {e}"));
+                Vec::new()
+            }
+        }
+    }
+
     /// After our initial presence on a fresh stream: every kept room is
     /// joined again.
     pub(crate) fn rejoin_rooms(&mut self) {
         self.rooms.stream_lost();
-        let kept = match self.store.rooms(&self.jid) {
-            Ok(kept) => kept,
-            Err(e) => return self.fail(format!("reading the rooms: {e}")),
-        };
-        for record in kept.into_iter().filter(|r| r.settings.autojoin) {
-            self.enter_room(&record.settings);
+        for settings in self.kept_rooms() {
+            self.enter_room(&settings);
         }
     }
 
