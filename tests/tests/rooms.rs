@@ -364,3 +364,60 @@ sotto_tests::on_servers! { [Prosody, Ejabberd]
         other.close().await;
     }
 }
+
+sotto_tests::on_servers! { [Prosody, Ejabberd]
+    /// Someone writes OMEMO in a room: Sotto keeps a visible note (never
+    /// drops it), and its own plaintext answer is refused in words instead
+    /// of lowering the conversation's protection.
+    async fn an_encrypted_room_is_never_answered_in_plaintext(kind: ServerKind) {
+        use sotto_xmpp::xep::muc::{self, JoinHistory};
+        use sotto_xmpp::xep::omemo::{Encrypted, KeyEntry, Namespace};
+        let server = server_with(kind, &[("carol", "carol-pw"), ("bob", "bob-pw")]);
+        let room = format!("secret@{}", server.muc_domain());
+        let room_jid: sotto_xmpp::BareJid = room.parse().unwrap();
+        let mut bob = Profile::new("bob");
+        bob.login(&server, "bob", "bob-pw").await;
+        join(&bob, BOB, &room, "Bob");
+        joined(&mut bob, &room).await;
+        let carol = sotto_tests::profile::raw_session(&server, "carol", "carol-pw").await;
+        carol.send_presence(muc::join(&room_jid, "Carol", None, JoinHistory::None).unwrap());
+        bob.expect("Carol in", |e| {
+            matches!(e, Event::RoomOccupantChanged { occupant, present: true, .. }
+                if occupant.nick == "Carol")
+        })
+        .await;
+
+        let encrypted = Encrypted {
+            namespace: Namespace::Legacy,
+            sid: 4242,
+            keys: vec![KeyEntry { jid: None, rid: 1, data: vec![7; 32], prekey: false }],
+            iv: Some(vec![0; 12]),
+            payload: Some(vec![1, 2, 3]),
+        };
+        let mut message = sotto_xmpp::xep::omemo::message(
+            sotto_xmpp::Jid::from(room_jid.clone()),
+            "enc-1",
+            &[encrypted],
+        )
+        .unwrap();
+        message.type_ = xmpp_parsers::message::MessageType::Groupchat;
+        carol.send(message);
+        let note = bob.expect_message(
+            "[An OMEMO-encrypted group message: this version of Sotto cannot read encrypted group chats yet.]",
+        )
+        .await;
+        assert_eq!(note.room.as_ref().unwrap().nick, "Carol");
+
+        bob.forget();
+        say(&bob, BOB, &room, "RoomCanary in the clear");
+        bob.expect("the plaintext answer refused", |e| {
+            matches!(e, Event::CommandFailed { reason, .. }
+                if reason.contains("cannot encrypt group messages yet"))
+        })
+        .await;
+        let history = bob.store.history(BOB, &room, None, 10).unwrap();
+        assert!(history.iter().all(|m| m.body != "RoomCanary in the clear"), "not stored");
+        bob.shutdown().await;
+        carol.close().await;
+    }
+}

@@ -287,6 +287,20 @@ impl Account {
         let Some(nick) = self.rooms.rooms.get(&key).map(|r| r.nick.clone()) else {
             return Err(format!("not in the room {key}: join it first"));
         };
+        if let Some(used) = self.sticky_encryption(&key, None)
+            && used != Encryption::Plain
+        {
+            // Someone in the room writes encrypted: a plaintext answer
+            // would lower the conversation's protection. Not sent, told.
+            return Err(format!(
+                "this group chat has carried {} messages, and Sotto cannot encrypt group \
+                 messages yet: nothing was sent",
+                match used {
+                    Encryption::Otr => "OTR",
+                    _ => "OMEMO",
+                }
+            ));
+        }
         let id = uuid::Uuid::new_v4().to_string();
         let new = NewMessage {
             peer: key,
